@@ -1,0 +1,202 @@
+#include "io/config_object.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace vibesim {
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open file", path.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line L, column C: ..."
+    std::string what = e.what();
+    const auto at = what.find("parse error");
+    throw InputError(
+        fmt::format("{}: {}", path.string(), at == std::string::npos ? what : what.substr(at)));
+  }
+}
+
+namespace {
+std::string type_name(const nlohmann::json& v) {
+  if (v.is_number_integer()) return "integer";
+  if (v.is_number()) return "number";
+  return v.type_name();
+}
+}  // namespace
+
+ConfigObject::ConfigObject(const nlohmann::json& value, std::string source, std::string path)
+    : value_(&value), source_(std::move(source)), path_(std::move(path)) {
+  if (!value.is_object()) {
+    throw InputError(path_.empty()
+                         ? fmt::format("{}: expected a JSON object at the top level", source_)
+                         : fmt::format("{}: key '{}': expected an object, got {}", source_, path_,
+                                       type_name(value)));
+  }
+}
+
+std::string ConfigObject::key_path(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+InputError ConfigObject::error(const std::string& key, const std::string& message) const {
+  return InputError(fmt::format("{}: key '{}': {}", source_, key_path(key), message));
+}
+
+bool ConfigObject::has(const std::string& key) const {
+  return value_->contains(key);
+}
+
+const nlohmann::json& ConfigObject::lookup(const std::string& key) {
+  auto it = value_->find(key);
+  if (it == value_->end()) throw error(key, "required key is missing");
+  read_.insert(key);
+  return *it;
+}
+
+const nlohmann::json& ConfigObject::raw(const std::string& key) {
+  return lookup(key);
+}
+
+std::int64_t ConfigObject::integer(const std::string& key, std::int64_t min, std::int64_t max) {
+  const auto& v = lookup(key);
+  std::int64_t x = 0;
+  if (v.is_number_integer()) {
+    x = v.get<std::int64_t>();
+  } else if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>() &&
+             std::abs(v.get<double>()) < 9e15) {
+    x = static_cast<std::int64_t>(v.get<double>());
+  } else {
+    throw error(key, fmt::format("expected an integer, got {}", type_name(v)));
+  }
+  if (x < min || x > max) {
+    throw error(key, max == std::numeric_limits<std::int64_t>::max()
+                         ? fmt::format("value {} is out of range (must be >= {})", x, min)
+                         : fmt::format("value {} is out of range [{}, {}]", x, min, max));
+  }
+  return x;
+}
+
+std::int64_t ConfigObject::integer_or(const std::string& key, std::int64_t fallback,
+                                      std::int64_t min, std::int64_t max) {
+  return has(key) ? integer(key, min, max) : fallback;
+}
+
+double ConfigObject::number(const std::string& key, double min, double max) {
+  const auto& v = lookup(key);
+  if (!v.is_number()) throw error(key, fmt::format("expected a number, got {}", type_name(v)));
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < min || x > max) {
+    throw error(key, std::isinf(max)
+                         ? fmt::format("value {} is out of range (must be >= {})", x, min)
+                         : fmt::format("value {} is out of range [{}, {}]", x, min, max));
+  }
+  return x;
+}
+
+double ConfigObject::number_or(const std::string& key, double fallback, double min, double max) {
+  return has(key) ? number(key, min, max) : fallback;
+}
+
+std::string ConfigObject::string(const std::string& key) {
+  const auto& v = lookup(key);
+  if (!v.is_string()) throw error(key, fmt::format("expected a string, got {}", type_name(v)));
+  return v.get<std::string>();
+}
+
+std::string ConfigObject::string_or(const std::string& key, std::string fallback) {
+  return has(key) ? string(key) : fallback;
+}
+
+std::string ConfigObject::choice(const std::string& key, const std::vector<std::string>& allowed) {
+  std::string s = string(key);
+  for (const auto& a : allowed) {
+    if (a == s) return s;
+  }
+  throw error(key,
+              fmt::format("unknown value '{}'; valid values are: {}", s, fmt::join(allowed, ", ")));
+}
+
+std::string ConfigObject::choice_or(const std::string& key, std::string fallback,
+                                    const std::vector<std::string>& allowed) {
+  return has(key) ? choice(key, allowed) : fallback;
+}
+
+bool ConfigObject::boolean_or(const std::string& key, bool fallback) {
+  if (!has(key)) return fallback;
+  const auto& v = lookup(key);
+  if (!v.is_boolean())
+    throw error(key, fmt::format("expected true or false, got {}", type_name(v)));
+  return v.get<bool>();
+}
+
+std::vector<std::int64_t> ConfigObject::integer_list(const std::string& key, std::int64_t min,
+                                                     std::int64_t max) {
+  const auto& v = lookup(key);
+  if (!v.is_array())
+    throw error(key, fmt::format("expected an array of integers, got {}", type_name(v)));
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_number_integer())
+      throw error(fmt::format("{}[{}]", key, i),
+                  fmt::format("expected an integer, got {}", type_name(v[i])));
+    const auto x = v[i].get<std::int64_t>();
+    if (x < min || x > max)
+      throw error(fmt::format("{}[{}]", key, i),
+                  fmt::format("value {} is out of range [{}, {}]", x, min, max));
+    out.push_back(x);
+  }
+  return out;
+}
+
+std::vector<double> ConfigObject::number_list(const std::string& key, double min, double max) {
+  const auto& v = lookup(key);
+  if (!v.is_array())
+    throw error(key, fmt::format("expected an array of numbers, got {}", type_name(v)));
+  std::vector<double> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_number())
+      throw error(fmt::format("{}[{}]", key, i),
+                  fmt::format("expected a number, got {}", type_name(v[i])));
+    const double x = v[i].get<double>();
+    if (!std::isfinite(x) || x < min || x > max)
+      throw error(fmt::format("{}[{}]", key, i),
+                  fmt::format("value {} is out of range [{}, {}]", x, min, max));
+    out.push_back(x);
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigObject::string_list(const std::string& key) {
+  const auto& v = lookup(key);
+  if (!v.is_array())
+    throw error(key, fmt::format("expected an array of strings, got {}", type_name(v)));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string())
+      throw error(fmt::format("{}[{}]", key, i),
+                  fmt::format("expected a string, got {}", type_name(v[i])));
+    out.push_back(v[i].get<std::string>());
+  }
+  return out;
+}
+
+ConfigObject ConfigObject::object(const std::string& key) {
+  return ConfigObject(lookup(key), source_, key_path(key));
+}
+
+void ConfigObject::finish() const {
+  for (const auto& [key, _] : value_->items()) {
+    if (!read_.count(key)) throw error(key, "unknown key");
+  }
+}
+
+}  // namespace vibesim

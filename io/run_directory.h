@@ -1,0 +1,35 @@
+#pragma once
+// A run's output folder, written atomically: files are written into a hidden
+// staging folder beside the target and moved into place only by commit(). If
+// the run fails first, the staging folder is removed and nothing is left behind.
+#include <filesystem>
+#include <string>
+
+namespace vibesim {
+
+class RunDirectory {
+ public:
+  explicit RunDirectory(std::filesystem::path target);
+  ~RunDirectory();
+  RunDirectory(const RunDirectory&) = delete;
+  RunDirectory& operator=(const RunDirectory&) = delete;
+
+  // Where to write `file_name` before commit().
+  [[nodiscard]] std::filesystem::path staged(const std::string& file_name) const {
+    return staging_ / file_name;
+  }
+  // Moves every staged file into the target folder (created if missing; files
+  // of the same name are replaced, each by an atomic rename).
+  void commit();
+  [[nodiscard]] const std::filesystem::path& target() const { return target_; }
+
+  // `parent`/`stem`-1, -2, ...: the first that does not exist yet.
+  static std::filesystem::path next_free(const std::filesystem::path& parent,
+                                         const std::string& stem);
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path staging_;
+};
+
+}  // namespace vibesim

@@ -1,0 +1,86 @@
+#include "models/gpu_kernel_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vibesim {
+
+GpuKernelModel::GpuKernelModel(const GpuSku& sku, const GpuVariation& variation,
+                               const MoeModel& model)
+    : power_(sku.power),
+      variation_(variation),
+      cap_w_(sku.tdp_w),
+      min_clock_fraction_(sku.min_clock_mhz / sku.max_clock_mhz),
+      tile_tokens_(static_cast<double>(sku.kernel.tile_tokens)),
+      launch_ns_(sku.kernel.launch_overhead_us * 1e3) {
+  const double flops_per_s = sku.peak_flops_per_s(model.dtype) * sku.kernel.compute_efficiency;
+  ns_per_padded_token_at_max_clock_ = model.expert_flops_per_token() / flops_per_s * 1e9;
+  const double bytes_per_s =
+      sku.hbm_bandwidth_bytes_per_s * sku.kernel.memory_efficiency * variation.memory_factor;
+  ns_per_active_expert_ = model.expert_weight_bytes() / bytes_per_s * 1e9;
+  // Per token: the hidden state in (model dtype) and out (bf16), the SwiGLU
+  // intermediate written and read back once (bf16).
+  const double d = static_cast<double>(model.hidden_size);
+  const double d_ff = static_cast<double>(model.expert_intermediate_size);
+  const double token_bytes =
+      d * bytes_per_element(model.dtype) + 2.0 * d + 2.0 * (2.0 * d_ff) + 2.0 * d_ff;
+  ns_per_token_memory_ = token_bytes / bytes_per_s * 1e9;
+  for (int i = 0; i <= kActivitySteps; ++i) {
+    clock_by_activity_[static_cast<std::size_t>(i)] =
+        solve_clock_fraction(static_cast<double>(i) / kActivitySteps);
+  }
+}
+
+double GpuKernelModel::power_w(double clock_fraction, double activity) const {
+  const double v_span = power_.voltage_at_max_clock_v - power_.voltage_at_min_clock_v;
+  const double clock_pos = (clock_fraction - min_clock_fraction_) / (1.0 - min_clock_fraction_);
+  const double volts =
+      power_.voltage_at_min_clock_v + v_span * clock_pos + variation_.voltage_offset_v;
+  const double v_rel = volts / power_.voltage_at_max_clock_v;
+  return power_.static_w * variation_.leakage_factor +
+         activity * power_.dynamic_full_w * clock_fraction * v_rel * v_rel;
+}
+
+double GpuKernelModel::solve_clock_fraction(double activity) const {
+  if (power_w(1.0, activity) <= cap_w_) return 1.0;
+  if (power_w(min_clock_fraction_, activity) >= cap_w_) return min_clock_fraction_;
+  double lo = min_clock_fraction_,
+         hi = 1.0;  // power(lo) <= cap < power(hi); power rises with clock
+  for (int i = 0; i < 50; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (power_w(mid, activity) <= cap_w_ ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+double GpuKernelModel::sustained_clock_fraction(double activity) const {
+  const double pos = std::clamp(activity, 0.0, 1.0) * kActivitySteps;
+  const auto i = std::min(static_cast<int>(pos), kActivitySteps - 1);
+  const double t = pos - i;
+  return clock_by_activity_[static_cast<std::size_t>(i)] * (1 - t) +
+         clock_by_activity_[static_cast<std::size_t>(i + 1)] * t;
+}
+
+KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
+  KernelTiming out;
+  if (batch.active_experts == 0) {
+    out.duration_ns = 0;
+    out.power_w = power_w(1.0, 0.0);
+    return out;
+  }
+  const double compute_at_max_ns = batch.padded_tokens * ns_per_padded_token_at_max_clock_;
+  const double memory_ns = static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
+                           batch.tokens * ns_per_token_memory_;
+  // How busy the math units are at full clock sets switching activity, hence power.
+  const double busy = compute_at_max_ns / std::max(compute_at_max_ns, memory_ns);
+  const double activity = power_.activity_memory_bound +
+                          (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
+  out.clock_fraction = sustained_clock_fraction(activity);
+  const double compute_ns = compute_at_max_ns / out.clock_fraction;
+  out.compute_bound = compute_ns >= memory_ns;
+  out.duration_ns = std::max(compute_ns, memory_ns) + launch_ns_;
+  out.power_w = power_w(out.clock_fraction, activity);
+  return out;
+}
+
+}  // namespace vibesim

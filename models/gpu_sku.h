@@ -1,0 +1,67 @@
+#pragma once
+// A GPU product (SKU) from its public spec sheet, plus the few model constants
+// the kernel, power and interconnect models need.
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "models/moe_model.h"
+
+namespace vibesim {
+
+class ConfigObject;
+
+struct PowerModelSpec {
+  // P = static_w * leakage_g + activity * dynamic_full_w * clock_fraction * (V(f)/V_max)^2,
+  // V(f) linear between the two voltages across [min_clock, max_clock], plus the GPU's offset.
+  double static_w = 0;
+  double dynamic_full_w = 0;
+  double voltage_at_min_clock_v = 0;
+  double voltage_at_max_clock_v = 0;
+  double activity_memory_bound = 0;   // switching activity of a purely memory-bound kernel
+  double activity_compute_bound = 1;  // ... of a kernel that keeps the math units busy
+};
+
+struct KernelModelSpec {
+  double compute_efficiency = 0;  // fraction of peak FLOP/s a grouped expert GEMM reaches
+  double memory_efficiency = 0;   // fraction of HBM bandwidth it reaches
+  std::int64_t tile_tokens = 0;   // rows per GEMM tile: each expert's tokens are padded to it
+  double launch_overhead_us = 0;
+};
+
+struct InterconnectSpec {
+  std::string intra_node = "mesh";        // "mesh": a link per GPU pair; "switch": one port per GPU
+  double link_bandwidth_bytes_per_s = 0;  // per direction, per link (mesh) or port (switch)
+  double link_latency_us = 0;
+  double nic_bandwidth_bytes_per_s = 0;  // per GPU, per direction, between nodes
+  double nic_latency_us = 0;
+};
+
+struct GpuSku {
+  std::string name;
+  std::string description;
+  std::string source;
+  double peak_bf16_flops_per_s = 0;  // dense
+  double peak_fp8_flops_per_s = 0;   // dense
+  double hbm_bandwidth_bytes_per_s = 0;
+  double hbm_capacity_bytes = 0;
+  double tdp_w = 0;
+  double max_clock_mhz = 0;
+  double min_clock_mhz = 0;
+  PowerModelSpec power;
+  KernelModelSpec kernel;
+  InterconnectSpec interconnect;
+  std::map<std::string, nlohmann::json> profiles;  // variability profiles by name (parsed on use)
+
+  [[nodiscard]] double peak_flops_per_s(DataType t) const {
+    return t == DataType::kFp8 ? peak_fp8_flops_per_s : peak_bf16_flops_per_s;
+  }
+  [[nodiscard]] nlohmann::json to_json() const;  // without the profiles
+};
+
+GpuSku parse_gpu_sku(ConfigObject& config);
+GpuSku load_gpu_sku(const std::filesystem::path& path);
+
+}  // namespace vibesim

@@ -1,0 +1,32 @@
+#include "models/latency_curve.h"
+
+#include <algorithm>
+#include <cassert>
+#include <stdexcept>
+
+namespace vibesim {
+
+LatencyCurve::LatencyCurve(std::vector<double> tokens, std::vector<double> latency_ns)
+    : tokens_(std::move(tokens)), latency_ns_(std::move(latency_ns)) {
+  if (tokens_.size() < 2 || tokens_.size() != latency_ns_.size())
+    throw std::invalid_argument("LatencyCurve: needs at least two (tokens, latency) points");
+  for (std::size_t i = 1; i < tokens_.size(); ++i)
+    if (!(tokens_[i] > tokens_[i - 1]))
+      throw std::invalid_argument("LatencyCurve: tokens must increase");
+}
+
+LatencyCurve LatencyCurve::proportional(double tokens_per_ns) {
+  if (!(tokens_per_ns > 0)) throw std::invalid_argument("LatencyCurve: speed must be positive");
+  return LatencyCurve({0.0, 1.0}, {0.0, 1.0 / tokens_per_ns});
+}
+
+double LatencyCurve::latency_ns(double tokens) const {
+  assert(tokens_.size() >= 2);
+  // The segment containing `tokens`, or the first/last one to extrapolate.
+  auto it = std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, tokens);
+  const auto i = static_cast<std::size_t>(it - tokens_.begin());
+  const double t = (tokens - tokens_[i - 1]) / (tokens_[i] - tokens_[i - 1]);
+  return latency_ns_[i - 1] + t * (latency_ns_[i] - latency_ns_[i - 1]);
+}
+
+}  // namespace vibesim

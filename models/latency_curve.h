@@ -1,0 +1,26 @@
+#pragma once
+// f_g(n): the predicted MoE-kernel latency of one GPU for n tokens (token-expert
+// assignments on that GPU), as a policy sees it. Piecewise linear through
+// profiled points, extended linearly past the last one; or n / speed.
+#include <vector>
+
+namespace vibesim {
+
+class LatencyCurve {
+ public:
+  LatencyCurve() = default;
+  // Points sorted by tokens, at least two, tokens strictly increasing.
+  LatencyCurve(std::vector<double> tokens, std::vector<double> latency_ns);
+  // f(n) = n / speed: a plain relative-speed model (speed in tokens per ns).
+  static LatencyCurve proportional(double tokens_per_ns);
+
+  [[nodiscard]] double latency_ns(double tokens) const;
+  [[nodiscard]] const std::vector<double>& tokens() const { return tokens_; }
+  [[nodiscard]] const std::vector<double>& latency_points_ns() const { return latency_ns_; }
+
+ private:
+  std::vector<double> tokens_;
+  std::vector<double> latency_ns_;
+};
+
+}  // namespace vibesim

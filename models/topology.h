@@ -1,0 +1,63 @@
+#pragma once
+// The cluster's links as a directed graph (Boost.Graph): GPUs, per-node
+// switches and the inter-node network are vertices, each direction of a link
+// is an edge with a bandwidth and latency. Flows follow lowest-latency routes.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "models/gpu_sku.h"
+
+namespace vibesim {
+
+class Topology {
+ public:
+  // `num_gpus` GPUs, `gpus_per_node` per node (must divide num_gpus). Within a
+  // node: a link per GPU pair ("mesh") or a port per GPU to a switch ("switch");
+  // between nodes: each GPU's NIC to one network switch.
+  Topology(int num_gpus, int gpus_per_node, const InterconnectSpec& spec);
+
+  [[nodiscard]] int num_gpus() const { return num_gpus_; }
+  [[nodiscard]] int num_nodes() const { return num_gpus_ / gpus_per_node_; }
+  [[nodiscard]] int gpus_per_node() const { return gpus_per_node_; }
+  [[nodiscard]] int node_of(int gpu) const { return gpu / gpus_per_node_; }
+  [[nodiscard]] std::size_t num_links() const { return link_bandwidth_bytes_per_ns_.size(); }
+  // Edges (link directions) on the route from `src` to `dst` GPU.
+  [[nodiscard]] std::span<const int> route(int src, int dst) const;
+  [[nodiscard]] double route_latency_ns(int src, int dst) const {
+    return route_latency_ns_[static_cast<std::size_t>(src * num_gpus_ + dst)];
+  }
+  [[nodiscard]] double link_bandwidth_bytes_per_ns(int link) const {
+    return link_bandwidth_bytes_per_ns_[static_cast<std::size_t>(link)];
+  }
+
+ private:
+  int num_gpus_;
+  int gpus_per_node_;
+  std::vector<double> link_bandwidth_bytes_per_ns_;
+  std::vector<std::size_t> route_offsets_;  // (num_gpus^2 + 1) offsets into route_links_
+  std::vector<int> route_links_;
+  std::vector<double> route_latency_ns_;
+};
+
+// Times of the expert-parallel all-to-all. Tokens start spread evenly over the
+// GPUs (each holds 1/G of the batch), so GPU i sends tokens_to_gpu[j]/G tokens
+// to every j != i in dispatch, and the results come back the same way in combine.
+// All flows start together; a flow finishes when the busiest link on its route
+// has drained (bytes on link / bandwidth) plus the route's latency.
+class AllToAllModel {
+ public:
+  explicit AllToAllModel(const Topology& topology);
+
+  // Fills flow_ns[i*G + j] = duration of the flow i -> j carrying
+  // tokens_to_gpu[j]/G tokens of `bytes_per_token` (dispatch direction).
+  // With `reverse`, the flows are j -> i (combine) and flow_ns[j*G + i] is set.
+  void flow_times(std::span<const double> tokens_to_gpu, double bytes_per_token, bool reverse,
+                  std::span<double> flow_ns);
+
+ private:
+  const Topology* topology_;
+  std::vector<double> link_bytes_;
+};
+
+}  // namespace vibesim

@@ -1,0 +1,50 @@
+#pragma once
+// A population of nominally identical GPUs: distributions of the per-GPU
+// parameters of the kernel and power models. A cluster is N GPUs drawn from a
+// profile with a seed.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vibesim {
+
+class ConfigObject;
+
+// One scalar parameter's distribution across GPUs.
+struct ScalarDistribution {
+  enum class Kind { kConstant, kNormal, kLognormal, kEmpirical };
+  Kind kind = Kind::kConstant;
+  double a = 0;                         // constant: value; normal: mean; lognormal: median
+  double b = 0;                         // normal: standard deviation; lognormal: sigma of log
+  std::vector<double> quantile_values;  // empirical: values at evenly spaced probabilities 0..1
+
+  [[nodiscard]] double sample(std::mt19937_64& rng) const;
+  [[nodiscard]] nlohmann::json to_json() const;
+};
+
+// The per-GPU parameters of one drawn GPU.
+struct GpuVariation {
+  double voltage_offset_v = 0;  // shifts the V-f curve: higher means more power at a clock
+  double leakage_factor = 1;    // multiplies static power
+  double memory_factor = 1;     // multiplies achieved HBM bandwidth
+};
+
+struct VariabilityProfile {
+  std::string name;
+  std::string description;
+  ScalarDistribution voltage_offset_v;
+  ScalarDistribution leakage_factor;
+  ScalarDistribution memory_factor;
+  double kernel_jitter_cv = 0;  // per-kernel multiplicative noise (coefficient of variation)
+
+  // Draws `count` GPUs; the same seed gives the same GPUs.
+  [[nodiscard]] std::vector<GpuVariation> draw(int count, std::uint64_t seed) const;
+  [[nodiscard]] nlohmann::json to_json() const;
+};
+
+VariabilityProfile parse_variability_profile(ConfigObject& config, std::string name);
+
+}  // namespace vibesim

@@ -1,0 +1,25 @@
+#pragma once
+// An expert placement: for every MoE layer, the logical expert held in each
+// physical slot. Slot s lives on GPU s / slots_per_gpu — the layout of SGLang's
+// `physical_to_logical_map`. An expert may occupy several slots (replicas);
+// its tokens are then split evenly across them.
+#include <string>
+#include <vector>
+
+namespace vibesim {
+
+struct Placement {
+  int num_gpus = 0;
+  int slots_per_gpu = 0;
+  std::vector<std::vector<int>> physical_to_logical;  // [moe_layer][slot]
+
+  [[nodiscard]] int num_slots() const { return num_gpus * slots_per_gpu; }
+  [[nodiscard]] int gpu_of_slot(int slot) const { return slot / slots_per_gpu; }
+};
+
+// Empty if `placement` is well formed for `num_layers` x `num_experts` (every
+// slot holds a valid expert, every expert has a slot); else what is wrong.
+[[nodiscard]] std::string placement_problem(const Placement& placement, int num_layers,
+                                            int num_experts);
+
+}  // namespace vibesim

@@ -1,0 +1,146 @@
+#include "sim/layer_study.h"
+
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "base/derived_seed.h"
+#include "base/statistics.h"
+#include "models/topology.h"
+#include "policies/policy_registry.h"
+#include "sim/event_engine.h"
+#include "sim/gpu_profiler.h"
+#include "traces/count_trace_routing.h"
+
+namespace vibesim {
+
+namespace {
+
+std::unique_ptr<RoutingSource> make_routing(const Experiment& x, RandomStream batches) {
+  const int layers = static_cast<int>(x.model.num_moe_layers());
+  const int experts = static_cast<int>(x.model.routed_experts);
+  const int top_k = static_cast<int>(x.model.top_k);
+  if (x.routing.source == "count_trace")
+    return std::make_unique<CountTraceRouting>(x.routing.trace_path, layers, experts, top_k);
+  return std::make_unique<SyntheticRouting>(layers, experts, top_k, x.routing.synthetic,
+                                            derive_seed(x.seed, RandomStream::kRoutingPopularity),
+                                            derive_seed(x.seed, batches));
+}
+
+// The load matrix an operator would record: mean counts over calibration batches.
+std::vector<std::vector<double>> record_loads(const Experiment& x) {
+  auto routing = make_routing(x, RandomStream::kRoutingCalibration);
+  std::vector<std::vector<double>> loads(
+      static_cast<std::size_t>(x.model.num_moe_layers()),
+      std::vector<double>(static_cast<std::size_t>(x.model.routed_experts), 0.0));
+  for (int b = 0; b < x.calibration_batches; ++b) {
+    for (std::size_t l = 0; l < loads.size(); ++l) {
+      const auto counts = routing->next_counts({static_cast<int>(l), x.batch_tokens});
+      for (std::size_t e = 0; e < counts.size(); ++e) loads[l][e] += counts[e];
+    }
+  }
+  for (auto& layer : loads)
+    for (auto& w : layer) w /= x.calibration_batches;
+  return loads;
+}
+
+}  // namespace
+
+LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& registry,
+                                 const LayerRowSink& sink) {
+  const int g_count = x.num_gpus;
+  const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
+  const auto variations = x.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw));
+  std::vector<GpuKernelModel> gpus;
+  for (const auto& v : variations) gpus.emplace_back(x.sku, v, x.model);
+  const Topology topology(g_count, x.gpus_per_node, x.sku.interconnect);
+
+  LayerStudyResult result;
+  const double balanced_tokens = static_cast<double>(x.batch_tokens * x.model.top_k) / g_count;
+  std::vector<double> balanced_ns;
+  for (const auto& gpu : gpus) {
+    ExpertBatch batch;
+    for (int e = 0; e < experts_per_gpu; ++e)
+      add_expert_tokens(batch, balanced_tokens / experts_per_gpu, gpu.tile_tokens());
+    balanced_ns.push_back(gpu.duration_ns(batch));
+    result.gpus.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
+                           gpu.sustained_clock_fraction(x.sku.power.activity_memory_bound), 0.0});
+  }
+  const double balanced_mean = mean(balanced_ns);
+  for (std::size_t g = 0; g < gpus.size(); ++g)
+    result.gpus[g].balanced_kernel_time_rel = balanced_ns[g] / balanced_mean;
+
+  PlacementContext context;
+  context.num_experts = static_cast<int>(x.model.routed_experts);
+  context.num_gpus = g_count;
+  context.num_nodes = topology.num_nodes();
+  context.expert_groups = static_cast<int>(x.model.expert_groups);
+  context.max_slots_per_gpu = experts_per_gpu;
+  context.expert_loads = record_loads(x);
+  ProfilingSpec profiling;
+  profiling.experts_per_gpu = experts_per_gpu;
+  profiling.max_tokens = 4 * balanced_tokens;
+  profiling.repetitions = x.profiling_repetitions;
+  profiling.jitter_cv = x.profile.kernel_jitter_cv;
+  profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);
+  context.gpu_latency = profile_gpus(gpus, profiling);
+
+  auto routing = make_routing(x, RandomStream::kRoutingBatches);
+  const int layers = static_cast<int>(x.model.num_moe_layers());
+  for (const auto& name : x.policies) {
+    const Placement placement = registry.make(name)->place(context);
+    if (const auto problem = placement_problem(placement, layers, context.num_experts);
+        !problem.empty())
+      throw std::logic_error(
+          fmt::format("policy '{}' returned a bad placement: {}", name, problem));
+    MoeLayerStepper stepper(x.model, gpus, topology, placement, x.profile.kernel_jitter_cv,
+                            derive_seed(x.seed, RandomStream::kKernelJitter));
+    routing->rewind();
+
+    PolicySummary summary;
+    summary.policy = name;
+    summary.straggler_counts.assign(static_cast<std::size_t>(g_count), 0);
+    std::vector<double> latency_us;
+    latency_us.reserve(static_cast<std::size_t>(x.iterations) * static_cast<std::size_t>(layers));
+    double idle_sum = 0, imbalance_sum = 0;
+
+    // Layer steps run back to back on the event clock: each schedules the next.
+    EventEngine engine;
+    int iteration = 0, layer = 0;
+    std::function<void()> run_layer = [&] {
+      const auto counts = routing->next_counts({layer, x.batch_tokens});
+      const auto step = stepper.step(layer, counts);
+      latency_us.push_back(step.layer.us());
+      idle_sum += step.barrier_idle_fraction();
+      imbalance_sum += step.max_over_mean_tokens();
+      ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
+      if (sink) sink(LayerRow{name, iteration, layer, step});
+      if (++layer == layers) {
+        layer = 0;
+        ++iteration;
+      }
+      if (iteration < x.iterations) {
+        engine.schedule_after(step.layer, run_layer);
+      } else {
+        engine.schedule_after(step.layer, [] {});  // the end of the last layer
+      }
+    };
+    engine.schedule(SimTime{}, run_layer);
+    engine.run();
+
+    summary.layer_steps = static_cast<std::int64_t>(latency_us.size());
+    summary.simulated_time = engine.now() - SimTime{};
+    summary.latency_mean_us = mean(latency_us);
+    std::sort(latency_us.begin(), latency_us.end());
+    summary.latency_p50_us = quantile_sorted(latency_us, 0.50);
+    summary.latency_p90_us = quantile_sorted(latency_us, 0.90);
+    summary.latency_p99_us = quantile_sorted(latency_us, 0.99);
+    summary.barrier_idle_fraction = idle_sum / static_cast<double>(summary.layer_steps);
+    summary.max_over_mean_tokens = imbalance_sum / static_cast<double>(summary.layer_steps);
+    result.policies.push_back(std::move(summary));
+  }
+  return result;
+}
+
+}  // namespace vibesim

@@ -1,0 +1,53 @@
+#pragma once
+// The layer-level study behind `vibesim run`: draw the cluster, profile it,
+// record a load matrix, then run every policy's placement through the same
+// sequence of synchronized MoE layer steps (common random numbers: same GPUs,
+// same routing, same jitter for every policy).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "models/variability_profile.h"
+#include "sim/experiment.h"
+#include "sim/moe_layer_step.h"
+
+namespace vibesim {
+
+class PolicyRegistry;
+
+struct LayerRow {
+  const std::string& policy;
+  int iteration;
+  int moe_layer;
+  const LayerStepResult& step;
+};
+// Receives every layer step as it happens (for streaming layers.csv).
+using LayerRowSink = std::function<void(const LayerRow&)>;
+
+struct GpuSummary {
+  GpuVariation variation;
+  double compute_bound_clock_fraction = 0;  // sustained clock / max at full activity
+  double memory_bound_clock_fraction = 0;
+  double balanced_kernel_time_rel = 0;  // kernel time at an even token split / mean over GPUs
+};
+
+struct PolicySummary {
+  std::string policy;
+  std::int64_t layer_steps = 0;
+  double latency_p50_us = 0, latency_p90_us = 0, latency_p99_us = 0, latency_mean_us = 0;
+  double barrier_idle_fraction = 0;            // mean over layer steps
+  double max_over_mean_tokens = 0;             // mean over layer steps
+  std::vector<std::int64_t> straggler_counts;  // per GPU
+  SimDuration simulated_time;
+};
+
+struct LayerStudyResult {
+  std::vector<GpuSummary> gpus;
+  std::vector<PolicySummary> policies;
+};
+
+LayerStudyResult run_layer_study(const Experiment& experiment, const PolicyRegistry& registry,
+                                 const LayerRowSink& sink);
+
+}  // namespace vibesim

@@ -1,0 +1,115 @@
+#include "sim/moe_layer_step.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace vibesim {
+
+double LayerStepResult::barrier_idle_fraction() const {
+  double idle = 0;
+  for (const auto& g : gpus) idle += g.idle_ns;
+  const double total = static_cast<double>(layer.ns()) * static_cast<double>(gpus.size());
+  return total > 0 ? idle / total : 0.0;
+}
+
+double LayerStepResult::max_over_mean_tokens() const {
+  double max = 0, sum = 0;
+  for (const auto& g : gpus) {
+    max = std::max(max, g.tokens);
+    sum += g.tokens;
+  }
+  return sum > 0 ? max * static_cast<double>(gpus.size()) / sum : 0.0;
+}
+
+MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKernelModel> gpus,
+                                 const Topology& topology, const Placement& placement,
+                                 double jitter_cv, std::uint64_t jitter_seed)
+    : gpus_(gpus),
+      all_to_all_(topology),
+      slots_per_gpu_(placement.slots_per_gpu),
+      // Tokens travel in the model's dtype to the experts and come back in bf16.
+      dispatch_bytes_per_token_(model.token_hidden_bytes()),
+      combine_bytes_per_token_(static_cast<double>(model.hidden_size) * 2.0),
+      jitter_cv_(jitter_cv),
+      jitter_rng_(jitter_seed) {
+  const auto g = gpus.size();
+  assert(static_cast<int>(g) == placement.num_gpus && static_cast<int>(g) == topology.num_gpus());
+  for (const auto& slots : placement.physical_to_logical) {
+    LayerSlots layer;
+    layer.expert = slots;
+    std::vector<int> replicas(static_cast<std::size_t>(model.routed_experts), 0);
+    layer.replica_rank.resize(slots.size());
+    for (std::size_t s = 0; s < slots.size(); ++s)
+      layer.replica_rank[s] = replicas[static_cast<std::size_t>(slots[s])]++;
+    layer.replica_count.resize(slots.size());
+    for (std::size_t s = 0; s < slots.size(); ++s) {
+      layer.replica_count[s] = replicas[static_cast<std::size_t>(slots[s])];
+      layer.has_replicas |= layer.replica_count[s] > 1;
+    }
+    layers_.push_back(std::move(layer));
+  }
+  records_.resize(g);
+  tokens_.resize(g);
+  flow_ns_.resize(g * g);
+  compute_end_ns_.resize(g);
+}
+
+LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_t> expert_counts) {
+  const auto& layer = layers_[static_cast<std::size_t>(moe_layer)];
+  const auto g_count = gpus_.size();
+  const int* expert = layer.expert.data();
+
+  // Expert compute per GPU.
+  for (std::size_t g = 0; g < g_count; ++g) {
+    ExpertBatch batch;
+    const double tile = gpus_[g].tile_tokens();
+    const auto first = g * static_cast<std::size_t>(slots_per_gpu_);
+    for (auto s = first; s < first + static_cast<std::size_t>(slots_per_gpu_); ++s) {
+      std::int32_t n = expert_counts[static_cast<std::size_t>(expert[s])];
+      if (layer.has_replicas) {  // even split; the remainder goes to the first replicas
+        const int r = layer.replica_count[s];
+        n = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
+      }
+      add_expert_tokens(batch, static_cast<double>(n), tile);
+    }
+    double kernel_ns = gpus_[g].duration_ns(batch);
+    if (jitter_cv_ > 0 && kernel_ns > 0)
+      kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
+    tokens_[g] = batch.tokens;
+    records_[g] = GpuLayerRecord{batch.tokens, 0.0, kernel_ns, 0.0, 0.0};
+  }
+
+  // Dispatch: GPU j's kernel starts when its last incoming flow lands.
+  all_to_all_.flow_times(tokens_, dispatch_bytes_per_token_, /*reverse=*/false, flow_ns_);
+  for (std::size_t j = 0; j < g_count; ++j) {
+    double arrived = 0;
+    for (std::size_t i = 0; i < g_count; ++i)
+      arrived = std::max(arrived, flow_ns_[i * g_count + j]);
+    records_[j].dispatch_ns = arrived;
+    compute_end_ns_[j] = arrived + records_[j].compute_ns;
+  }
+
+  // Combine: results flow back from j once its kernel ends; the layer ends
+  // when the last flow lands (the barrier).
+  all_to_all_.flow_times(tokens_, combine_bytes_per_token_, /*reverse=*/true, flow_ns_);
+  double layer_end = 0, longest_path = -1;
+  int straggler = 0;
+  for (std::size_t j = 0; j < g_count; ++j) {
+    double longest_flow = 0;
+    for (std::size_t i = 0; i < g_count; ++i)
+      longest_flow = std::max(longest_flow, flow_ns_[j * g_count + i]);
+    records_[j].combine_ns = longest_flow;
+    const double path_end = compute_end_ns_[j] + longest_flow;
+    layer_end = std::max(layer_end, path_end);
+    if (path_end > longest_path) {
+      longest_path = path_end;
+      straggler = static_cast<int>(j);
+    }
+  }
+  const auto layer_time = SimDuration::from_ns_rounded(layer_end);
+  for (auto& r : records_)
+    r.idle_ns = std::max(0.0, layer_end - (r.dispatch_ns + r.compute_ns + r.combine_ns));
+  return LayerStepResult{layer_time, straggler, records_};
+}
+
+}  // namespace vibesim

@@ -1,0 +1,76 @@
+#pragma once
+// One synchronized MoE layer across the expert-parallel group:
+//   dispatch all-to-all -> per-GPU fused expert kernel -> combine all-to-all -> barrier.
+// GPU j starts its kernel when all its tokens have arrived; every GPU waits at
+// the barrier until the last combine flow lands, so the layer ends with the
+// slowest GPU. The phases form a fixed dependency graph, so their times are
+// computed directly (max-plus), not through the event queue; the event engine
+// sequences layer steps and, later, requests.
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "models/gpu_kernel_model.h"
+#include "models/moe_model.h"
+#include "models/topology.h"
+#include "policies/placement.h"
+#include "sim/sim_time.h"
+
+namespace vibesim {
+
+struct GpuLayerRecord {
+  double tokens = 0;       // token-expert assignments computed on this GPU
+  double dispatch_ns = 0;  // until its last incoming dispatch flow lands
+  double compute_ns = 0;   // its fused expert kernel, jitter included
+  double combine_ns = 0;   // its longest outgoing combine flow
+  double idle_ns = 0;      // barrier wait: layer time minus the three above
+};
+
+struct LayerStepResult {
+  SimDuration layer;
+  int straggler_gpu =
+      0;  // the GPU whose dispatch+compute+combine path is longest (lowest id on ties)
+  std::span<const GpuLayerRecord> gpus;  // valid until the next step()
+
+  [[nodiscard]] double barrier_idle_fraction() const;
+  [[nodiscard]] double max_over_mean_tokens() const;
+};
+
+class MoeLayerStepper {
+ public:
+  // `gpus` holds one kernel model per GPU; `placement` gives each layer's slots.
+  // Per-kernel jitter (coefficient of variation `jitter_cv`) draws from a
+  // stream seeded with `jitter_seed`.
+  MoeLayerStepper(const MoeModel& model, std::span<const GpuKernelModel> gpus,
+                  const Topology& topology, const Placement& placement, double jitter_cv,
+                  std::uint64_t jitter_seed);
+
+  // Runs MoE layer `moe_layer` with per-expert token counts `expert_counts`.
+  LayerStepResult step(int moe_layer, std::span<const std::int32_t> expert_counts);
+
+ private:
+  struct LayerSlots {
+    std::vector<int> expert;         // per slot
+    std::vector<int> replica_rank;   // per slot: which of its expert's replicas
+    std::vector<int> replica_count;  // per slot: how many replicas its expert has
+    bool has_replicas = false;
+  };
+
+  std::span<const GpuKernelModel> gpus_;
+  AllToAllModel all_to_all_;
+  int slots_per_gpu_;
+  double dispatch_bytes_per_token_;
+  double combine_bytes_per_token_;
+  double jitter_cv_;
+  std::vector<LayerSlots> layers_;
+  std::mt19937_64 jitter_rng_;
+  std::normal_distribution<double> normal_{0.0, 1.0};
+  // Scratch, reused every step.
+  std::vector<GpuLayerRecord> records_;
+  std::vector<double> tokens_;
+  std::vector<double> flow_ns_;
+  std::vector<double> compute_end_ns_;
+};
+
+}  // namespace vibesim

@@ -1,0 +1,61 @@
+#include "tools/cli.h"
+
+#include <fmt/ostream.h>
+#include <boost/program_options/errors.hpp>
+
+#include "io/config_error.h"
+
+namespace vibesim {
+
+namespace {
+
+constexpr const char* kUsage =
+    R"(vibesim - simulate MoE expert placement on GPUs whose speeds differ
+
+usage: vibesim <command> [options]
+
+commands:
+  run [EXPERIMENT.json]   simulate an experiment (default: configs/experiments/quickstart.json)
+                          and write summary.json, layers.csv, config.resolved.json
+  list                    the models, GPUs, variability profiles and policies available
+  bench [--json]          speed benchmarks (layer steps per second, ...)
+  help                    this text
+
+'vibesim <command> --help' shows a command's options.
+Environment: VIBESIM_CONFIGS overrides the configs folder, VIBESIM_DATA the measured-data folder.
+)";
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    out << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    out << "vibesim 0.1.0\n";
+    return 0;
+  }
+  const CliContext context{ConfigLocations::from_environment(), PolicyRegistry::builtin(), out,
+                           err};
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (args[0] == "run") return run_command(context, rest);
+    if (args[0] == "list") return list_command(context, rest);
+    if (args[0] == "bench") return bench_command(context, rest);
+    fmt::print(err, "vibesim: unknown command '{}'; valid commands are: run, list, bench, help\n",
+               args[0]);
+    return 2;
+  } catch (const InputError& e) {
+    fmt::print(err, "vibesim: error: {}\n", e.what());
+    return 2;
+  } catch (const boost::program_options::error& e) {
+    fmt::print(err, "vibesim {}: error: {}\n", args[0], e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(err, "vibesim: internal error: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace vibesim

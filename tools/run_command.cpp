@@ -1,0 +1,162 @@
+// `vibesim run`: one experiment, every policy, tables on stdout, files in a run directory.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <boost/program_options.hpp>
+
+#include "io/config_error.h"
+#include "io/run_directory.h"
+#include "sim/layer_study.h"
+#include "tools/cli.h"
+
+namespace vibesim {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+}
+
+nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult& r) {
+  nlohmann::ordered_json out;
+  out["experiment"] = x.name;
+  out["seed"] = x.seed;
+  out["model"] = x.model.name;
+  out["gpu"] = x.sku.name;
+  out["profile"] = x.profile.name;
+  out["num_gpus"] = x.num_gpus;
+  out["batch_tokens"] = x.batch_tokens;
+  out["gpus"] = nlohmann::ordered_json::array();
+  for (std::size_t g = 0; g < r.gpus.size(); ++g) {
+    const auto& s = r.gpus[g];
+    out["gpus"].push_back({{"gpu", g},
+                           {"voltage_offset_v", s.variation.voltage_offset_v},
+                           {"leakage_factor", s.variation.leakage_factor},
+                           {"memory_factor", s.variation.memory_factor},
+                           {"compute_bound_clock_fraction", s.compute_bound_clock_fraction},
+                           {"memory_bound_clock_fraction", s.memory_bound_clock_fraction},
+                           {"balanced_kernel_time_rel", s.balanced_kernel_time_rel}});
+  }
+  out["policies"] = nlohmann::ordered_json::array();
+  for (const auto& p : r.policies) {
+    out["policies"].push_back({{"policy", p.policy},
+                               {"layer_steps", p.layer_steps},
+                               {"layer_latency_us",
+                                {{"p50", p.latency_p50_us},
+                                 {"p90", p.latency_p90_us},
+                                 {"p99", p.latency_p99_us},
+                                 {"mean", p.latency_mean_us}}},
+                               {"barrier_idle_fraction", p.barrier_idle_fraction},
+                               {"max_over_mean_gpu_tokens", p.max_over_mean_tokens},
+                               {"straggler_histogram", p.straggler_counts},
+                               {"simulated_time_ms", p.simulated_time.ms()}});
+  }
+  return out;
+}
+
+void print_tables(std::ostream& out, const LayerStudyResult& r) {
+  fmt::print(out, "\n{:<14} {:>10} {:>10} {:>10} {:>8} {:>13}\n", "policy", "p50 us", "p90 us",
+             "p99 us", "idle %", "max/mean tok");
+  for (const auto& p : r.policies)
+    fmt::print(out, "{:<14} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.2f} {:>13.3f}\n", p.policy,
+               p.latency_p50_us, p.latency_p90_us, p.latency_p99_us, 100 * p.barrier_idle_fraction,
+               p.max_over_mean_tokens);
+  fmt::print(out, "\nstraggler histogram (layer steps each GPU finished last):\n{:<14}", "policy");
+  for (std::size_t g = 0; g < r.gpus.size(); ++g) fmt::print(out, " {:>6}", fmt::format("g{}", g));
+  fmt::print(out, "\n");
+  for (const auto& p : r.policies) {
+    fmt::print(out, "{:<14}", p.policy);
+    for (auto c : p.straggler_counts) fmt::print(out, " {:>6}", c);
+    fmt::print(out, "\n");
+  }
+}
+
+}  // namespace
+
+int run_command(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options("vibesim run [EXPERIMENT.json] [options]");
+  std::string experiment_path, out_dir;
+  std::vector<std::string> overrides;
+  options.add_options()("help,h", "show this help")(
+      "out,o", po::value(&out_dir),
+      "run directory to write (default: runs/<experiment>-N, a new one)")(
+      "set", po::value(&overrides)->composing(),
+      "override a key of the experiment, e.g. --set workload.iterations=10 (repeatable; value is "
+      "JSON or a bare string)")("quiet,q", "print only the run directory");
+  po::options_description hidden;
+  hidden.add_options()("experiment", po::value(&experiment_path));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("experiment", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    fmt::print(context.out, "{}\nWith no EXPERIMENT, runs the shipped quickstart ({}).\n",
+               fmt::streamed(options),
+               (context.locations.config_dir / "experiments" / "quickstart.json").string());
+    return 0;
+  }
+  if (experiment_path.empty())
+    experiment_path = (context.locations.config_dir / "experiments" / "quickstart.json").string();
+  const bool quiet = vm.count("quiet") > 0;
+
+  const Experiment x =
+      load_experiment(experiment_path, overrides, context.locations, context.registry);
+  if (!quiet) {
+    fmt::print(context.out,
+               "experiment {} (seed {}): {} ({} MoE layers, {} experts, top-{}, {}) on {} x {} "
+               "(profile {}), "
+               "{} tokens per batch, {} iterations, routing {}, policies: {}\n",
+               x.name, x.seed, x.model.name, x.model.num_moe_layers(), x.model.routed_experts,
+               x.model.top_k, to_string(x.model.dtype), x.num_gpus, x.sku.name, x.profile.name,
+               x.batch_tokens, x.iterations,
+               x.routing.source == "synthetic" ? x.routing.synthetic.distribution
+                                               : x.routing.trace_path.string(),
+               fmt::join(x.policies, ", "));
+  }
+
+  RunDirectory run_dir(out_dir.empty() ? RunDirectory::next_free("runs", x.name)
+                                       : std::filesystem::path(out_dir));
+  std::unique_ptr<std::FILE, FileCloser> layers(
+      std::fopen(run_dir.staged("layers.csv").c_str(), "w"));
+  if (!layers)
+    throw InputError(fmt::format("{}: cannot write", run_dir.staged("layers.csv").string()));
+  fmt::print(layers.get(),
+             "policy,iteration,moe_layer,layer_us,straggler_gpu,max_gpu_tokens,mean_gpu_tokens,"
+             "barrier_idle_fraction\n");
+  const auto result = run_layer_study(x, context.registry, [&](const LayerRow& row) {
+    double max_tokens = 0, sum_tokens = 0;
+    for (const auto& g : row.step.gpus) {
+      max_tokens = std::max(max_tokens, g.tokens);
+      sum_tokens += g.tokens;
+    }
+    fmt::print(layers.get(), "{},{},{},{:.3f},{},{:.0f},{:.1f},{:.5f}\n", row.policy, row.iteration,
+               row.moe_layer, row.step.layer.us(), row.step.straggler_gpu, max_tokens,
+               sum_tokens / static_cast<double>(row.step.gpus.size()),
+               row.step.barrier_idle_fraction());
+  });
+  if (std::fflush(layers.get()) != 0) throw std::runtime_error("cannot write layers.csv");
+  layers.reset();
+  write_text(run_dir.staged("summary.json"), summary_json(x, result).dump(2) + "\n");
+  write_text(run_dir.staged("config.resolved.json"), x.resolved_json().dump(2) + "\n");
+  run_dir.commit();
+
+  if (!quiet) print_tables(context.out, result);
+  fmt::print(context.out, "{}run directory: {}\n", quiet ? "" : "\n", run_dir.target().string());
+  return 0;
+}
+
+}  // namespace vibesim

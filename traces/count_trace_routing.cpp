@@ -1,0 +1,131 @@
+#include "traces/count_trace_routing.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "io/config_error.h"
+
+namespace vibesim {
+
+namespace {
+
+std::int64_t parse_field(std::string_view text, const std::string& where, const char* column) {
+  std::int64_t value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end)
+    throw InputError(fmt::format("{}: column '{}' is not an integer: '{}'", where, column, text));
+  if (value < 0)
+    throw InputError(fmt::format("{}: column '{}' is negative: {}", where, column, value));
+  return value;
+}
+
+}  // namespace
+
+CountTraceRouting::CountTraceRouting(const std::filesystem::path& csv, int num_moe_layers,
+                                     int num_experts, int top_k)
+    : num_experts_(num_experts), top_k_(top_k) {
+  std::ifstream in(csv);
+  if (!in) throw InputError(fmt::format("{}: cannot open file", csv.string()));
+  std::string line;
+  std::size_t line_no = 1;
+  if (!std::getline(in, line)) throw InputError(fmt::format("{}: file is empty", csv.string()));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line != "step,layer,expert,count")
+    throw InputError(fmt::format("{}:1: expected the header 'step,layer,expert,count', got '{}'",
+                                 csv.string(), line));
+  std::map<std::int64_t, std::map<std::int64_t, std::vector<std::int32_t>>>
+      by_step;  // step -> layer -> counts
+  std::vector<std::int64_t> layer_ids;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto where = fmt::format("{}:{}", csv.string(), line_no);
+    std::string_view rest = line;
+    std::int64_t fields[4];
+    const char* names[4] = {"step", "layer", "expert", "count"};
+    for (int f = 0; f < 4; ++f) {
+      const auto comma = rest.find(',');
+      if ((f < 3) != (comma != std::string_view::npos))
+        throw InputError(fmt::format("{}: expected 4 comma-separated fields", where));
+      fields[f] = parse_field(rest.substr(0, comma), where, names[f]);
+      rest = f < 3 ? rest.substr(comma + 1) : std::string_view{};
+    }
+    if (fields[2] >= num_experts)
+      throw InputError(
+          fmt::format("{}: expert id {} is out of range [0, {})", where, fields[2], num_experts));
+    if (fields[3] > std::numeric_limits<std::int32_t>::max())
+      throw InputError(fmt::format("{}: count {} is too large", where, fields[3]));
+    auto& counts = by_step[fields[0]][fields[1]];
+    counts.resize(static_cast<std::size_t>(num_experts), 0);
+    counts[static_cast<std::size_t>(fields[2])] += static_cast<std::int32_t>(fields[3]);
+    layer_ids.push_back(fields[1]);
+  }
+  if (by_step.empty()) throw InputError(fmt::format("{}: no data rows", csv.string()));
+  std::sort(layer_ids.begin(), layer_ids.end());
+  layer_ids.erase(std::unique(layer_ids.begin(), layer_ids.end()), layer_ids.end());
+  steps_ = by_step.size();
+  trace_layers_ = layer_ids.size();
+  counts_.assign(steps_ * trace_layers_ * static_cast<std::size_t>(num_experts), 0);
+  std::size_t s = 0;
+  for (const auto& [step, layers] : by_step) {
+    for (const auto& [layer, counts] : layers) {
+      const auto l = static_cast<std::size_t>(
+          std::lower_bound(layer_ids.begin(), layer_ids.end(), layer) - layer_ids.begin());
+      std::copy(
+          counts.begin(), counts.end(),
+          counts_.begin() + static_cast<std::ptrdiff_t>((s * trace_layers_ + l) *
+                                                        static_cast<std::size_t>(num_experts)));
+    }
+    ++s;
+  }
+  cursor_.assign(static_cast<std::size_t>(num_moe_layers), 0);
+  validate_shape();
+}
+
+CountTraceRouting::CountTraceRouting(std::vector<std::vector<std::vector<std::int32_t>>> counts,
+                                     int num_moe_layers, int top_k)
+    : top_k_(top_k) {
+  steps_ = counts.size();
+  trace_layers_ = steps_ ? counts[0].size() : 0;
+  num_experts_ = trace_layers_ ? static_cast<int>(counts[0][0].size()) : 0;
+  for (const auto& step : counts)
+    for (const auto& layer : step) counts_.insert(counts_.end(), layer.begin(), layer.end());
+  if (counts_.size() != steps_ * trace_layers_ * static_cast<std::size_t>(num_experts_))
+    throw std::invalid_argument("CountTraceRouting: ragged counts");
+  cursor_.assign(static_cast<std::size_t>(num_moe_layers), 0);
+  validate_shape();
+}
+
+void CountTraceRouting::validate_shape() {
+  if (steps_ == 0 || trace_layers_ == 0 || num_experts_ == 0)
+    throw std::invalid_argument("CountTraceRouting: empty trace");
+  scratch_.resize(static_cast<std::size_t>(num_experts_));
+}
+
+std::span<const std::int32_t> CountTraceRouting::next_counts(const RoutingRequest& request) {
+  auto& step = cursor_[static_cast<std::size_t>(request.moe_layer)];
+  const auto layer = static_cast<std::size_t>(request.moe_layer) % trace_layers_;
+  const auto e = static_cast<std::size_t>(num_experts_);
+  const std::int32_t* recorded = counts_.data() + (step * trace_layers_ + layer) * e;
+  step = (step + 1) % steps_;
+  const std::int64_t recorded_total = std::accumulate(recorded, recorded + e, std::int64_t{0});
+  const std::int64_t target = request.tokens * top_k_;
+  if (recorded_total == target || recorded_total == 0) return {recorded, e};
+  std::copy(recorded, recorded + e, scratch_.begin());
+  rescale_counts(scratch_, target, request.tokens);
+  return scratch_;
+}
+
+void CountTraceRouting::rewind() {
+  std::fill(cursor_.begin(), cursor_.end(), 0);
+}
+
+}  // namespace vibesim

@@ -1,0 +1,131 @@
+#include "traces/synthetic_routing.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <numeric>
+
+#include "base/derived_seed.h"
+
+namespace vibesim {
+
+namespace {
+
+// Caps every probability at `cap`, re-spreading the excess over the others in
+// proportion (water-filling), so the result still sums to 1.
+void cap_probabilities(std::vector<double>& p, double cap) {
+  for (int round = 0; round < 64; ++round) {
+    double excess = 0, free_mass = 0;
+    for (double& x : p) {
+      if (x > cap) {
+        excess += x - cap;
+        x = cap;
+      } else if (x < cap) {
+        free_mass += x;
+      }
+    }
+    if (excess <= 1e-15 || free_mass <= 0) return;
+    for (double& x : p)
+      if (x < cap) x += excess * x / free_mass;
+  }
+}
+
+}  // namespace
+
+std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
+                                           std::int64_t cap, std::mt19937_64& rng) {
+  const std::size_t n = p.size();
+  std::vector<std::int32_t> counts(n, 0);
+  std::int64_t remaining = assignments;
+  double remaining_mass = 1.0;
+  for (std::size_t e = 0; e < n && remaining > 0; ++e) {
+    std::int64_t c = remaining;
+    if (e + 1 < n) {
+      const double q = std::clamp(p[e] / std::max(remaining_mass, 1e-300), 0.0, 1.0);
+      c = std::binomial_distribution<std::int64_t>(remaining, q)(rng);
+    }
+    c = std::min(c, cap);
+    counts[e] = static_cast<std::int32_t>(c);
+    remaining -= c;
+    remaining_mass -= p[e];
+  }
+  // Rare: caps left assignments over; give them to the experts with room, in
+  // order of popularity (ties: lower index), one at a time.
+  if (remaining > 0) {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return p[a] > p[b]; });
+    for (std::size_t i = 0; remaining > 0; i = (i + 1) % n) {
+      if (counts[order[i]] < cap) {
+        ++counts[order[i]];
+        --remaining;
+      }
+    }
+  }
+  return counts;
+}
+
+SyntheticRouting::SyntheticRouting(int num_moe_layers, int num_experts, int top_k,
+                                   const SyntheticRoutingSpec& spec, std::uint64_t popularity_seed,
+                                   std::uint64_t draw_seed)
+    : num_experts_(num_experts),
+      top_k_(top_k),
+      spec_(spec),
+      draw_seed_(draw_seed),
+      pick_rng_(draw_seed) {
+  assert(num_experts >= top_k && top_k >= 1 && spec.pool_size >= 1);
+  std::mt19937_64 rng(popularity_seed);
+  const auto e_count = static_cast<std::size_t>(num_experts);
+  for (int l = 0; l < num_moe_layers; ++l) {
+    std::vector<double> p(e_count);
+    if (spec.distribution == "zipf") {
+      std::vector<std::size_t> order(e_count);
+      std::iota(order.begin(), order.end(), 0);
+      std::shuffle(order.begin(), order.end(), rng);  // this layer's hot set
+      for (std::size_t rank = 0; rank < e_count; ++rank)
+        p[order[rank]] = 1.0 / std::pow(static_cast<double>(rank + 1), spec.zipf_exponent);
+    } else if (spec.distribution == "dirichlet") {
+      std::gamma_distribution<double> gamma(spec.dirichlet_alpha, 1.0);
+      for (auto& x : p) x = std::max(gamma(rng), 1e-12);
+    } else {
+      std::fill(p.begin(), p.end(), 1.0);
+    }
+    const double sum = std::accumulate(p.begin(), p.end(), 0.0);
+    for (auto& x : p) x /= sum;
+    cap_probabilities(p, 1.0 / top_k);
+    popularity_.push_back(std::move(p));
+  }
+}
+
+const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::int64_t tokens) {
+  const auto key = std::pair{layer, tokens};
+  auto it = pools_.find(key);
+  if (it != pools_.end()) return it->second;
+  // Seeded by (seed, layer, tokens), not by call order: pools are the same
+  // whichever order layers and batch sizes are first asked for.
+  std::mt19937_64 rng(derive_seed(
+      draw_seed_, {static_cast<std::uint64_t>(layer), static_cast<std::uint64_t>(tokens)}));
+  std::vector<std::int32_t> entries;
+  entries.reserve(static_cast<std::size_t>(spec_.pool_size * num_experts_));
+  for (int i = 0; i < spec_.pool_size; ++i) {
+    const auto counts = draw_multinomial(tokens * top_k_,
+                                         popularity_[static_cast<std::size_t>(layer)], tokens, rng);
+    entries.insert(entries.end(), counts.begin(), counts.end());
+  }
+  return pools_.emplace(key, std::move(entries)).first->second;
+}
+
+std::span<const std::int32_t> SyntheticRouting::next_counts(const RoutingRequest& request) {
+  assert(request.moe_layer >= 0 && request.moe_layer < static_cast<int>(popularity_.size()));
+  const auto& entries = pool(request.moe_layer, request.tokens);
+  const auto pick =
+      static_cast<std::size_t>(pick_rng_() % static_cast<std::uint64_t>(spec_.pool_size));
+  return {entries.data() + pick * static_cast<std::size_t>(num_experts_),
+          static_cast<std::size_t>(num_experts_)};
+}
+
+void SyntheticRouting::rewind() {
+  pick_rng_.seed(draw_seed_);
+}
+
+}  // namespace vibesim

@@ -1,0 +1,58 @@
+#pragma once
+// Synthetic routing: each MoE layer has its own expert popularity (Zipf over
+// a layer-specific random order of experts, or a Dirichlet draw), and each
+// batch's counts are a multinomial draw of tokens*top_k assignments from it.
+//
+// Cost: drawing a multinomial costs O(E) binomials, far too slow to do per
+// layer step. Instead each (layer, batch size) gets a pool of `pool_size`
+// exact draws, made once from a stream seeded by (seed, layer, tokens); each
+// step picks one pool entry at random. A step then costs O(1), independent of
+// tokens; the pool's mean matches the popularity (tested for bias).
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "traces/routing_source.h"
+
+namespace vibesim {
+
+struct SyntheticRoutingSpec {
+  std::string distribution = "zipf";  // "zipf" or "dirichlet" or "uniform"
+  double zipf_exponent = 1.0;
+  double dirichlet_alpha = 1.0;
+  int pool_size = 32;
+};
+
+class SyntheticRouting final : public RoutingSource {
+ public:
+  // `popularity_seed` fixes each layer's hot set; `draw_seed` the batches.
+  SyntheticRouting(int num_moe_layers, int num_experts, int top_k, const SyntheticRoutingSpec& spec,
+                   std::uint64_t popularity_seed, std::uint64_t draw_seed);
+
+  std::span<const std::int32_t> next_counts(const RoutingRequest& request) override;
+  void rewind() override;
+  [[nodiscard]] int num_experts() const override { return num_experts_; }
+  // Per-layer probability that one assignment goes to each expert (sums to 1,
+  // each at most 1/top_k because a token picks top_k distinct experts).
+  [[nodiscard]] const std::vector<std::vector<double>>& popularity() const { return popularity_; }
+
+ private:
+  const std::vector<std::int32_t>& pool(int layer, std::int64_t tokens);
+
+  int num_experts_;
+  int top_k_;
+  SyntheticRoutingSpec spec_;
+  std::uint64_t draw_seed_;
+  std::vector<std::vector<double>> popularity_;
+  std::map<std::pair<int, std::int64_t>, std::vector<std::int32_t>> pools_;  // pool_size x E each
+  std::mt19937_64 pick_rng_;
+};
+
+// Draws counts of `assignments` over experts with probabilities `p`, no expert
+// above `cap` (conditional binomials; excess beyond a cap is re-spread).
+std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
+                                           std::int64_t cap, std::mt19937_64& rng);
+
+}  // namespace vibesim
