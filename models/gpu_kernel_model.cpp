@@ -11,7 +11,7 @@ GpuKernelModel::GpuKernelModel(const GpuSku& sku, const GpuVariation& variation,
       variation_(variation),
       cap_w_(sku.tdp_w),
       min_clock_fraction_(sku.min_clock_mhz / sku.max_clock_mhz),
-      tile_tokens_(static_cast<double>(sku.kernel.tile_tokens)),
+      tile_tokens_(sku.kernel.tile_tokens),
       launch_ns_(sku.kernel.launch_overhead_us * 1e3) {
   const double flops_per_s = sku.peak_flops_per_s(model.dtype) * sku.kernel.compute_efficiency;
   ns_per_padded_token_at_max_clock_ = model.expert_flops_per_token() / flops_per_s * 1e9;
@@ -64,22 +64,20 @@ double GpuKernelModel::sustained_clock_fraction(double activity) const {
 KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
   KernelTiming out;
   if (batch.active_experts == 0) {
-    out.duration_ns = 0;
-    out.power_w = power_w(1.0, 0.0);
     return out;
   }
-  const double compute_at_max_ns = batch.padded_tokens * ns_per_padded_token_at_max_clock_;
+  const double compute_at_max_ns = static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_;
   const double memory_ns = static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
-                           batch.tokens * ns_per_token_memory_;
+                           static_cast<double>(batch.tokens) * ns_per_token_memory_;
   // How busy the math units are at full clock sets switching activity, hence power.
   const double busy = compute_at_max_ns / std::max(compute_at_max_ns, memory_ns);
   const double activity = power_.activity_memory_bound +
                           (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
+  out.activity = activity;
   out.clock_fraction = sustained_clock_fraction(activity);
   const double compute_ns = compute_at_max_ns / out.clock_fraction;
   out.compute_bound = compute_ns >= memory_ns;
   out.duration_ns = std::max(compute_ns, memory_ns) + launch_ns_;
-  out.power_w = power_w(out.clock_fraction, activity);
   return out;
 }
 

@@ -12,27 +12,31 @@
 
 namespace vibesim {
 
-// What one GPU computes in one MoE layer: summed over the experts it hosts.
+// What one GPU computes in one MoE layer, summed over the experts it hosts.
+// Integer counts: this is the simulator's innermost loop.
 struct ExpertBatch {
-  double tokens = 0;                // token-expert assignments
-  double padded_tokens = 0;         // tokens rounded up to the GEMM tile, per expert
+  std::int64_t tokens = 0;          // token-expert assignments
+  std::int64_t padded_tokens = 0;   // each expert's tokens rounded up to the GEMM tile
   std::int64_t active_experts = 0;  // experts with at least one token (they load weights)
-};
 
-// Adds `expert_tokens` tokens of one expert to `batch` (tile padding, activation).
-inline void add_expert_tokens(ExpertBatch& batch, double expert_tokens, double tile_tokens) {
-  if (expert_tokens <= 0) return;
-  batch.tokens += expert_tokens;
-  batch.padded_tokens += static_cast<double>(static_cast<std::int64_t>(
-                             (expert_tokens + tile_tokens - 1) / tile_tokens)) *
-                         tile_tokens;
-  batch.active_experts += 1;
-}
+  // Adds one expert's tokens; `tile_mask` is the tile size minus one (tiles are powers of two).
+  void add_expert(std::int64_t expert_tokens, std::int64_t tile_mask) {
+    tokens += expert_tokens;
+    padded_tokens += (expert_tokens + tile_mask) & ~tile_mask;
+    active_experts += expert_tokens > 0 ? 1 : 0;
+  }
+  // `tokens` spread as evenly as integers allow over `experts` experts.
+  static ExpertBatch spread_evenly(std::int64_t tokens, std::int64_t experts, std::int64_t tile_mask) {
+    ExpertBatch batch;
+    for (std::int64_t e = 0; e < experts; ++e) batch.add_expert(tokens / experts + (e < tokens % experts ? 1 : 0), tile_mask);
+    return batch;
+  }
+};
 
 struct KernelTiming {
   double duration_ns = 0;     // before per-kernel jitter
   double clock_fraction = 1;  // sustained clock / max clock during the kernel
-  double power_w = 0;         // board power at that clock and activity
+  double activity = 0;        // switching activity in [0, 1]; power_w(clock_fraction, activity) gives power
   bool compute_bound = false;
 };
 
@@ -48,7 +52,7 @@ class GpuKernelModel {
   // Highest clock fraction in [min/max clock, 1] whose power at `activity` fits the cap.
   [[nodiscard]] double sustained_clock_fraction(double activity) const;
   [[nodiscard]] double power_w(double clock_fraction, double activity) const;
-  [[nodiscard]] double tile_tokens() const { return tile_tokens_; }
+  [[nodiscard]] std::int64_t tile_mask() const { return tile_tokens_ - 1; }
   [[nodiscard]] const GpuVariation& variation() const { return variation_; }
 
  private:
@@ -59,7 +63,7 @@ class GpuKernelModel {
   GpuVariation variation_;
   double cap_w_;
   double min_clock_fraction_;
-  double tile_tokens_;
+  std::int64_t tile_tokens_;
   double ns_per_padded_token_at_max_clock_;
   double ns_per_active_expert_;  // weight load
   double ns_per_token_memory_;   // activations in and out

@@ -1,5 +1,7 @@
 #include "models/gpu_sku.h"
 
+#include <fmt/format.h>
+
 #include "io/config_object.h"
 
 namespace vibesim {
@@ -64,6 +66,8 @@ GpuSku parse_gpu_sku(ConfigObject& c) {
   s.kernel.compute_efficiency = k.number("compute_efficiency", 0.01, 1);
   s.kernel.memory_efficiency = k.number("memory_efficiency", 0.01, 1);
   s.kernel.tile_tokens = k.integer("tile_tokens", 1, 4096);
+  if ((s.kernel.tile_tokens & (s.kernel.tile_tokens - 1)) != 0)
+    throw k.error("tile_tokens", fmt::format("{} is not a power of two", s.kernel.tile_tokens));
   s.kernel.launch_overhead_us = k.number("launch_overhead_us", 0, 10'000);
   k.finish();
 

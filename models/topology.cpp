@@ -97,36 +97,44 @@ std::span<const int> Topology::route(int src, int dst) const {
 }
 
 AllToAllModel::AllToAllModel(const Topology& topology)
-    : topology_(&topology), link_bytes_(topology.num_links(), 0.0) {}
+    : num_gpus_(topology.num_gpus()),
+      link_bytes_(topology.num_links(), 0.0),
+      drain_ns_(topology.num_links(), 0.0) {
+  for (std::size_t l = 0; l < topology.num_links(); ++l)
+    ns_per_byte_.push_back(1.0 / topology.link_bandwidth_bytes_per_ns(static_cast<int>(l)));
+  for (int src = 0; src < num_gpus_; ++src) {
+    for (int dst = 0; dst < num_gpus_; ++dst) {
+      if (src == dst) continue;
+      const auto route = topology.route(src, dst);
+      flows_.push_back({src, dst, links_.size(), links_.size() + route.size(), topology.route_latency_ns(src, dst)});
+      links_.insert(links_.end(), route.begin(), route.end());
+    }
+  }
+}
 
-void AllToAllModel::flow_times(std::span<const double> tokens_to_gpu, double bytes_per_token,
-                               bool reverse, std::span<double> flow_ns) {
-  const int g = topology_->num_gpus();
-  assert(tokens_to_gpu.size() == static_cast<std::size_t>(g));
-  assert(flow_ns.size() == static_cast<std::size_t>(g * g));
+void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, double bytes_per_token, bool combine,
+                                    std::span<double> longest_ns) {
+  assert(tokens_to_gpu.size() == static_cast<std::size_t>(num_gpus_));
+  assert(longest_ns.size() == static_cast<std::size_t>(num_gpus_));
+  // The expert-hosting end of a flow carries its tokens: dst in dispatch, src in combine.
+  const auto carrier = [combine](const Flow& f) { return static_cast<std::size_t>(combine ? f.src : f.dst); };
+  const double bytes_per_carried_token = bytes_per_token / num_gpus_;
   std::fill(link_bytes_.begin(), link_bytes_.end(), 0.0);
-  const double share = bytes_per_token / g;
-  for (int j = 0; j < g; ++j) {  // j: the GPU hosting the experts
-    const double bytes = tokens_to_gpu[static_cast<std::size_t>(j)] * share;
-    for (int i = 0; i < g; ++i) {
-      if (i == j) continue;
-      for (int link : reverse ? topology_->route(j, i) : topology_->route(i, j))
-        link_bytes_[static_cast<std::size_t>(link)] += bytes;
-    }
+  for (const auto& f : flows_) {
+    const double bytes = tokens_to_gpu[carrier(f)] * bytes_per_carried_token;
+    for (auto l = f.first_link; l < f.end_link; ++l) link_bytes_[static_cast<std::size_t>(links_[l])] += bytes;
   }
-  for (int j = 0; j < g; ++j) {
-    for (int i = 0; i < g; ++i) {
-      const int src = reverse ? j : i, dst = reverse ? i : j;
-      double drain_ns = 0;
-      if (i != j && tokens_to_gpu[static_cast<std::size_t>(j)] > 0) {
-        for (int link : topology_->route(src, dst))
-          drain_ns = std::max(drain_ns, link_bytes_[static_cast<std::size_t>(link)] /
-                                            topology_->link_bandwidth_bytes_per_ns(link));
-        drain_ns += topology_->route_latency_ns(src, dst);
-      }
-      flow_ns[static_cast<std::size_t>(src * g + dst)] = drain_ns;
-    }
+  for (std::size_t l = 0; l < link_bytes_.size(); ++l) drain_ns_[l] = link_bytes_[l] * ns_per_byte_[l];
+  std::fill(longest_ns.begin(), longest_ns.end(), 0.0);
+  for (const auto& f : flows_) {
+    double drain = 0;
+    for (auto l = f.first_link; l < f.end_link; ++l)
+      drain = std::max(drain, drain_ns_[static_cast<std::size_t>(links_[l])]);
+    auto& longest = longest_ns[carrier(f)];
+    longest = std::max(longest, drain + f.latency_ns);
   }
+  for (std::size_t g = 0; g < longest_ns.size(); ++g)
+    if (tokens_to_gpu[g] <= 0) longest_ns[g] = 0.0;
 }
 
 }  // namespace vibesim

@@ -49,15 +49,25 @@ class AllToAllModel {
  public:
   explicit AllToAllModel(const Topology& topology);
 
-  // Fills flow_ns[i*G + j] = duration of the flow i -> j carrying
-  // tokens_to_gpu[j]/G tokens of `bytes_per_token` (dispatch direction).
-  // With `reverse`, the flows are j -> i (combine) and flow_ns[j*G + i] is set.
-  void flow_times(std::span<const double> tokens_to_gpu, double bytes_per_token, bool reverse,
-                  std::span<double> flow_ns);
+  // For every GPU j, the duration of the longest flow carrying j's tokens:
+  // in dispatch (`combine` false) the flows i -> j bringing tokens_to_gpu[j]/G
+  // tokens from each other GPU i; in combine the flows j -> i taking the
+  // results back. Each token is `bytes_per_token`. 0 for a GPU without tokens.
+  void longest_flow_ns(std::span<const double> tokens_to_gpu, double bytes_per_token, bool combine,
+                       std::span<double> longest_ns);
 
  private:
-  const Topology* topology_;
-  std::vector<double> link_bytes_;
+  struct Flow {
+    int src, dst;
+    std::size_t first_link, end_link;  // into links_
+    double latency_ns;
+  };
+  int num_gpus_;
+  std::vector<Flow> flows_;  // every ordered GPU pair, src != dst
+  std::vector<int> links_;
+  std::vector<double> ns_per_byte_;  // per link
+  std::vector<double> link_bytes_;   // scratch
+  std::vector<double> drain_ns_;     // scratch
 };
 
 }  // namespace vibesim

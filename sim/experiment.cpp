@@ -105,14 +105,14 @@ Experiment load_experiment(const std::filesystem::path& path,
   auto cluster = c.object("cluster");
   x.sku = load_named<GpuSku>(cluster, "gpu", locations.config_dir / "gpus", dir, load_gpu_sku);
   x.num_gpus = static_cast<int>(cluster.integer("num_gpus", 1, 4096));
+  if (x.model.routed_experts % x.num_gpus != 0)
+    throw cluster.error("num_gpus", fmt::format("{} GPUs do not divide the {} routed experts of {}",
+                                                x.num_gpus, x.model.routed_experts, x.model.name));
   x.gpus_per_node =
       static_cast<int>(cluster.integer_or("gpus_per_node", std::min(x.num_gpus, 8), 1, x.num_gpus));
   if (x.num_gpus % x.gpus_per_node != 0)
     throw cluster.error("gpus_per_node", fmt::format("{} does not divide num_gpus = {}",
                                                      x.gpus_per_node, x.num_gpus));
-  if (x.model.routed_experts % x.num_gpus != 0)
-    throw cluster.error("num_gpus", fmt::format("{} GPUs do not divide the {} routed experts of {}",
-                                                x.num_gpus, x.model.routed_experts, x.model.name));
   const auto profile_name = cluster.string_or("profile", "default");
   if (profile_name.ends_with(".json")) {
     const auto profile_path = locate(profile_name, {}, dir);

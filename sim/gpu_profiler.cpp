@@ -11,15 +11,17 @@ namespace vibesim {
 
 namespace {
 
+// 0, then about `points` - 1 token counts from one tile to max_tokens, geometric
+// (rounded to whole tokens, duplicates dropped), always ending at max_tokens.
 std::vector<double> sweep_points(double tile, double max_tokens, int points) {
   std::vector<double> out{0.0};
-  max_tokens = std::max(max_tokens, 2 * tile);
+  max_tokens = std::round(std::max(max_tokens, 2 * tile));
   const double ratio = std::pow(max_tokens / tile, 1.0 / std::max(1, points - 2));
-  for (double n = tile; out.size() < static_cast<std::size_t>(points); n *= ratio) {
+  for (double n = tile; n < max_tokens; n *= ratio) {
     const double rounded = std::round(n);
-    if (rounded > out.back()) out.push_back(rounded);
+    if (rounded > out.back() && rounded < max_tokens) out.push_back(rounded);
   }
-  out.back() = std::round(max_tokens);
+  out.push_back(max_tokens);
   return out;
 }
 
@@ -33,16 +35,11 @@ std::vector<LatencyCurve> profile_gpus(std::span<const GpuKernelModel> gpus,
     std::mt19937_64 rng(derive_seed(spec.seed, RandomStream::kProfiling, g));
     std::normal_distribution<double> normal(0.0, 1.0);
     auto run_kernel = [&](double tokens) {
-      ExpertBatch batch;
-      const auto per_expert = static_cast<std::int64_t>(tokens) / spec.experts_per_gpu;
-      const auto extra = static_cast<std::int64_t>(tokens) % spec.experts_per_gpu;
-      for (int e = 0; e < spec.experts_per_gpu; ++e)
-        add_expert_tokens(batch, static_cast<double>(per_expert + (e < extra ? 1 : 0)),
-                          gpu.tile_tokens());
-      const double ns = gpu.duration_ns(batch);
+      const double ns = gpu.duration_ns(
+          ExpertBatch::spread_evenly(static_cast<std::int64_t>(tokens), spec.experts_per_gpu, gpu.tile_mask()));
       return spec.jitter_cv > 0 ? ns * std::max(0.5, 1.0 + spec.jitter_cv * normal(rng)) : ns;
     };
-    const auto tokens = sweep_points(gpu.tile_tokens(), spec.max_tokens, spec.points);
+    const auto tokens = sweep_points(static_cast<double>(gpu.tile_mask() + 1), spec.max_tokens, spec.points);
     for (int w = 0; w < spec.warmup_runs; ++w) (void)run_kernel(tokens.back());
     std::vector<double> latency;
     for (double n : tokens) {

@@ -57,13 +57,10 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   const Topology topology(g_count, x.gpus_per_node, x.sku.interconnect);
 
   LayerStudyResult result;
-  const double balanced_tokens = static_cast<double>(x.batch_tokens * x.model.top_k) / g_count;
+  const std::int64_t balanced_tokens = x.batch_tokens * x.model.top_k / g_count;
   std::vector<double> balanced_ns;
   for (const auto& gpu : gpus) {
-    ExpertBatch batch;
-    for (int e = 0; e < experts_per_gpu; ++e)
-      add_expert_tokens(batch, balanced_tokens / experts_per_gpu, gpu.tile_tokens());
-    balanced_ns.push_back(gpu.duration_ns(batch));
+    balanced_ns.push_back(gpu.duration_ns(ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
     result.gpus.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
                            gpu.sustained_clock_fraction(x.sku.power.activity_memory_bound), 0.0});
   }
@@ -80,7 +77,7 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   context.expert_loads = record_loads(x);
   ProfilingSpec profiling;
   profiling.experts_per_gpu = experts_per_gpu;
-  profiling.max_tokens = 4 * balanced_tokens;
+  profiling.max_tokens = 4.0 * static_cast<double>(balanced_tokens);
   profiling.repetitions = x.profiling_repetitions;
   profiling.jitter_cv = x.profile.kernel_jitter_cv;
   profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);

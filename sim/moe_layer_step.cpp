@@ -50,8 +50,8 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKerne
   }
   records_.resize(g);
   tokens_.resize(g);
-  flow_ns_.resize(g * g);
-  compute_end_ns_.resize(g);
+  dispatch_ns_.resize(g);
+  combine_ns_.resize(g);
 }
 
 LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_t> expert_counts) {
@@ -62,7 +62,7 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   // Expert compute per GPU.
   for (std::size_t g = 0; g < g_count; ++g) {
     ExpertBatch batch;
-    const double tile = gpus_[g].tile_tokens();
+    const auto tile_mask = gpus_[g].tile_mask();
     const auto first = g * static_cast<std::size_t>(slots_per_gpu_);
     for (auto s = first; s < first + static_cast<std::size_t>(slots_per_gpu_); ++s) {
       std::int32_t n = expert_counts[static_cast<std::size_t>(expert[s])];
@@ -70,39 +70,29 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
         const int r = layer.replica_count[s];
         n = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
       }
-      add_expert_tokens(batch, static_cast<double>(n), tile);
+      batch.add_expert(n, tile_mask);
     }
     double kernel_ns = gpus_[g].duration_ns(batch);
     if (jitter_cv_ > 0 && kernel_ns > 0)
       kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
-    tokens_[g] = batch.tokens;
-    records_[g] = GpuLayerRecord{batch.tokens, 0.0, kernel_ns, 0.0, 0.0};
+    tokens_[g] = static_cast<double>(batch.tokens);
+    records_[g] = GpuLayerRecord{tokens_[g], 0.0, kernel_ns, 0.0, 0.0};
   }
 
-  // Dispatch: GPU j's kernel starts when its last incoming flow lands.
-  all_to_all_.flow_times(tokens_, dispatch_bytes_per_token_, /*reverse=*/false, flow_ns_);
-  for (std::size_t j = 0; j < g_count; ++j) {
-    double arrived = 0;
-    for (std::size_t i = 0; i < g_count; ++i)
-      arrived = std::max(arrived, flow_ns_[i * g_count + j]);
-    records_[j].dispatch_ns = arrived;
-    compute_end_ns_[j] = arrived + records_[j].compute_ns;
-  }
-
-  // Combine: results flow back from j once its kernel ends; the layer ends
-  // when the last flow lands (the barrier).
-  all_to_all_.flow_times(tokens_, combine_bytes_per_token_, /*reverse=*/true, flow_ns_);
-  double layer_end = 0, longest_path = -1;
+  // Dispatch: GPU j's kernel starts when its last incoming flow lands. Combine:
+  // its results flow back once the kernel ends; the layer ends (the barrier)
+  // when the last of all flows lands.
+  all_to_all_.longest_flow_ns(tokens_, dispatch_bytes_per_token_, /*combine=*/false, dispatch_ns_);
+  all_to_all_.longest_flow_ns(tokens_, combine_bytes_per_token_, /*combine=*/true, combine_ns_);
+  double layer_end = 0;
   int straggler = 0;
   for (std::size_t j = 0; j < g_count; ++j) {
-    double longest_flow = 0;
-    for (std::size_t i = 0; i < g_count; ++i)
-      longest_flow = std::max(longest_flow, flow_ns_[j * g_count + i]);
-    records_[j].combine_ns = longest_flow;
-    const double path_end = compute_end_ns_[j] + longest_flow;
-    layer_end = std::max(layer_end, path_end);
-    if (path_end > longest_path) {
-      longest_path = path_end;
+    auto& r = records_[j];
+    r.dispatch_ns = dispatch_ns_[j];
+    r.combine_ns = combine_ns_[j];
+    const double path_end = r.dispatch_ns + r.compute_ns + r.combine_ns;
+    if (path_end > layer_end) {
+      layer_end = path_end;
       straggler = static_cast<int>(j);
     }
   }

@@ -69,8 +69,8 @@ class MoeLayerStepper {
   // Scratch, reused every step.
   std::vector<GpuLayerRecord> records_;
   std::vector<double> tokens_;
-  std::vector<double> flow_ns_;
-  std::vector<double> compute_end_ns_;
+  std::vector<double> dispatch_ns_;
+  std::vector<double> combine_ns_;
 };
 
 }  // namespace vibesim

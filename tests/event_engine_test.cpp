@@ -47,7 +47,7 @@ TEST_CASE("an event scheduled for now from a callback runs after the ones alread
   CHECK(order == "abc");
 }
 
-TEST_CASE("a cancelled event does not run, and cancelling twice reports false") {
+TEST_CASE("a cancelled event does not run and cancelling twice reports false") {
   EventEngine engine;
   int ran = 0;
   const auto id = engine.schedule(at(10), [&] { ++ran; });
@@ -58,7 +58,7 @@ TEST_CASE("a cancelled event does not run, and cancelling twice reports false") 
   CHECK(ran == 1);
 }
 
-TEST_CASE("run_until stops at the limit, inclusive, and advances the clock to it") {
+TEST_CASE("run_until runs events up to the limit inclusive and advances the clock to it") {
   EventEngine engine;
   std::string order;
   engine.schedule(at(10), [&] { order += 'a'; });

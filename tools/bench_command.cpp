@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/derived_seed.h"
+#include "io/config_error.h"
 #include "models/gpu_sku.h"
 #include "models/topology.h"
 #include "policies/policy_registry.h"
@@ -106,10 +107,10 @@ double engine_events_per_s(double min_seconds) {
 int bench_command(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("vibesim bench [options]");
   double min_seconds = 1.0;
-  options.add_options()("help,h", "show this help")("json",
-                                                    "print one JSON object instead of a table")(
-      "min-seconds", po::value(&min_seconds)->default_value(1.0),
-      "measure each figure for at least this long");
+  std::string only;
+  options.add_options()("help,h", "show this help")("json", "print one JSON object instead of a table")(
+      "only", po::value(&only), "run only the figures whose name contains this text")(
+      "min-seconds", po::value(&min_seconds)->default_value(1.0), "measure each figure for at least this long");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(options).run(), vm);
   po::notify(vm);
@@ -117,14 +118,26 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
     fmt::print(context.out, "{}", fmt::streamed(options));
     return 0;
   }
+  struct Benchmark {
+    const char* name;
+    const char* unit;
+    const char* what;
+    std::function<double()> measure;
+  };
+  const std::vector<Benchmark> benchmarks = {
+      {"layer_steps_per_s.8gpu_256e", "steps/s",
+       "DeepSeek-V3 layer steps, 8 MI325X, static placement, count-trace routing",
+       [&] { return layer_steps_per_s(context, 8, min_seconds); }},
+      {"layer_steps_per_s.64gpu_256e", "steps/s", "the same on 64 GPUs in 8 nodes",
+       [&] { return layer_steps_per_s(context, 64, min_seconds); }},
+      {"engine_events_per_s", "events/s", "event engine: schedule + run of self-rescheduling events",
+       [&] { return engine_events_per_s(min_seconds); }},
+  };
   std::vector<Figure> figures;
-  figures.push_back({"layer_steps_per_s.8gpu_256e", layer_steps_per_s(context, 8, min_seconds),
-                     "steps/s",
-                     "DeepSeek-V3 layer steps, 8 MI325X, static placement, count-trace routing"});
-  figures.push_back({"layer_steps_per_s.64gpu_256e", layer_steps_per_s(context, 64, min_seconds),
-                     "steps/s", "the same on 64 GPUs in 8 nodes"});
-  figures.push_back({"engine_events_per_s", engine_events_per_s(min_seconds), "events/s",
-                     "event engine: schedule + run of self-rescheduling events"});
+  for (const auto& b : benchmarks)
+    if (std::string_view(b.name).find(only) != std::string_view::npos)
+      figures.push_back({b.name, b.measure(), b.unit, b.what});
+  if (figures.empty()) throw InputError(fmt::format("bench: no figure matches '{}'", only));
   if (vm.count("json")) {
     nlohmann::ordered_json out;
     for (const auto& f : figures) out[f.name] = f.value;

@@ -108,15 +108,20 @@ void CountTraceRouting::validate_shape() {
   if (steps_ == 0 || trace_layers_ == 0 || num_experts_ == 0)
     throw std::invalid_argument("CountTraceRouting: empty trace");
   scratch_.resize(static_cast<std::size_t>(num_experts_));
+  const auto e = static_cast<std::size_t>(num_experts_);
+  for (std::size_t i = 0; i < steps_ * trace_layers_; ++i)
+    totals_.push_back(std::accumulate(counts_.begin() + static_cast<std::ptrdiff_t>(i * e),
+                                      counts_.begin() + static_cast<std::ptrdiff_t>((i + 1) * e), std::int64_t{0}));
 }
 
 std::span<const std::int32_t> CountTraceRouting::next_counts(const RoutingRequest& request) {
   auto& step = cursor_[static_cast<std::size_t>(request.moe_layer)];
   const auto layer = static_cast<std::size_t>(request.moe_layer) % trace_layers_;
   const auto e = static_cast<std::size_t>(num_experts_);
-  const std::int32_t* recorded = counts_.data() + (step * trace_layers_ + layer) * e;
+  const std::size_t index = step * trace_layers_ + layer;
+  const std::int32_t* recorded = counts_.data() + index * e;
+  const std::int64_t recorded_total = totals_[index];
   step = (step + 1) % steps_;
-  const std::int64_t recorded_total = std::accumulate(recorded, recorded + e, std::int64_t{0});
   const std::int64_t target = request.tokens * top_k_;
   if (recorded_total == target || recorded_total == 0) return {recorded, e};
   std::copy(recorded, recorded + e, scratch_.begin());

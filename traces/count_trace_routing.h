@@ -35,6 +35,7 @@ class CountTraceRouting final : public RoutingSource {
   int top_k_ = 1;
   std::size_t steps_ = 0, trace_layers_ = 0;
   std::vector<std::int32_t> counts_;  // [step][trace_layer][expert], flattened
+  std::vector<std::int64_t> totals_;  // [step][trace_layer]: sum over experts
   std::vector<std::size_t> cursor_;   // next step, per MoE layer
   std::vector<std::int32_t> scratch_;
 };

@@ -1,0 +1,73 @@
+#include <doctest/doctest.h>
+
+#include "fixtures.h"
+#include "models/gpu_kernel_model.h"
+
+using namespace vibesim;
+
+TEST_CASE("tile padding: each expert's tokens round up to the tile and idle experts load no weights") {
+  ExpertBatch b;
+  const std::int64_t tile_mask = 63;
+  b.add_expert(1, tile_mask);
+  b.add_expert(64, tile_mask);
+  b.add_expert(65, tile_mask);
+  b.add_expert(0, tile_mask);
+  CHECK(b.tokens == 130);
+  CHECK(b.padded_tokens == 64 + 64 + 128);
+  CHECK(b.active_experts == 3);
+  const auto even = ExpertBatch::spread_evenly(10, 4, 0);
+  CHECK(even.tokens == 10);
+  CHECK(even.active_experts == 4);
+}
+
+TEST_CASE("roofline: a memory-bound kernel takes weight bytes / bandwidth and runs at full clock") {
+  const auto model = testing::toy_model();  // 3e6 FLOPs per token, 3e6 weight bytes per expert
+  const GpuKernelModel gpu(testing::toy_sku(), GpuVariation{}, model);
+  // One token on one expert: compute 3e6 / 1e15 s = 3 ns; memory 3e6 / 1e12 s = 3000 ns
+  // plus the token's activations: (1000*2 + 2*1000 + 2*2*500 + 2*500) bytes = 7000 B = 7 ns.
+  const auto t = gpu.time(ExpertBatch::spread_evenly(1, 1, 0));
+  CHECK_FALSE(t.compute_bound);
+  CHECK(t.clock_fraction == 1.0);
+  CHECK(t.duration_ns == doctest::Approx(3007.0));
+}
+
+TEST_CASE("DVFS: a compute-bound kernel hits the power cap and slows but a memory-bound one does not") {
+  auto model = testing::toy_model();
+  // d = d_ff = 4000: 96e6 FLOPs per token against ~40 kB of activations, so
+  // large batches are compute bound on the toy GPU (1e15 FLOP/s, 1e12 B/s).
+  model.hidden_size = 4000;
+  model.expert_intermediate_size = 4000;
+  const auto sku = testing::toy_sku();
+  const GpuKernelModel nominal(sku, GpuVariation{}, model);
+  // Full activity: 100 W static + 600 W dynamic at full clock exceeds the 500 W cap.
+  CHECK(nominal.power_w(1.0, 1.0) == doctest::Approx(700.0));
+  const double clock = nominal.sustained_clock_fraction(1.0);
+  CHECK(clock < 1.0);
+  CHECK(nominal.power_w(clock, 1.0) == doctest::Approx(500.0).epsilon(1e-3));
+  // Memory-bound activity 0.2: 100 + 0.2 * 600 = 220 W, under the cap.
+  CHECK(nominal.sustained_clock_fraction(0.2) == 1.0);
+
+  const auto compute_heavy = ExpertBatch::spread_evenly(100'000, 1, 0);  // 9.6e12 FLOPs: 9.6 ms at full clock
+  const auto t = nominal.time(compute_heavy);
+  CHECK(t.compute_bound);
+  CHECK(t.clock_fraction == doctest::Approx(clock).epsilon(1e-3));
+  CHECK(t.duration_ns == doctest::Approx(9.6e6 / t.clock_fraction));
+
+  SUBCASE("a GPU with a higher V-f curve is slower under the cap, equal when memory bound") {
+    GpuVariation leaky;
+    leaky.voltage_offset_v = 0.03;
+    const GpuKernelModel hot(sku, leaky, model);
+    CHECK(hot.duration_ns(compute_heavy) > nominal.duration_ns(compute_heavy) * 1.01);
+    const auto memory_bound = ExpertBatch::spread_evenly(1, 1, 0);
+    CHECK(hot.duration_ns(memory_bound) == nominal.duration_ns(memory_bound));
+  }
+}
+
+TEST_CASE("a slower HBM (memory_factor) stretches memory-bound kernels in proportion") {
+  const auto model = testing::toy_model();
+  GpuVariation slow;
+  slow.memory_factor = 0.5;
+  const GpuKernelModel a(testing::toy_sku(), GpuVariation{}, model), b(testing::toy_sku(), slow, model);
+  const auto batch = ExpertBatch::spread_evenly(1, 1, 0);
+  CHECK(b.duration_ns(batch) == doctest::Approx(2 * a.duration_ns(batch)));
+}

@@ -1,0 +1,123 @@
+#include <doctest/doctest.h>
+
+#include <numeric>
+#include <vector>
+
+#include "fixtures.h"
+#include "io/config_error.h"
+#include "traces/count_trace_routing.h"
+#include "traces/synthetic_routing.h"
+
+using namespace vibesim;
+
+namespace {
+std::int64_t sum(std::span<const std::int32_t> c) { return std::accumulate(c.begin(), c.end(), std::int64_t{0}); }
+}  // namespace
+
+TEST_CASE("synthetic routing assigns exactly tokens x top_k per batch with no expert above the token count") {
+  SyntheticRouting r(3, 64, 8, SyntheticRoutingSpec{"zipf", 1.2, 1.0, 16}, 11, 12);
+  for (int i = 0; i < 40; ++i) {
+    const auto c = r.next_counts({i % 3, 512});
+    CHECK(sum(c) == 512 * 8);
+    CHECK(*std::max_element(c.begin(), c.end()) <= 512);
+  }
+}
+
+TEST_CASE("synthetic routing gives each layer its own hot set and caps popularity at 1/top_k") {
+  SyntheticRouting r(4, 64, 8, SyntheticRoutingSpec{"zipf", 2.0, 1.0, 4}, 5, 6);
+  std::vector<std::size_t> hottest;
+  for (const auto& p : r.popularity()) {
+    CHECK(std::accumulate(p.begin(), p.end(), 0.0) == doctest::Approx(1.0));
+    CHECK(*std::max_element(p.begin(), p.end()) <= 1.0 / 8 + 1e-12);
+    hottest.push_back(static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin()));
+  }
+  std::sort(hottest.begin(), hottest.end());
+  CHECK(std::unique(hottest.begin(), hottest.end()) - hottest.begin() > 1);
+}
+
+TEST_CASE("synthetic routing is unbiased: mean counts over the pool match tokens x top_k x popularity") {
+  const std::int64_t tokens = 4096;
+  SyntheticRouting r(1, 32, 4, SyntheticRoutingSpec{"zipf", 0.8, 1.0, 2000}, 1, 2);
+  std::vector<double> mean(32, 0.0);
+  const int draws = 4000;
+  for (int i = 0; i < draws; ++i) {
+    const auto c = r.next_counts({0, tokens});
+    for (std::size_t e = 0; e < 32; ++e) mean[e] += c[e] / static_cast<double>(draws);
+  }
+  const auto& p = r.popularity()[0];
+  for (std::size_t e = 0; e < 32; ++e) {
+    const double expected = static_cast<double>(tokens * 4) * p[e];
+    // Standard error of the mean of ~2000 distinct pool draws: sqrt(np(1-p)/2000) < 1.2 tokens here.
+    CHECK(mean[e] == doctest::Approx(expected).epsilon(0.02));
+  }
+}
+
+TEST_CASE("synthetic routing: rewind replays the same batches and a different seed gives different ones") {
+  SyntheticRouting a(2, 16, 2, SyntheticRoutingSpec{}, 1, 2), b(2, 16, 2, SyntheticRoutingSpec{}, 1, 3);
+  std::vector<std::vector<std::int32_t>> first;
+  for (int i = 0; i < 10; ++i) {
+    const auto c = a.next_counts({i % 2, 100});
+    first.emplace_back(c.begin(), c.end());
+  }
+  a.rewind();
+  int different = 0;
+  for (int i = 0; i < 10; ++i) {
+    const auto c = a.next_counts({i % 2, 100});
+    CHECK(std::vector<std::int32_t>(c.begin(), c.end()) == first[static_cast<std::size_t>(i)]);
+    const auto d = b.next_counts({i % 2, 100});
+    different += std::vector<std::int32_t>(d.begin(), d.end()) != first[static_cast<std::size_t>(i)];
+  }
+  CHECK(different > 5);
+}
+
+TEST_CASE("rescale_counts keeps proportions and hits the target exactly within the cap") {
+  std::vector<std::int32_t> c{10, 30, 60};
+  rescale_counts(c, 50, 100);
+  CHECK(c == std::vector<std::int32_t>{5, 15, 30});
+  std::vector<std::int32_t> d{1, 1, 1};
+  rescale_counts(d, 4, 10);
+  CHECK(d == std::vector<std::int32_t>{2, 1, 1});  // equal remainders: lowest index first
+  std::vector<std::int32_t> e{100, 1, 1};
+  rescale_counts(e, 30, 20);
+  CHECK(e == std::vector<std::int32_t>{20, 5, 5});
+}
+
+TEST_CASE("count trace layers map in order and steps wrap and counts rescale to the batch") {
+  testing::TempDir dir("count-trace");
+  const auto path = dir.write("t.csv",
+                              "step,layer,expert,count\n"
+                              "0,5,0,6\n0,5,1,2\n0,7,2,8\n"
+                              "1,5,3,8\n1,7,0,4\n1,7,1,4\n");
+  CountTraceRouting r(path, 2, 4, 2);
+  CHECK(r.num_steps() == 2);
+  CHECK(r.num_trace_layers() == 2);
+  auto c = r.next_counts({0, 4});  // step 0, trace layer 5
+  CHECK(std::vector<std::int32_t>(c.begin(), c.end()) == std::vector<std::int32_t>{6, 2, 0, 0});
+  c = r.next_counts({1, 4});  // step 0, trace layer 7
+  CHECK(std::vector<std::int32_t>(c.begin(), c.end()) == std::vector<std::int32_t>{0, 0, 8, 0});
+  c = r.next_counts({1, 2});  // step 1 of layer 7, rescaled from 8 to 2 x 2 assignments
+  CHECK(std::vector<std::int32_t>(c.begin(), c.end()) == std::vector<std::int32_t>{2, 2, 0, 0});
+  c = r.next_counts({0, 4});  // step 1 of layer 5
+  CHECK(std::vector<std::int32_t>(c.begin(), c.end()) == std::vector<std::int32_t>{0, 0, 0, 8});
+  c = r.next_counts({0, 4});  // wrapped to step 0
+  CHECK(c[0] == 6);
+}
+
+TEST_CASE("count trace: an expert id out of range is an error naming the file and line") {
+  testing::TempDir dir("count-trace-bad");
+  const auto path = dir.write("bad.csv", "step,layer,expert,count\n0,0,1,5\n0,0,9,5\n");
+  CHECK_THROWS_WITH_AS(CountTraceRouting(path, 1, 4, 2), doctest::Contains("bad.csv:3: expert id 9 is out of range [0, 4)"),
+                       InputError);
+}
+
+TEST_CASE("count trace header and field errors name the line") {
+  testing::TempDir dir("count-trace-fields");
+  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("h.csv", "step,layer,count\n"), 1, 4, 2),
+                       doctest::Contains("h.csv:1: expected the header"), InputError);
+  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("f.csv", "step,layer,expert,count\n0,0,1,x\n"), 1, 4, 2),
+                       doctest::Contains("f.csv:2: column 'count' is not an integer"), InputError);
+  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("n.csv", "step,layer,expert,count\n0,0,1,-3\n"), 1, 4, 2),
+                       doctest::Contains("n.csv:2: column 'count' is negative"), InputError);
+  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("e.csv", "step,layer,expert,count\n"), 1, 4, 2),
+                       doctest::Contains("e.csv: no data rows"), InputError);
+}
