@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The README's two commands:
+#   bash tools/bootstrap.sh run [vibesim run options...]   set up, build, run the quickstart study
+#   bash tools/bootstrap.sh test                           set up, build, run the whole test suite
+# Set-up installs any missing Debian package (apt, as root or through sudo),
+# configures with the "release" CMake preset and builds with Ninja.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ cmake ninja-build pkg-config libboost-graph-dev libboost-program-options-dev
+          nlohmann-json3-dev libfmt-dev doctest-dev coinor-libcbc-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake --preset release >/dev/null
+cmake --build --preset release
+
+case "${1:-}" in
+  run) shift; exec build/release/vibesim run "$@" ;;
+  test) exec ctest --preset release ;;
+  *) echo "usage: bash tools/bootstrap.sh run [options] | test" >&2; exit 2 ;;
+esac
