@@ -19,6 +19,9 @@ struct PlacementContext {
   int max_slots_per_gpu = 0;  // >= num_experts / num_gpus; the excess is the redundant-slot budget
   std::vector<std::vector<double>> expert_loads;  // [moe_layer][expert], recorded token counts
   std::vector<LatencyCurve> gpu_latency;          // profiled f_g, one per GPU
+  // Dispatch + combine time per token routed to a GPU, from the link
+  // bandwidths (what an operator knows of the fabric); 0 if unknown.
+  double all_to_all_ns_per_token = 0;
   const Placement* current = nullptr;  // the placement in force, for incremental policies
 
   [[nodiscard]] int num_layers() const { return static_cast<int>(expert_loads.size()); }

@@ -10,6 +10,9 @@ namespace vibesim {
 // Factories defined in policies/impl/, one file each.
 std::unique_ptr<PlacementPolicy> make_static_policy();
 std::unique_ptr<PlacementPolicy> make_round_robin_policy();
+std::unique_ptr<PlacementPolicy> make_eplb_policy();
+std::unique_ptr<PlacementPolicy> make_vibe_policy();
+std::unique_ptr<PlacementPolicy> make_latency_lpt_policy();
 
 PolicyRegistry PolicyRegistry::builtin() {
   PolicyRegistry r;
@@ -17,6 +20,17 @@ PolicyRegistry PolicyRegistry::builtin() {
       {"static", "contiguous: expert e on GPU floor(e*G/E), vLLM's default", make_static_policy},
       {"round_robin", "expert e on GPU e mod G, spreading neighbouring experts",
        make_round_robin_policy},
+      {"eplb",
+       "DeepSeek's EPLB: token-balanced packing (groups to nodes, replicas to GPUs), blind to GPU "
+       "speed",
+       make_eplb_policy},
+      {"vibe",
+       "ViBE (the paper's Algorithm 1): speed-proportional token targets from profiled f_g, greedy",
+       make_vibe_policy},
+      {"latency_lpt",
+       "ours: EPLB-style replicas packed by LPT on profiled f_g, then swap local search on "
+       "predicted latency",
+       make_latency_lpt_policy},
   };
   return r;
 }

@@ -113,6 +113,8 @@ Experiment load_experiment(const std::filesystem::path& path,
   if (x.num_gpus % x.gpus_per_node != 0)
     throw cluster.error("gpus_per_node", fmt::format("{} does not divide num_gpus = {}",
                                                      x.gpus_per_node, x.num_gpus));
+  x.redundant_slots_per_gpu =
+      static_cast<int>(cluster.integer_or("redundant_slots_per_gpu", 0, 0, x.model.routed_experts));
   const auto profile_name = cluster.string_or("profile", "default");
   if (profile_name.ends_with(".json")) {
     const auto profile_path = locate(profile_name, {}, dir);
@@ -205,7 +207,8 @@ nlohmann::ordered_json Experiment::resolved_json() const {
   out["cluster"] = {{"gpu", sku.to_json()},
                     {"profile", profile.to_json()},
                     {"num_gpus", num_gpus},
-                    {"gpus_per_node", gpus_per_node}};
+                    {"gpus_per_node", gpus_per_node},
+                    {"redundant_slots_per_gpu", redundant_slots_per_gpu}};
   out["workload"] = {{"batch_tokens", batch_tokens},
                      {"iterations", iterations},
                      {"calibration_batches", calibration_batches},

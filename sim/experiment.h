@@ -42,6 +42,7 @@ struct Experiment {
   VariabilityProfile profile;
   int num_gpus = 0;
   int gpus_per_node = 0;
+  int redundant_slots_per_gpu = 0;  // slots beyond E/G that replicating policies may fill
   std::int64_t batch_tokens = 0;
   int iterations = 0;
   int calibration_batches = 0;  // batches recorded for the policies' load matrix

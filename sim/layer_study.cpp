@@ -8,6 +8,8 @@
 #include "base/derived_seed.h"
 #include "base/statistics.h"
 #include "models/topology.h"
+#include "policies/latency_bound.h"
+#include "policies/latency_packing.h"
 #include "policies/policy_registry.h"
 #include "sim/event_engine.h"
 #include "sim/gpu_profiler.h"
@@ -45,6 +47,25 @@ std::vector<std::vector<double>> record_loads(const Experiment& x) {
   return loads;
 }
 
+// Per-GPU recorded tokens under `placement` (replicas share evenly) -> max_g f_g.
+double predicted_latency_ns(const Placement& placement, int layer, const PlacementContext& c,
+                            std::span<const LatencyCurve> f) {
+  const auto& slots = placement.physical_to_logical[static_cast<std::size_t>(layer)];
+  const auto& w = c.expert_loads[static_cast<std::size_t>(layer)];
+  std::vector<int> replicas(w.size(), 0);
+  for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
+  std::vector<double> tokens(static_cast<std::size_t>(placement.num_gpus), 0.0);
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    const auto e = static_cast<std::size_t>(slots[s]);
+    tokens[static_cast<std::size_t>(placement.gpu_of_slot(static_cast<int>(s)))] +=
+        w[e] / replicas[e];
+  }
+  double worst = 0;
+  for (std::size_t g = 0; g < tokens.size(); ++g)
+    worst = std::max(worst, f[g].latency_ns(tokens[g]));
+  return worst;
+}
+
 }  // namespace
 
 LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& registry,
@@ -60,7 +81,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   const std::int64_t balanced_tokens = x.batch_tokens * x.model.top_k / g_count;
   std::vector<double> balanced_ns;
   for (const auto& gpu : gpus) {
-    balanced_ns.push_back(gpu.duration_ns(ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
+    balanced_ns.push_back(gpu.duration_ns(
+        ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
     result.gpus.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
                            gpu.sustained_clock_fraction(x.sku.power.activity_memory_bound), 0.0});
   }
@@ -73,7 +95,7 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   context.num_gpus = g_count;
   context.num_nodes = topology.num_nodes();
   context.expert_groups = static_cast<int>(x.model.expert_groups);
-  context.max_slots_per_gpu = experts_per_gpu;
+  context.max_slots_per_gpu = experts_per_gpu + x.redundant_slots_per_gpu;
   context.expert_loads = record_loads(x);
   ProfilingSpec profiling;
   profiling.experts_per_gpu = experts_per_gpu;
@@ -82,9 +104,27 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   profiling.jitter_cv = x.profile.kernel_jitter_cv;
   profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);
   context.gpu_latency = profile_gpus(gpus, profiling);
+  {  // all-to-all cost per token routed to a GPU, from an even load (latency excluded)
+    AllToAllModel a2a(topology);
+    const double probe_tokens = 1e6;
+    const std::vector<double> even(static_cast<std::size_t>(g_count), probe_tokens);
+    std::vector<double> dispatch(even.size()), combine(even.size()), latency_only(even.size());
+    const std::vector<double> one(even.size(), 1e-9);
+    a2a.longest_flow_ns(even, x.model.token_hidden_bytes(), false, dispatch);
+    a2a.longest_flow_ns(even, static_cast<double>(x.model.hidden_size) * 2.0, true, combine);
+    a2a.longest_flow_ns(one, 1.0, false, latency_only);
+    context.all_to_all_ns_per_token =
+        g_count > 1 ? (dispatch[0] + combine[0] - 2 * latency_only[0]) / probe_tokens : 0.0;
+  }
+  const auto predicted_curves =
+      with_all_to_all(context.gpu_latency, context.all_to_all_ns_per_token);
 
   auto routing = make_routing(x, RandomStream::kRoutingBatches);
   const int layers = static_cast<int>(x.model.num_moe_layers());
+  const int max_replicas = std::min(g_count, 1 + x.redundant_slots_per_gpu * g_count);
+  std::vector<double> lower_bound_ns;
+  for (const auto& w : context.expert_loads)
+    lower_bound_ns.push_back(latency_lower_bound_ns(w, predicted_curves, max_replicas));
   for (const auto& name : x.policies) {
     const Placement placement = registry.make(name)->place(context);
     if (const auto problem = placement_problem(placement, layers, context.num_experts);
@@ -97,6 +137,12 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
 
     PolicySummary summary;
     summary.policy = name;
+    for (int l = 0; l < layers; ++l) {
+      const double predicted = predicted_latency_ns(placement, l, context, predicted_curves);
+      summary.predicted_latency_us += predicted * 1e-3 / layers;
+      summary.predicted_gap_to_bound +=
+          (predicted / lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;
+    }
     summary.straggler_counts.assign(static_cast<std::size_t>(g_count), 0);
     std::vector<double> latency_us;
     latency_us.reserve(static_cast<std::size_t>(x.iterations) * static_cast<std::size_t>(layers));

@@ -36,8 +36,12 @@ struct PolicySummary {
   std::string policy;
   std::int64_t layer_steps = 0;
   double latency_p50_us = 0, latency_p90_us = 0, latency_p99_us = 0, latency_mean_us = 0;
-  double barrier_idle_fraction = 0;            // mean over layer steps
-  double max_over_mean_tokens = 0;             // mean over layer steps
+  double barrier_idle_fraction = 0;  // mean over layer steps
+  double max_over_mean_tokens = 0;   // mean over layer steps
+  // What the policy could foresee: max_g f_g(n_g) under the recorded loads,
+  // mean over layers, and its mean relative gap to the per-layer lower bound.
+  double predicted_latency_us = 0;
+  double predicted_gap_to_bound = 0;
   std::vector<std::int64_t> straggler_counts;  // per GPU
   SimDuration simulated_time;
 };

@@ -23,7 +23,9 @@ CliResult cli(std::vector<std::string> args) {
 
 // The quickstart, shortened so a test runs in well under a second.
 std::vector<std::string> short_quickstart(const std::filesystem::path& out_dir) {
-  return {"run", "--quiet", "--out", out_dir.string(), "--set", "workload.iterations=2",
+  return {"run",   "--quiet",
+          "--out", out_dir.string(),
+          "--set", "workload.iterations=2",
           "--set", "workload.calibration_batches=5"};
 }
 
@@ -31,8 +33,10 @@ std::size_t entries(const std::filesystem::path& dir) {
   return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir), {}));
 }
 
-// Runs `args` expecting bad input: status 2, one line naming `expected`, and nothing written under `dir`.
-void check_bad_input(const testing::TempDir& dir, std::vector<std::string> args, const std::string& expected) {
+// Runs `args` expecting bad input: status 2, one line naming `expected`, and nothing written under
+// `dir`.
+void check_bad_input(const testing::TempDir& dir, std::vector<std::string> args,
+                     const std::string& expected) {
   const auto before = entries(dir.path);
   const auto r = cli(std::move(args));
   INFO("stderr: ", r.err);
@@ -55,18 +59,22 @@ TEST_CASE("vibesim run writes summary.json and layers.csv and config.resolved.js
   CHECK(r.out.find("straggler histogram") != std::string::npos);
   CHECK(r.out.find("run directory: " + (dir.path / "out").string()) != std::string::npos);
   const auto summary = nlohmann::json::parse(testing::read_file(dir.path / "out" / "summary.json"));
-  REQUIRE(summary["policies"].size() == 2);
+  REQUIRE(summary["policies"].size() == PolicyRegistry::builtin().names().size());
   CHECK(summary["policies"][0]["policy"] == "static");
   CHECK(summary["policies"][0]["layer_steps"] == 2 * 58);
   CHECK(summary["gpus"].size() == 8);
   const auto layers = testing::read_file(dir.path / "out" / "layers.csv");
-  CHECK(std::count(layers.begin(), layers.end(), '\n') == 1 + 2 * 2 * 58);
-  const auto resolved = nlohmann::json::parse(testing::read_file(dir.path / "out" / "config.resolved.json"));
+  CHECK(std::count(layers.begin(), layers.end(), '\n') ==
+        static_cast<std::ptrdiff_t>(1 + PolicyRegistry::builtin().names().size() * 2 * 58));
+  const auto resolved =
+      nlohmann::json::parse(testing::read_file(dir.path / "out" / "config.resolved.json"));
   CHECK(resolved["workload"]["iterations"] == 2);
   CHECK(resolved["model"]["routed_experts"] == 256);
 }
 
-TEST_CASE("same config and seed give byte-identical summary.json and layers.csv and another seed differs") {
+TEST_CASE(
+    "same config and seed give byte-identical summary.json and layers.csv and another seed "
+    "differs") {
   testing::TempDir dir("cli-determinism");
   REQUIRE(cli(short_quickstart(dir.path / "a")).status == 0);
   REQUIRE(cli(short_quickstart(dir.path / "b")).status == 0);
@@ -79,7 +87,8 @@ TEST_CASE("same config and seed give byte-identical summary.json and layers.csv 
   }
 }
 
-TEST_CASE("bad input gets one line naming the file and key and exit status 2 and leaves no output") {
+TEST_CASE(
+    "bad input gets one line naming the file and key and exit status 2 and leaves no output") {
   testing::TempDir dir("cli-bad");
   const auto out = dir.path / "out";
   SUBCASE("unknown key") {
@@ -90,7 +99,8 @@ TEST_CASE("bad input gets one line naming the file and key and exit status 2 and
   SUBCASE("wrong type") {
     auto args = short_quickstart(out);
     args.insert(args.end(), {"--set", "workload.batch_tokens=lots"});
-    check_bad_input(dir, args, "quickstart.json: key 'workload.batch_tokens': expected an integer, got string");
+    check_bad_input(
+        dir, args, "quickstart.json: key 'workload.batch_tokens': expected an integer, got string");
   }
   SUBCASE("out-of-range value") {
     auto args = short_quickstart(out);
@@ -100,17 +110,23 @@ TEST_CASE("bad input gets one line naming the file and key and exit status 2 and
   SUBCASE("experts not divisible by GPUs") {
     auto args = short_quickstart(out);
     args.insert(args.end(), {"--set", "cluster.num_gpus=6"});
-    check_bad_input(dir, args, "key 'cluster.num_gpus': 6 GPUs do not divide the 256 routed experts of deepseek-v3");
+    check_bad_input(
+        dir, args,
+        "key 'cluster.num_gpus': 6 GPUs do not divide the 256 routed experts of deepseek-v3");
   }
   SUBCASE("unknown model name lists the valid ones") {
     auto args = short_quickstart(out);
     args.insert(args.end(), {"--set", "model=gpt-5"});
-    check_bad_input(dir, args, "key 'model': unknown name 'gpt-5'; valid values are: deepseek-v3, mixtral-8x7b");
+    check_bad_input(
+        dir, args,
+        "key 'model': unknown name 'gpt-5'; valid values are: deepseek-v3, mixtral-8x7b");
   }
   SUBCASE("unknown policy lists the valid ones") {
     auto args = short_quickstart(out);
     args.insert(args.end(), {"--set", R"(policies=["static","magic"])"});
-    check_bad_input(dir, args, "key 'policies[1]': unknown policy 'magic'; valid values are: static, round_robin");
+    check_bad_input(
+        dir, args,
+        "key 'policies[1]': unknown policy 'magic'; valid values are: static, round_robin, eplb");
   }
   SUBCASE("missing experiment file") {
     check_bad_input(dir, {"run", "--out", out.string(), (dir.path / "nope.json").string()},
@@ -118,7 +134,8 @@ TEST_CASE("bad input gets one line naming the file and key and exit status 2 and
   }
   SUBCASE("malformed JSON names the line") {
     const auto bad = dir.write("bad.json", "{\n  \"name\": \"x\",\n  oops\n}\n");
-    check_bad_input(dir, {"run", "--out", out.string(), bad.string()}, "bad.json: parse error at line 3");
+    check_bad_input(dir, {"run", "--out", out.string(), bad.string()},
+                    "bad.json: parse error at line 3");
   }
   SUBCASE("routing CSV with an expert id out of range names the line") {
     dir.write("trace.csv", "step,layer,expert,count\n0,0,3,10\n0,0,256,10\n");
@@ -134,8 +151,9 @@ TEST_CASE("bad input gets one line naming the file and key and exit status 2 and
 TEST_CASE("vibesim list names the models and GPUs and profiles and policies") {
   const auto r = cli({"list"});
   REQUIRE(r.status == 0);
-  for (const char* name : {"deepseek-v3", "qwen3-235b-a22b", "mixtral-8x7b", "olmoe-1b-7b", "mi325x", "mi300x", "h100",
-                           "h200", "mi325x/default", "static", "round_robin"})
+  for (const char* name :
+       {"deepseek-v3", "qwen3-235b-a22b", "mixtral-8x7b", "olmoe-1b-7b", "mi325x", "mi300x", "h100",
+        "h200", "mi325x/default", "static", "round_robin"})
     CHECK(r.out.find(name) != std::string::npos);
 }
 

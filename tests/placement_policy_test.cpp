@@ -11,7 +11,8 @@ PlacementContext context(int experts, int gpus, int layers) {
   c.num_experts = experts;
   c.num_gpus = gpus;
   c.max_slots_per_gpu = experts / gpus;
-  c.expert_loads.assign(static_cast<std::size_t>(layers), std::vector<double>(static_cast<std::size_t>(experts), 1.0));
+  c.expert_loads.assign(static_cast<std::size_t>(layers),
+                        std::vector<double>(static_cast<std::size_t>(experts), 1.0));
   return c;
 }
 }  // namespace
@@ -21,20 +22,24 @@ TEST_CASE("static puts expert e on GPU floor(e*G/E) in every layer") {
   CHECK(placement_problem(p, 3, 16).empty());
   CHECK(p.slots_per_gpu == 4);
   for (const auto& layer : p.physical_to_logical)
-    for (int s = 0; s < 16; ++s) CHECK(p.gpu_of_slot(s) == layer[static_cast<std::size_t>(s)] * 4 / 16);
+    for (int s = 0; s < 16; ++s)
+      CHECK(p.gpu_of_slot(s) == layer[static_cast<std::size_t>(s)] * 4 / 16);
 }
 
 TEST_CASE("round_robin puts expert e on GPU e mod G") {
   const auto p = PolicyRegistry::builtin().make("round_robin")->place(context(16, 4, 2));
   CHECK(placement_problem(p, 2, 16).empty());
-  for (int s = 0; s < 16; ++s) CHECK(p.gpu_of_slot(s) == p.physical_to_logical[0][static_cast<std::size_t>(s)] % 4);
+  for (int s = 0; s < 16; ++s)
+    CHECK(p.gpu_of_slot(s) == p.physical_to_logical[0][static_cast<std::size_t>(s)] % 4);
 }
 
 TEST_CASE("the registry describes every policy and lists the valid names for an unknown one") {
   const auto registry = PolicyRegistry::builtin();
   for (const auto& e : registry.entries()) CHECK_FALSE(e.description.empty());
-  CHECK_THROWS_WITH_AS(registry.make("nope"), "unknown policy 'nope'; valid values are: static, round_robin",
-                       InputError);
+  CHECK_THROWS_WITH_AS(
+      registry.make("nope"),
+      "unknown policy 'nope'; valid values are: static, round_robin, eplb, vibe, latency_lpt",
+      InputError);
 }
 
 TEST_CASE("placement_problem names a missing expert and an out-of-range id") {

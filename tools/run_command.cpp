@@ -59,6 +59,8 @@ nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult&
                                  {"mean", p.latency_mean_us}}},
                                {"barrier_idle_fraction", p.barrier_idle_fraction},
                                {"max_over_mean_gpu_tokens", p.max_over_mean_tokens},
+                               {"predicted_latency_us", p.predicted_latency_us},
+                               {"predicted_gap_to_lower_bound", p.predicted_gap_to_bound},
                                {"straggler_histogram", p.straggler_counts},
                                {"simulated_time_ms", p.simulated_time.ms()}});
   }
@@ -66,12 +68,17 @@ nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult&
 }
 
 void print_tables(std::ostream& out, const LayerStudyResult& r) {
-  fmt::print(out, "\n{:<14} {:>10} {:>10} {:>10} {:>8} {:>13}\n", "policy", "p50 us", "p90 us",
-             "p99 us", "idle %", "max/mean tok");
+  fmt::print(out, "\n{:<14} {:>9} {:>9} {:>9} {:>7} {:>12} {:>9} {:>9}\n", "policy", "p50 us",
+             "p90 us", "p99 us", "idle %", "max/mean tok", "pred us", "gap LB %");
   for (const auto& p : r.policies)
-    fmt::print(out, "{:<14} {:>10.1f} {:>10.1f} {:>10.1f} {:>8.2f} {:>13.3f}\n", p.policy,
-               p.latency_p50_us, p.latency_p90_us, p.latency_p99_us, 100 * p.barrier_idle_fraction,
-               p.max_over_mean_tokens);
+    fmt::print(out, "{:<14} {:>9.1f} {:>9.1f} {:>9.1f} {:>7.2f} {:>12.3f} {:>9.1f} {:>9.2f}\n",
+               p.policy, p.latency_p50_us, p.latency_p90_us, p.latency_p99_us,
+               100 * p.barrier_idle_fraction, p.max_over_mean_tokens, p.predicted_latency_us,
+               100 * p.predicted_gap_to_bound);
+  fmt::print(
+      out,
+      "(pred: max over GPUs of profiled f_g(n) + all-to-all time per token x n under the recorded "
+      "loads, mean over layers; gap LB: its distance to the per-layer lower bound)\n");
   fmt::print(out, "\nstraggler histogram (layer steps each GPU finished last):\n{:<14}", "policy");
   for (std::size_t g = 0; g < r.gpus.size(); ++g) fmt::print(out, " {:>6}", fmt::format("g{}", g));
   fmt::print(out, "\n");

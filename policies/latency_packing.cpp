@@ -1,0 +1,118 @@
+#include "policies/latency_packing.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace vibesim {
+
+double predicted_makespan_ns(const GpuBins& bins, std::span<const LatencyCurve> f) {
+  double worst = 0;
+  for (std::size_t g = 0; g < bins.tokens.size(); ++g)
+    worst = std::max(worst, f[g].latency_ns(bins.tokens[g]));
+  return worst;
+}
+
+namespace {
+
+// The best exchange of `k` items (k = 1 or 2) of GPU `hot` with `k` items of
+// GPU `other` that brings the pair's larger latency below `bound`.
+struct Exchange {
+  std::size_t other = 0;
+  std::vector<std::size_t> hot_slots, other_slots;
+  double pair_max = 0;
+};
+
+void search_exchanges(const GpuBins& bins, std::span<const double> weight,
+                      std::span<const LatencyCurve> f, std::size_t hot, std::size_t other, int k,
+                      const ForbiddenMove& forbidden, Exchange& best, bool& found) {
+  const auto& h = bins.items[hot];
+  const auto& o = bins.items[other];
+  const auto w = [&](int item) { return weight[static_cast<std::size_t>(item)]; };
+  const auto allowed = [&](int a, int b) {
+    return !(forbidden &&
+             (forbidden(a, static_cast<int>(other)) || forbidden(b, static_cast<int>(hot))));
+  };
+  auto consider = [&](double delta, std::vector<std::size_t> hs, std::vector<std::size_t> os) {
+    if (delta <= 0) return;  // moving more work onto the hot GPU cannot help it
+    const double pair_max = std::max(f[hot].latency_ns(bins.tokens[hot] - delta),
+                                     f[other].latency_ns(bins.tokens[other] + delta));
+    if (pair_max >= best.pair_max - 1e-9) return;
+    for (std::size_t i = 0; i < hs.size(); ++i)
+      if (!allowed(h[hs[i]], o[os[i]])) return;
+    best = {other, std::move(hs), std::move(os), pair_max};
+    found = true;
+  };
+  if (k == 1) {
+    for (std::size_t i = 0; i < h.size(); ++i)
+      for (std::size_t j = 0; j < o.size(); ++j) consider(w(h[i]) - w(o[j]), {i}, {j});
+    return;
+  }
+  for (std::size_t i1 = 0; i1 < h.size(); ++i1)
+    for (std::size_t i2 = i1 + 1; i2 < h.size(); ++i2)
+      for (std::size_t j1 = 0; j1 < o.size(); ++j1)
+        for (std::size_t j2 = j1 + 1; j2 < o.size(); ++j2)
+          consider(w(h[i1]) + w(h[i2]) - w(o[j1]) - w(o[j2]), {i1, i2}, {j1, j2});
+}
+
+}  // namespace
+
+int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<const LatencyCurve> f,
+                     double epsilon, bool any_partner, int max_swaps, int pair_swap_items,
+                     const ForbiddenMove& forbidden) {
+  const auto g_count = bins.tokens.size();
+  std::vector<double> latency(g_count);
+  int swaps = 0;
+  while (swaps < max_swaps) {
+    for (std::size_t g = 0; g < g_count; ++g) latency[g] = f[g].latency_ns(bins.tokens[g]);
+    const auto hot = static_cast<std::size_t>(std::max_element(latency.begin(), latency.end()) -
+                                              latency.begin());
+    const double mean =
+        std::accumulate(latency.begin(), latency.end(), 0.0) / static_cast<double>(g_count);
+    if (latency[hot] <= (1 + epsilon) * mean) break;
+    const auto cold = static_cast<std::size_t>(std::min_element(latency.begin(), latency.end()) -
+                                               latency.begin());
+    Exchange best;
+    best.pair_max = latency[hot];
+    bool found = false;
+    for (int k = 1; k <= 2 && !found; ++k) {
+      for (std::size_t other = 0; other < g_count; ++other) {
+        if (other == hot || (!any_partner && other != cold)) continue;
+        if (k == 2 && (static_cast<int>(bins.items[hot].size()) > pair_swap_items ||
+                       static_cast<int>(bins.items[other].size()) > pair_swap_items))
+          continue;
+        search_exchanges(bins, weight, f, hot, other, k, forbidden, best, found);
+      }
+    }
+    if (!found) break;
+    for (std::size_t i = 0; i < best.hot_slots.size(); ++i) {
+      auto& a = bins.items[hot][best.hot_slots[i]];
+      auto& b = bins.items[best.other][best.other_slots[i]];
+      const double delta =
+          weight[static_cast<std::size_t>(a)] - weight[static_cast<std::size_t>(b)];
+      bins.tokens[hot] -= delta;
+      bins.tokens[best.other] += delta;
+      std::swap(a, b);
+    }
+    ++swaps;
+  }
+  return swaps;
+}
+
+std::vector<LatencyCurve> with_all_to_all(std::span<const LatencyCurve> f, double ns_per_token) {
+  std::vector<LatencyCurve> out;
+  for (const auto& fg : f) {
+    auto latency = fg.latency_points_ns();
+    for (std::size_t i = 0; i < latency.size(); ++i) latency[i] += ns_per_token * fg.tokens()[i];
+    out.emplace_back(fg.tokens(), std::move(latency));
+  }
+  return out;
+}
+
+std::vector<int> slots_of(const GpuBins& bins, std::span<const int> item_expert) {
+  std::vector<int> slots;
+  for (const auto& gpu : bins.items)
+    for (int item : gpu) slots.push_back(item_expert[static_cast<std::size_t>(item)]);
+  return slots;
+}
+
+}  // namespace vibesim

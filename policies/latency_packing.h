@@ -1,0 +1,41 @@
+#pragma once
+// Placement of weighted items (experts or expert replicas) onto GPUs with a
+// fixed number of slots each, judged by predicted latency f_g(tokens on g):
+// the building blocks of the hardware-aware policies (vibe, latency_lpt).
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "models/latency_curve.h"
+
+namespace vibesim {
+
+struct GpuBins {
+  std::vector<std::vector<int>> items;  // per GPU: item indices, in slot order
+  std::vector<double> tokens;           // per GPU: summed item weight
+};
+
+// max_g f_g(tokens_g).
+double predicted_makespan_ns(const GpuBins& bins, std::span<const LatencyCurve> f);
+
+// Swap local search: while it helps, take the GPU with the highest predicted
+// latency and apply the single swap of one of its items with one item of
+// another GPU (`any_partner`) or of the fastest-finishing GPU only (the
+// paper's Algorithm 2) that lowers that pair's larger latency the most. Stops
+// when max <= (1 + epsilon) * mean, no swap helps, or after max_swaps.
+// `forbidden(item, gpu)` can forbid moves (e.g. two replicas of one expert on
+// one GPU). When no single swap helps and both GPUs hold at most
+// `pair_swap_items` items, two-for-two swaps are tried too. Returns the number
+// of swaps made.
+using ForbiddenMove = std::function<bool(int item, int gpu)>;
+int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<const LatencyCurve> f,
+                     double epsilon, bool any_partner, int max_swaps, int pair_swap_items,
+                     const ForbiddenMove& forbidden);
+
+// f_g(n) + ns_per_token * n: kernel plus the all-to-all time that grows with a GPU's tokens.
+std::vector<LatencyCurve> with_all_to_all(std::span<const LatencyCurve> f, double ns_per_token);
+
+// Concatenates per-GPU item lists and maps items to experts: a slot layout.
+std::vector<int> slots_of(const GpuBins& bins, std::span<const int> item_expert);
+
+}  // namespace vibesim

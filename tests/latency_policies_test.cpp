@@ -1,0 +1,120 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "policies/latency_bound.h"
+#include "policies/policy_registry.h"
+
+using namespace vibesim;
+
+namespace {
+
+PlacementContext two_speed_context(std::vector<double> loads, std::vector<double> tokens_per_ns) {
+  PlacementContext c;
+  c.num_experts = static_cast<int>(loads.size());
+  c.num_gpus = static_cast<int>(tokens_per_ns.size());
+  c.max_slots_per_gpu = c.num_experts / c.num_gpus;
+  c.expert_loads = {std::move(loads)};
+  for (double s : tokens_per_ns) c.gpu_latency.push_back(LatencyCurve::proportional(s));
+  return c;
+}
+
+double makespan(const Placement& p, const PlacementContext& c) {
+  std::vector<double> tokens(static_cast<std::size_t>(p.num_gpus), 0.0);
+  std::vector<int> replicas(c.expert_loads[0].size(), 0);
+  for (int e : p.physical_to_logical[0]) ++replicas[static_cast<std::size_t>(e)];
+  for (std::size_t s = 0; s < p.physical_to_logical[0].size(); ++s) {
+    const auto e = static_cast<std::size_t>(p.physical_to_logical[0][s]);
+    tokens[static_cast<std::size_t>(p.gpu_of_slot(static_cast<int>(s)))] +=
+        c.expert_loads[0][e] / replicas[e];
+  }
+  double worst = 0;
+  for (std::size_t g = 0; g < tokens.size(); ++g)
+    worst = std::max(worst, c.gpu_latency[g].latency_ns(tokens[g]));
+  return worst;
+}
+
+// Exhaustive minimum over all ways to put 8 experts on 2 GPUs, 4 each.
+double brute_force_optimum(const PlacementContext& c) {
+  double best = 1e300;
+  for (int mask = 0; mask < 256; ++mask) {
+    if (__builtin_popcount(static_cast<unsigned>(mask)) != 4) continue;
+    double n0 = 0, n1 = 0;
+    for (int e = 0; e < 8; ++e)
+      (mask >> e & 1 ? n0 : n1) += c.expert_loads[0][static_cast<std::size_t>(e)];
+    best =
+        std::min(best, std::max(c.gpu_latency[0].latency_ns(n0), c.gpu_latency[1].latency_ns(n1)));
+  }
+  return best;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "vibe (Algorithm 1) fills speed-proportional token targets greedily with ties to the lower "
+    "GPU") {
+  // GPU 0 twice as fast: targets 14 and 7 tokens of 21.
+  const auto c = two_speed_context({6, 5, 4, 3, 2, 1}, {2.0, 1.0});
+  const auto p = PolicyRegistry::builtin().make("vibe")->place(c);
+  CHECK(p.physical_to_logical[0] == std::vector<int>{0, 1, 3, 2, 4, 5});
+}
+
+TEST_CASE(
+    "vibe with a placement in force refines it by Algorithm 2 swaps between the slowest and "
+    "fastest GPU") {
+  auto c = two_speed_context({6, 5, 4, 3, 2, 1}, {2.0, 1.0});
+  const Placement current{
+      2, 3, {{0, 1, 2, 3, 4, 5}}};  // 15 tokens on GPU 0 (7.5 ns) and 6 on GPU 1 (6 ns)
+  c.current = &current;
+  const auto p = PolicyRegistry::builtin().make("vibe")->place(c);
+  CHECK(p.physical_to_logical[0] ==
+        std::vector<int>{0, 1, 3, 2, 4, 5});  // one swap: experts 2 and 3
+  CHECK(makespan(p, c) == doctest::Approx(7.0));
+}
+
+TEST_CASE(
+    "latency_lpt comes within 1 % of the exhaustive optimum on average over small instances") {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> load(1, 100), speed(0.8, 1.2);
+  double worst_ratio = 1, ratio_sum = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<double> loads(8);
+    for (auto& w : loads) w = load(rng);
+    const auto c = two_speed_context(loads, {speed(rng), speed(rng)});
+    const auto p = PolicyRegistry::builtin().make("latency_lpt")->place(c);
+    REQUIRE(placement_problem(p, 1, 8).empty());
+    const double optimum = brute_force_optimum(c);
+    CHECK(makespan(p, c) >= optimum * (1 - 1e-12));
+    CHECK(latency_lower_bound_ns(c.expert_loads[0], c.gpu_latency, 1) <= optimum * (1 + 1e-9));
+    worst_ratio = std::max(worst_ratio, makespan(p, c) / optimum);
+    ratio_sum += makespan(p, c) / optimum;
+  }
+  MESSAGE("latency_lpt / optimum over 200 instances: mean ", ratio_sum / 200, ", worst ",
+          worst_ratio);
+  // Measured: mean 1.0009, worst 1.021 (the 1 % target holds on average, not in the worst
+  // case).
+  CHECK(ratio_sum / 200 <= 1.01);
+  CHECK(worst_ratio <= 1.025);
+}
+
+TEST_CASE("latency_lpt beats vibe and eplb on predicted latency for skewed loads on unequal GPUs") {
+  std::vector<double> loads;
+  for (int e = 1; e <= 64; ++e) loads.push_back(1000.0 / std::sqrt(e));
+  const auto c = two_speed_context(loads, {1.0, 1.05, 0.97, 1.02, 0.95, 1.0, 1.03, 0.99});
+  const auto registry = PolicyRegistry::builtin();
+  const double ours = makespan(registry.make("latency_lpt")->place(c), c);
+  CHECK(ours < makespan(registry.make("vibe")->place(c), c));
+  CHECK(ours < makespan(registry.make("eplb")->place(c), c));
+}
+
+TEST_CASE("latency_lpt fills redundant slots with replicas on distinct GPUs") {
+  auto c = two_speed_context({100, 10, 10, 10}, {1.0, 1.0});
+  c.max_slots_per_gpu = 3;  // 2 redundant slots
+  const auto p = PolicyRegistry::builtin().make("latency_lpt")->place(c);
+  REQUIRE(placement_problem(p, 1, 4).empty());
+  const auto& slots = p.physical_to_logical[0];
+  CHECK(std::count(slots.begin(), slots.end(), 0) == 2);        // the hot expert is replicated...
+  CHECK(std::count(slots.begin(), slots.begin() + 3, 0) == 1);  // ...once on each GPU
+}
