@@ -66,7 +66,8 @@ KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
   if (batch.active_experts == 0) {
     return out;
   }
-  const double compute_at_max_ns = static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_;
+  const double compute_at_max_ns =
+      static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_;
   const double memory_ns = static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
                            static_cast<double>(batch.tokens) * ns_per_token_memory_;
   // How busy the math units are at full clock sets switching activity, hence power.

@@ -26,9 +26,11 @@ struct ExpertBatch {
     active_experts += expert_tokens > 0 ? 1 : 0;
   }
   // `tokens` spread as evenly as integers allow over `experts` experts.
-  static ExpertBatch spread_evenly(std::int64_t tokens, std::int64_t experts, std::int64_t tile_mask) {
+  static ExpertBatch spread_evenly(std::int64_t tokens, std::int64_t experts,
+                                   std::int64_t tile_mask) {
     ExpertBatch batch;
-    for (std::int64_t e = 0; e < experts; ++e) batch.add_expert(tokens / experts + (e < tokens % experts ? 1 : 0), tile_mask);
+    for (std::int64_t e = 0; e < experts; ++e)
+      batch.add_expert(tokens / experts + (e < tokens % experts ? 1 : 0), tile_mask);
     return batch;
   }
 };
@@ -36,7 +38,8 @@ struct ExpertBatch {
 struct KernelTiming {
   double duration_ns = 0;     // before per-kernel jitter
   double clock_fraction = 1;  // sustained clock / max clock during the kernel
-  double activity = 0;        // switching activity in [0, 1]; power_w(clock_fraction, activity) gives power
+  double activity =
+      0;  // switching activity in [0, 1]; power_w(clock_fraction, activity) gives power
   bool compute_bound = false;
 };
 

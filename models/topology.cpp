@@ -106,25 +106,30 @@ AllToAllModel::AllToAllModel(const Topology& topology)
     for (int dst = 0; dst < num_gpus_; ++dst) {
       if (src == dst) continue;
       const auto route = topology.route(src, dst);
-      flows_.push_back({src, dst, links_.size(), links_.size() + route.size(), topology.route_latency_ns(src, dst)});
+      flows_.push_back({src, dst, links_.size(), links_.size() + route.size(),
+                        topology.route_latency_ns(src, dst)});
       links_.insert(links_.end(), route.begin(), route.end());
     }
   }
 }
 
-void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, double bytes_per_token, bool combine,
-                                    std::span<double> longest_ns) {
+void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, double bytes_per_token,
+                                    bool combine, std::span<double> longest_ns) {
   assert(tokens_to_gpu.size() == static_cast<std::size_t>(num_gpus_));
   assert(longest_ns.size() == static_cast<std::size_t>(num_gpus_));
   // The expert-hosting end of a flow carries its tokens: dst in dispatch, src in combine.
-  const auto carrier = [combine](const Flow& f) { return static_cast<std::size_t>(combine ? f.src : f.dst); };
+  const auto carrier = [combine](const Flow& f) {
+    return static_cast<std::size_t>(combine ? f.src : f.dst);
+  };
   const double bytes_per_carried_token = bytes_per_token / num_gpus_;
   std::fill(link_bytes_.begin(), link_bytes_.end(), 0.0);
   for (const auto& f : flows_) {
     const double bytes = tokens_to_gpu[carrier(f)] * bytes_per_carried_token;
-    for (auto l = f.first_link; l < f.end_link; ++l) link_bytes_[static_cast<std::size_t>(links_[l])] += bytes;
+    for (auto l = f.first_link; l < f.end_link; ++l)
+      link_bytes_[static_cast<std::size_t>(links_[l])] += bytes;
   }
-  for (std::size_t l = 0; l < link_bytes_.size(); ++l) drain_ns_[l] = link_bytes_[l] * ns_per_byte_[l];
+  for (std::size_t l = 0; l < link_bytes_.size(); ++l)
+    drain_ns_[l] = link_bytes_[l] * ns_per_byte_[l];
   std::fill(longest_ns.begin(), longest_ns.end(), 0.0);
   for (const auto& f : flows_) {
     double drain = 0;

@@ -35,11 +35,12 @@ std::vector<LatencyCurve> profile_gpus(std::span<const GpuKernelModel> gpus,
     std::mt19937_64 rng(derive_seed(spec.seed, RandomStream::kProfiling, g));
     std::normal_distribution<double> normal(0.0, 1.0);
     auto run_kernel = [&](double tokens) {
-      const double ns = gpu.duration_ns(
-          ExpertBatch::spread_evenly(static_cast<std::int64_t>(tokens), spec.experts_per_gpu, gpu.tile_mask()));
+      const double ns = gpu.duration_ns(ExpertBatch::spread_evenly(
+          static_cast<std::int64_t>(tokens), spec.experts_per_gpu, gpu.tile_mask()));
       return spec.jitter_cv > 0 ? ns * std::max(0.5, 1.0 + spec.jitter_cv * normal(rng)) : ns;
     };
-    const auto tokens = sweep_points(static_cast<double>(gpu.tile_mask() + 1), spec.max_tokens, spec.points);
+    const auto tokens =
+        sweep_points(static_cast<double>(gpu.tile_mask() + 1), spec.max_tokens, spec.points);
     for (int w = 0; w < spec.warmup_runs; ++w) (void)run_kernel(tokens.back());
     std::vector<double> latency;
     for (double n : tokens) {

@@ -13,8 +13,12 @@
 namespace vibesim::testing {
 
 // The shipped configs and the measured data, as the program finds them.
-inline std::filesystem::path config_dir() { return ConfigLocations::from_environment().config_dir; }
-inline std::filesystem::path data_dir() { return ConfigLocations::from_environment().data_dir; }
+inline std::filesystem::path config_dir() {
+  return ConfigLocations::from_environment().config_dir;
+}
+inline std::filesystem::path data_dir() {
+  return ConfigLocations::from_environment().data_dir;
+}
 
 // 4 experts of d=1000, d_ff=500, bf16: 3e6 FLOPs and 3e6 bytes per expert-token / expert.
 inline MoeModel toy_model() {

@@ -5,7 +5,8 @@
 
 using namespace vibesim;
 
-TEST_CASE("tile padding: each expert's tokens round up to the tile and idle experts load no weights") {
+TEST_CASE(
+    "tile padding: each expert's tokens round up to the tile and idle experts load no weights") {
   ExpertBatch b;
   const std::int64_t tile_mask = 63;
   b.add_expert(1, tile_mask);
@@ -31,7 +32,8 @@ TEST_CASE("roofline: a memory-bound kernel takes weight bytes / bandwidth and ru
   CHECK(t.duration_ns == doctest::Approx(3007.0));
 }
 
-TEST_CASE("DVFS: a compute-bound kernel hits the power cap and slows but a memory-bound one does not") {
+TEST_CASE(
+    "DVFS: a compute-bound kernel hits the power cap and slows but a memory-bound one does not") {
   auto model = testing::toy_model();
   // d = d_ff = 4000: 96e6 FLOPs per token against ~40 kB of activations, so
   // large batches are compute bound on the toy GPU (1e15 FLOP/s, 1e12 B/s).
@@ -47,7 +49,8 @@ TEST_CASE("DVFS: a compute-bound kernel hits the power cap and slows but a memor
   // Memory-bound activity 0.2: 100 + 0.2 * 600 = 220 W, under the cap.
   CHECK(nominal.sustained_clock_fraction(0.2) == 1.0);
 
-  const auto compute_heavy = ExpertBatch::spread_evenly(100'000, 1, 0);  // 9.6e12 FLOPs: 9.6 ms at full clock
+  const auto compute_heavy =
+      ExpertBatch::spread_evenly(100'000, 1, 0);  // 9.6e12 FLOPs: 9.6 ms at full clock
   const auto t = nominal.time(compute_heavy);
   CHECK(t.compute_bound);
   CHECK(t.clock_fraction == doctest::Approx(clock).epsilon(1e-3));
@@ -67,7 +70,8 @@ TEST_CASE("a slower HBM (memory_factor) stretches memory-bound kernels in propor
   const auto model = testing::toy_model();
   GpuVariation slow;
   slow.memory_factor = 0.5;
-  const GpuKernelModel a(testing::toy_sku(), GpuVariation{}, model), b(testing::toy_sku(), slow, model);
+  const GpuKernelModel a(testing::toy_sku(), GpuVariation{}, model),
+      b(testing::toy_sku(), slow, model);
   const auto batch = ExpertBatch::spread_evenly(1, 1, 0);
   CHECK(b.duration_ns(batch) == doctest::Approx(2 * a.duration_ns(batch)));
 }

@@ -27,5 +27,6 @@ TEST_CASE("profiling a GPU without jitter recovers its kernel latency at the swe
   CHECK(f.tokens().front() == 0);
   CHECK(f.tokens().back() == 10'000);
   for (double n : f.tokens())
-    CHECK(f.latency_ns(n) == doctest::Approx(gpus[0].duration_ns(ExpertBatch::spread_evenly(static_cast<std::int64_t>(n), 2, 0))));
+    CHECK(f.latency_ns(n) == doctest::Approx(gpus[0].duration_ns(
+                                 ExpertBatch::spread_evenly(static_cast<std::int64_t>(n), 2, 0))));
 }

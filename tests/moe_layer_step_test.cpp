@@ -29,12 +29,15 @@ struct TwoGpuLayer {
 
 }  // namespace
 
-TEST_CASE("two GPUs with one 10 % slower: the layer takes the slow GPU's path and the fast one idles the difference") {
+TEST_CASE(
+    "two GPUs with one 10 % slower: the layer takes the slow GPU's path and the fast one idles the "
+    "difference") {
   TwoGpuLayer setup(1.0 / 1.1);
   MoeLayerStepper stepper(setup.model, setup.gpus, setup.topology, setup.placement, 0.0, 1);
   const std::vector<std::int32_t> counts{100, 100, 100, 100};
   const auto r = stepper.step(0, counts);
-  // Kernel (memory bound): 2 experts x 3000 ns weights + 200 tokens x 7 ns = 7400 ns; 8140 ns when 10 % slower.
+  // Kernel (memory bound): 2 experts x 3000 ns weights + 200 tokens x 7 ns = 7400 ns; 8140 ns when
+  // 10 % slower.
   CHECK(r.gpus[0].compute_ns == doctest::Approx(7400.0));
   CHECK(r.gpus[1].compute_ns == doctest::Approx(8140.0));
   // Each all-to-all flow: 100 tokens x 2000 B over a 100 B/ns link + 1000 ns latency.
@@ -59,7 +62,9 @@ TEST_CASE("routing skew makes the GPU with the hot expert the straggler on ident
   CHECK(r.gpus[0].idle_ns > 0);
 }
 
-TEST_CASE("a replicated expert's tokens split evenly across its replicas with the remainder to the first") {
+TEST_CASE(
+    "a replicated expert's tokens split evenly across its replicas with the remainder to the "
+    "first") {
   // Slots: GPU 0 = {0, 1, 2}, GPU 1 = {3, 2, 2}: expert 2 has three replicas.
   TwoGpuLayer setup(1.0, {0, 1, 2, 3, 2, 2});
   MoeLayerStepper stepper(setup.model, setup.gpus, setup.topology, setup.placement, 0.0, 1);
@@ -78,7 +83,8 @@ TEST_CASE("per-kernel jitter is reproducible for a seed and differs between seed
   MoeLayerStepper c(setup.model, setup.gpus, setup.topology, setup.placement, 0.02, 8);
   std::int64_t differing = 0;
   for (int i = 0; i < 20; ++i) {
-    const auto ta = a.step(0, counts).layer, tb = b.step(0, counts).layer, tc = c.step(0, counts).layer;
+    const auto ta = a.step(0, counts).layer, tb = b.step(0, counts).layer,
+               tc = c.step(0, counts).layer;
     CHECK(ta == tb);
     differing += ta != tc;
   }

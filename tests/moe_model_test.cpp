@@ -6,7 +6,8 @@
 
 using namespace vibesim;
 
-TEST_CASE("DeepSeek-V3 has 58 MoE layers of 256 experts with FLOPs and bytes from d=7168 and d_ff=2048") {
+TEST_CASE(
+    "DeepSeek-V3 has 58 MoE layers of 256 experts with FLOPs and bytes from d=7168 and d_ff=2048") {
   const auto m = load_moe_model(testing::config_dir() / "models" / "deepseek-v3.json");
   CHECK(m.num_moe_layers() == 58);
   CHECK(m.moe_layers.front() == 3);
@@ -16,7 +17,8 @@ TEST_CASE("DeepSeek-V3 has 58 MoE layers of 256 experts with FLOPs and bytes fro
   CHECK(m.expert_flops_per_token() == 88'080'384.0);
   CHECK(m.expert_weight_bytes() == 44'040'192.0);  // 3 * 7168 * 2048 * 1 byte (FP8)
   // MLA: 7168*1536 + 1536*128*192 + 7168*576 + 512*128*256 + 128*128*7168
-  CHECK(m.attention_weight_params() == 11'010'048 + 37'748'736 + 4'128'768 + 16'777'216 + 117'440'512);
+  CHECK(m.attention_weight_params() ==
+        11'010'048 + 37'748'736 + 4'128'768 + 16'777'216 + 117'440'512);
 }
 
 TEST_CASE("Mixtral-8x7B: BF16 experts of 3 x 4096 x 14336 and GQA attention 32/8 heads") {
@@ -42,7 +44,8 @@ TEST_CASE("a model config with an unknown key is refused naming the file and key
   const auto path = dir.write("m.json", R"({"name":"x","num_layers":2,"routed_experts":4,"top_k":2,
     "hidden_size":8,"expert_intermediate_size":8,"dtype":"bf16","top_kk":3,
     "attention":{"kind":"gqa","num_heads":2,"num_kv_heads":2,"head_dim":4}})");
-  CHECK_THROWS_WITH_AS(load_moe_model(path), doctest::Contains("m.json: key 'top_kk': unknown key"), InputError);
+  CHECK_THROWS_WITH_AS(load_moe_model(path), doctest::Contains("m.json: key 'top_kk': unknown key"),
+                       InputError);
 }
 
 TEST_CASE("a model config with top_k above the expert count is out of range") {
@@ -50,6 +53,7 @@ TEST_CASE("a model config with top_k above the expert count is out of range") {
   const auto path = dir.write("m.json", R"({"name":"x","num_layers":2,"routed_experts":4,"top_k":5,
     "hidden_size":8,"expert_intermediate_size":8,"dtype":"bf16",
     "attention":{"kind":"gqa","num_heads":2,"num_kv_heads":2,"head_dim":4}})");
-  CHECK_THROWS_WITH_AS(load_moe_model(path), doctest::Contains("key 'top_k': value 5 is out of range [1, 4]"),
+  CHECK_THROWS_WITH_AS(load_moe_model(path),
+                       doctest::Contains("key 'top_k': value 5 is out of range [1, 4]"),
                        InputError);
 }

@@ -11,10 +11,14 @@
 using namespace vibesim;
 
 namespace {
-std::int64_t sum(std::span<const std::int32_t> c) { return std::accumulate(c.begin(), c.end(), std::int64_t{0}); }
+std::int64_t sum(std::span<const std::int32_t> c) {
+  return std::accumulate(c.begin(), c.end(), std::int64_t{0});
+}
 }  // namespace
 
-TEST_CASE("synthetic routing assigns exactly tokens x top_k per batch with no expert above the token count") {
+TEST_CASE(
+    "synthetic routing assigns exactly tokens x top_k per batch with no expert above the token "
+    "count") {
   SyntheticRouting r(3, 64, 8, SyntheticRoutingSpec{"zipf", 1.2, 1.0, 16}, 11, 12);
   for (int i = 0; i < 40; ++i) {
     const auto c = r.next_counts({i % 3, 512});
@@ -35,7 +39,8 @@ TEST_CASE("synthetic routing gives each layer its own hot set and caps popularit
   CHECK(std::unique(hottest.begin(), hottest.end()) - hottest.begin() > 1);
 }
 
-TEST_CASE("synthetic routing is unbiased: mean counts over the pool match tokens x top_k x popularity") {
+TEST_CASE(
+    "synthetic routing is unbiased: mean counts over the pool match tokens x top_k x popularity") {
   const std::int64_t tokens = 4096;
   SyntheticRouting r(1, 32, 4, SyntheticRoutingSpec{"zipf", 0.8, 1.0, 2000}, 1, 2);
   std::vector<double> mean(32, 0.0);
@@ -47,13 +52,17 @@ TEST_CASE("synthetic routing is unbiased: mean counts over the pool match tokens
   const auto& p = r.popularity()[0];
   for (std::size_t e = 0; e < 32; ++e) {
     const double expected = static_cast<double>(tokens * 4) * p[e];
-    // Standard error of the mean of ~2000 distinct pool draws: sqrt(np(1-p)/2000) < 1.2 tokens here.
+    // Standard error of the mean of ~2000 distinct pool draws: sqrt(np(1-p)/2000) < 1.2 tokens
+    // here.
     CHECK(mean[e] == doctest::Approx(expected).epsilon(0.02));
   }
 }
 
-TEST_CASE("synthetic routing: rewind replays the same batches and a different seed gives different ones") {
-  SyntheticRouting a(2, 16, 2, SyntheticRoutingSpec{}, 1, 2), b(2, 16, 2, SyntheticRoutingSpec{}, 1, 3);
+TEST_CASE(
+    "synthetic routing: rewind replays the same batches and a different seed gives different "
+    "ones") {
+  SyntheticRouting a(2, 16, 2, SyntheticRoutingSpec{}, 1, 2),
+      b(2, 16, 2, SyntheticRoutingSpec{}, 1, 3);
   std::vector<std::vector<std::int32_t>> first;
   for (int i = 0; i < 10; ++i) {
     const auto c = a.next_counts({i % 2, 100});
@@ -65,7 +74,8 @@ TEST_CASE("synthetic routing: rewind replays the same batches and a different se
     const auto c = a.next_counts({i % 2, 100});
     CHECK(std::vector<std::int32_t>(c.begin(), c.end()) == first[static_cast<std::size_t>(i)]);
     const auto d = b.next_counts({i % 2, 100});
-    different += std::vector<std::int32_t>(d.begin(), d.end()) != first[static_cast<std::size_t>(i)];
+    different +=
+        std::vector<std::int32_t>(d.begin(), d.end()) != first[static_cast<std::size_t>(i)];
   }
   CHECK(different > 5);
 }
@@ -106,7 +116,8 @@ TEST_CASE("count trace layers map in order and steps wrap and counts rescale to 
 TEST_CASE("count trace: an expert id out of range is an error naming the file and line") {
   testing::TempDir dir("count-trace-bad");
   const auto path = dir.write("bad.csv", "step,layer,expert,count\n0,0,1,5\n0,0,9,5\n");
-  CHECK_THROWS_WITH_AS(CountTraceRouting(path, 1, 4, 2), doctest::Contains("bad.csv:3: expert id 9 is out of range [0, 4)"),
+  CHECK_THROWS_WITH_AS(CountTraceRouting(path, 1, 4, 2),
+                       doctest::Contains("bad.csv:3: expert id 9 is out of range [0, 4)"),
                        InputError);
 }
 
@@ -114,10 +125,12 @@ TEST_CASE("count trace header and field errors name the line") {
   testing::TempDir dir("count-trace-fields");
   CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("h.csv", "step,layer,count\n"), 1, 4, 2),
                        doctest::Contains("h.csv:1: expected the header"), InputError);
-  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("f.csv", "step,layer,expert,count\n0,0,1,x\n"), 1, 4, 2),
-                       doctest::Contains("f.csv:2: column 'count' is not an integer"), InputError);
-  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("n.csv", "step,layer,expert,count\n0,0,1,-3\n"), 1, 4, 2),
-                       doctest::Contains("n.csv:2: column 'count' is negative"), InputError);
+  CHECK_THROWS_WITH_AS(
+      CountTraceRouting(dir.write("f.csv", "step,layer,expert,count\n0,0,1,x\n"), 1, 4, 2),
+      doctest::Contains("f.csv:2: column 'count' is not an integer"), InputError);
+  CHECK_THROWS_WITH_AS(
+      CountTraceRouting(dir.write("n.csv", "step,layer,expert,count\n0,0,1,-3\n"), 1, 4, 2),
+      doctest::Contains("n.csv:2: column 'count' is negative"), InputError);
   CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("e.csv", "step,layer,expert,count\n"), 1, 4, 2),
                        doctest::Contains("e.csv: no data rows"), InputError);
 }

@@ -108,9 +108,11 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
   po::options_description options("vibesim bench [options]");
   double min_seconds = 1.0;
   std::string only;
-  options.add_options()("help,h", "show this help")("json", "print one JSON object instead of a table")(
+  options.add_options()("help,h", "show this help")("json",
+                                                    "print one JSON object instead of a table")(
       "only", po::value(&only), "run only the figures whose name contains this text")(
-      "min-seconds", po::value(&min_seconds)->default_value(1.0), "measure each figure for at least this long");
+      "min-seconds", po::value(&min_seconds)->default_value(1.0),
+      "measure each figure for at least this long");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(options).run(), vm);
   po::notify(vm);
@@ -130,7 +132,8 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
        [&] { return layer_steps_per_s(context, 8, min_seconds); }},
       {"layer_steps_per_s.64gpu_256e", "steps/s", "the same on 64 GPUs in 8 nodes",
        [&] { return layer_steps_per_s(context, 64, min_seconds); }},
-      {"engine_events_per_s", "events/s", "event engine: schedule + run of self-rescheduling events",
+      {"engine_events_per_s", "events/s",
+       "event engine: schedule + run of self-rescheduling events",
        [&] { return engine_events_per_s(min_seconds); }},
   };
   std::vector<Figure> figures;

@@ -111,7 +111,8 @@ void CountTraceRouting::validate_shape() {
   const auto e = static_cast<std::size_t>(num_experts_);
   for (std::size_t i = 0; i < steps_ * trace_layers_; ++i)
     totals_.push_back(std::accumulate(counts_.begin() + static_cast<std::ptrdiff_t>(i * e),
-                                      counts_.begin() + static_cast<std::ptrdiff_t>((i + 1) * e), std::int64_t{0}));
+                                      counts_.begin() + static_cast<std::ptrdiff_t>((i + 1) * e),
+                                      std::int64_t{0}));
 }
 
 std::span<const std::int32_t> CountTraceRouting::next_counts(const RoutingRequest& request) {
