@@ -51,9 +51,12 @@ struct MoeModel {
     return 3.0 * static_cast<double>(hidden_size) * static_cast<double>(expert_intermediate_size) *
            bytes_per_element(dtype);
   }
-  // Hidden-state bytes one token carries in a dispatch or combine message.
-  [[nodiscard]] double token_hidden_bytes() const {
+  // Hidden-state bytes one token carries to its expert (model dtype) and back (bf16).
+  [[nodiscard]] double dispatch_bytes_per_token() const {
     return static_cast<double>(hidden_size) * bytes_per_element(dtype);
+  }
+  [[nodiscard]] double combine_bytes_per_token() const {
+    return static_cast<double>(hidden_size) * 2.0;
   }
   // Weight parameters of one attention block's projections.
   [[nodiscard]] std::int64_t attention_weight_params() const;

@@ -142,4 +142,18 @@ void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, doubl
     if (tokens_to_gpu[g] <= 0) longest_ns[g] = 0.0;
 }
 
+double AllToAllModel::ns_per_routed_token(double dispatch_bytes_per_token,
+                                          double combine_bytes_per_token) {
+  if (num_gpus_ < 2) return 0.0;
+  const double probe_tokens = 1e6;
+  const std::vector<double> even(static_cast<std::size_t>(num_gpus_), probe_tokens);
+  std::vector<double> dispatch(even.size()), combine(even.size());
+  longest_flow_ns(even, dispatch_bytes_per_token, false, dispatch);
+  longest_flow_ns(even, combine_bytes_per_token, true, combine);
+  // Latency does not grow with tokens: take it off (the longest route's, as in the flows above).
+  double latency = 0;
+  for (const auto& f : flows_) latency = std::max(latency, f.latency_ns);
+  return std::max(0.0, (dispatch[0] + combine[0] - 2 * latency) / probe_tokens);
+}
+
 }  // namespace vibesim

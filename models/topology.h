@@ -56,6 +56,11 @@ class AllToAllModel {
   void longest_flow_ns(std::span<const double> tokens_to_gpu, double bytes_per_token, bool combine,
                        std::span<double> longest_ns);
 
+  // Dispatch + combine time per token routed to a GPU under an even load,
+  // route latency excluded: the linear part of the all-to-all cost.
+  [[nodiscard]] double ns_per_routed_token(double dispatch_bytes_per_token,
+                                           double combine_bytes_per_token);
+
  private:
   struct Flow {
     int src, dst;

@@ -5,13 +5,6 @@
 
 namespace vibesim {
 
-double predicted_makespan_ns(const GpuBins& bins, std::span<const LatencyCurve> f) {
-  double worst = 0;
-  for (std::size_t g = 0; g < bins.tokens.size(); ++g)
-    worst = std::max(worst, f[g].latency_ns(bins.tokens[g]));
-  return worst;
-}
-
 namespace {
 
 // The best exchange of `k` items (k = 1 or 2) of GPU `hot` with `k` items of

@@ -15,9 +15,6 @@ struct GpuBins {
   std::vector<double> tokens;           // per GPU: summed item weight
 };
 
-// max_g f_g(tokens_g).
-double predicted_makespan_ns(const GpuBins& bins, std::span<const LatencyCurve> f);
-
 // Swap local search: while it helps, take the GPU with the highest predicted
 // latency and apply the single swap of one of its items with one item of
 // another GPU (`any_partner`) or of the fastest-finishing GPU only (the

@@ -104,18 +104,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   profiling.jitter_cv = x.profile.kernel_jitter_cv;
   profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);
   context.gpu_latency = profile_gpus(gpus, profiling);
-  {  // all-to-all cost per token routed to a GPU, from an even load (latency excluded)
-    AllToAllModel a2a(topology);
-    const double probe_tokens = 1e6;
-    const std::vector<double> even(static_cast<std::size_t>(g_count), probe_tokens);
-    std::vector<double> dispatch(even.size()), combine(even.size()), latency_only(even.size());
-    const std::vector<double> one(even.size(), 1e-9);
-    a2a.longest_flow_ns(even, x.model.token_hidden_bytes(), false, dispatch);
-    a2a.longest_flow_ns(even, static_cast<double>(x.model.hidden_size) * 2.0, true, combine);
-    a2a.longest_flow_ns(one, 1.0, false, latency_only);
-    context.all_to_all_ns_per_token =
-        g_count > 1 ? (dispatch[0] + combine[0] - 2 * latency_only[0]) / probe_tokens : 0.0;
-  }
+  context.all_to_all_ns_per_token = AllToAllModel(topology).ns_per_routed_token(
+      x.model.dispatch_bytes_per_token(), x.model.combine_bytes_per_token());
   const auto predicted_curves =
       with_all_to_all(context.gpu_latency, context.all_to_all_ns_per_token);
 

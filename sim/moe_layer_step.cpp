@@ -27,9 +27,8 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKerne
     : gpus_(gpus),
       all_to_all_(topology),
       slots_per_gpu_(placement.slots_per_gpu),
-      // Tokens travel in the model's dtype to the experts and come back in bf16.
-      dispatch_bytes_per_token_(model.token_hidden_bytes()),
-      combine_bytes_per_token_(static_cast<double>(model.hidden_size) * 2.0),
+      dispatch_bytes_per_token_(model.dispatch_bytes_per_token()),
+      combine_bytes_per_token_(model.combine_bytes_per_token()),
       jitter_cv_(jitter_cv),
       jitter_rng_(jitter_seed) {
   const auto g = gpus.size();
