@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <stdexcept>
+
 #include "io/config_error.h"
 
 namespace vibesim {
@@ -13,25 +15,42 @@ std::unique_ptr<PlacementPolicy> make_round_robin_policy();
 std::unique_ptr<PlacementPolicy> make_eplb_policy();
 std::unique_ptr<PlacementPolicy> make_vibe_policy();
 std::unique_ptr<PlacementPolicy> make_latency_lpt_policy();
+std::unique_ptr<PlacementPolicy> make_optimal_policy();
+
+namespace {
+#ifdef VIBESIM_HAVE_CBC
+constexpr const char* kOptimalUnavailable = "";
+#else
+constexpr const char* kOptimalUnavailable =
+    "vibesim was built without COIN-OR CBC (install coinor-libcbc-dev and reconfigure)";
+#endif
+}  // namespace
 
 PolicyRegistry PolicyRegistry::builtin() {
   PolicyRegistry r;
-  r.entries_ = {
-      {"static", "contiguous: expert e on GPU floor(e*G/E), vLLM's default", make_static_policy},
-      {"round_robin", "expert e on GPU e mod G, spreading neighbouring experts",
-       make_round_robin_policy},
-      {"eplb",
-       "DeepSeek's EPLB: token-balanced packing (groups to nodes, replicas to GPUs), blind to GPU "
-       "speed",
-       make_eplb_policy},
-      {"vibe",
-       "ViBE (the paper's Algorithm 1): speed-proportional token targets from profiled f_g, greedy",
-       make_vibe_policy},
-      {"latency_lpt",
-       "ours: EPLB-style replicas packed by LPT on profiled f_g, then swap local search on "
-       "predicted latency",
-       make_latency_lpt_policy},
+  const auto add = [&r](std::string name, std::string description, auto make,
+                        std::string unavailable = "", bool in_default_study = true) {
+    r.entries_.push_back(
+        {std::move(name), std::move(description), make, std::move(unavailable), in_default_study});
   };
+  add("static", "contiguous: expert e on GPU floor(e*G/E), vLLM's default", make_static_policy);
+  add("round_robin", "expert e on GPU e mod G, spreading neighbouring experts",
+      make_round_robin_policy);
+  add("eplb",
+      "DeepSeek's EPLB: token-balanced packing (groups to nodes, replicas to GPUs), blind to GPU "
+      "speed",
+      make_eplb_policy);
+  add("vibe",
+      "ViBE (the paper's Algorithm 1): speed-proportional token targets from profiled f_g, greedy",
+      make_vibe_policy);
+  add("latency_lpt",
+      "ours: EPLB-style replicas packed by LPT on profiled f_g, then swap local search on "
+      "predicted latency",
+      make_latency_lpt_policy);
+  add("optimal",
+      "yardstick: exact minimum of the predicted layer latency by MILP (COIN-OR CBC); small "
+      "instances only (about 64 experts x 8 GPUs)",
+      make_optimal_policy, kOptimalUnavailable, /*in_default_study=*/false);
   return r;
 }
 
@@ -47,9 +66,26 @@ std::vector<std::string> PolicyRegistry::names() const {
   return out;
 }
 
-std::unique_ptr<PlacementPolicy> PolicyRegistry::make(const std::string& name) const {
+std::vector<std::string> PolicyRegistry::default_study_names() const {
+  std::vector<std::string> out;
   for (const auto& e : entries_)
-    if (e.name == name) return e.make();
+    if (e.in_default_study && e.unavailable.empty()) out.push_back(e.name);
+  return out;
+}
+
+const PolicyEntry& PolicyRegistry::entry(const std::string& name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return e;
+  throw std::out_of_range("PolicyRegistry::entry: no policy " + name);
+}
+
+std::unique_ptr<PlacementPolicy> PolicyRegistry::make(const std::string& name) const {
+  if (contains(name)) {
+    const auto& e = entry(name);
+    if (!e.unavailable.empty())
+      throw InputError(fmt::format("policy '{}' is unavailable: {}", name, e.unavailable));
+    return e.make();
+  }
   throw InputError(
       fmt::format("unknown policy '{}'; valid values are: {}", name, fmt::join(names(), ", ")));
 }

@@ -13,6 +13,9 @@ struct PolicyEntry {
   std::string name;
   std::string description;
   std::function<std::unique_ptr<PlacementPolicy>()> make;
+  std::string unavailable;  // why this build cannot run it; empty when it can
+  bool in_default_study =
+      true;  // run when an experiment lists no policies (not the slow yardstick)
 };
 
 class PolicyRegistry {
@@ -23,7 +26,12 @@ class PolicyRegistry {
   [[nodiscard]] const std::vector<PolicyEntry>& entries() const { return entries_; }
   [[nodiscard]] bool contains(const std::string& name) const;
   [[nodiscard]] std::vector<std::string> names() const;
-  // Throws InputError "unknown policy 'x'; valid values are: ..." for an unknown name.
+  // The policies an experiment runs when it names none.
+  [[nodiscard]] std::vector<std::string> default_study_names() const;
+  // The entry called `name`; it must exist (see contains()).
+  [[nodiscard]] const PolicyEntry& entry(const std::string& name) const;
+  // Throws InputError "unknown policy 'x'; valid values are: ..." for an unknown
+  // name, and InputError with the reason for a policy this build cannot run.
   [[nodiscard]] std::unique_ptr<PlacementPolicy> make(const std::string& name) const;
 
  private:

@@ -180,9 +180,12 @@ Experiment load_experiment(const std::filesystem::path& path,
         throw c.error(fmt::format("policies[{}]", i),
                       fmt::format("unknown policy '{}'; valid values are: {}", x.policies[i],
                                   fmt::join(registry.names(), ", ")));
+      if (const auto& why = registry.entry(x.policies[i]).unavailable; !why.empty())
+        throw c.error(fmt::format("policies[{}]", i),
+                      fmt::format("policy '{}' is unavailable: {}", x.policies[i], why));
     }
   } else {
-    x.policies = registry.names();
+    x.policies = registry.default_study_names();
   }
   c.finish();
   return x;

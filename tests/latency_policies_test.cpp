@@ -118,3 +118,48 @@ TEST_CASE("latency_lpt fills redundant slots with replicas on distinct GPUs") {
   CHECK(std::count(slots.begin(), slots.end(), 0) == 2);        // the hot expert is replicated...
   CHECK(std::count(slots.begin(), slots.begin() + 3, 0) == 1);  // ...once on each GPU
 }
+
+#ifdef VIBESIM_HAVE_CBC
+TEST_CASE(
+    "optimal matches the exhaustive optimum within its 0.1 % gap on linear and non-convex curves") {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> load(1, 100), speed(0.8, 1.2);
+  const auto optimal = PolicyRegistry::builtin().make("optimal");
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<double> loads(8);
+    for (auto& w : loads) w = load(rng);
+    auto c = two_speed_context(loads, {speed(rng), speed(rng)});
+    if (trial % 2 == 1)  // a tile-like step: flat, then a jump, then steep
+      c.gpu_latency[1] = LatencyCurve({0, 120, 121, 400}, {50, 60, 200, 500});
+    const auto p = optimal->place(c);
+    REQUIRE(placement_problem(p, 1, 8).empty());
+    CHECK(makespan(p, c) >= brute_force_optimum(c) * (1 - 1e-9));
+    CHECK(makespan(p, c) <= brute_force_optimum(c) * (1 + 1e-3));
+  }
+}
+
+TEST_CASE("latency_lpt stays within 1 % of optimal on 12 experts x 3 GPUs") {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> speed(0.9, 1.1);
+  const auto registry = PolicyRegistry::builtin();
+  double ratio_sum = 0, worst = 1;
+  constexpr int kTrials = 20;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    std::vector<double> loads;
+    std::lognormal_distribution<double> load(4.0, 1.0);
+    for (int e = 0; e < 12; ++e) loads.push_back(load(rng));
+    const auto c = two_speed_context(loads, {speed(rng), speed(rng), speed(rng)});
+    const double best = makespan(registry.make("optimal")->place(c), c);
+    const double ours = makespan(registry.make("latency_lpt")->place(c), c);
+    CHECK(best <= ours * (1 + 1e-9));
+    ratio_sum += ours / best;
+    worst = std::max(worst, ours / best);
+  }
+  MESSAGE("latency_lpt / optimal on 12x3: mean ", ratio_sum / kTrials, ", worst ", worst);
+  CHECK(ratio_sum / kTrials <= 1.01);
+}
+#else
+TEST_CASE("optimal reports itself unavailable without CBC") {
+  CHECK_THROWS_AS(PolicyRegistry::builtin().make("optimal"), InputError);
+}
+#endif

@@ -51,8 +51,10 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
   for (const auto& [name, description] : profiles)
     fmt::print(out, "  {:<28} {}\n", name, description);
   fmt::print(out, "\npolicies:\n");
-  for (const auto& e : context.registry.entries())
+  for (const auto& e : context.registry.entries()) {
     fmt::print(out, "  {:<20} {}\n", e.name, e.description);
+    if (!e.unavailable.empty()) fmt::print(out, "  {:<20} (unavailable: {})\n", "", e.unavailable);
+  }
   return 0;
 }
 
