@@ -59,7 +59,7 @@ TEST_CASE("vibesim run writes summary.json and layers.csv and config.resolved.js
   CHECK(r.out.find("straggler histogram") != std::string::npos);
   CHECK(r.out.find("run directory: " + (dir.path / "out").string()) != std::string::npos);
   const auto summary = nlohmann::json::parse(testing::read_file(dir.path / "out" / "summary.json"));
-  REQUIRE(summary["policies"].size() == PolicyRegistry::builtin().names().size());
+  REQUIRE(summary["policies"].size() == PolicyRegistry::builtin().default_study_names().size());
   CHECK(summary["policies"][0]["policy"] == "static");
   CHECK(summary["policies"][0]["layer_steps"] == 2 * 58);
   CHECK(summary["gpus"].size() == 8);
