@@ -65,7 +65,8 @@ TEST_CASE("vibesim run writes summary.json and layers.csv and config.resolved.js
   CHECK(summary["gpus"].size() == 8);
   const auto layers = testing::read_file(dir.path / "out" / "layers.csv");
   CHECK(std::count(layers.begin(), layers.end(), '\n') ==
-        static_cast<std::ptrdiff_t>(1 + PolicyRegistry::builtin().names().size() * 2 * 58));
+        static_cast<std::ptrdiff_t>(1 + PolicyRegistry::builtin().default_study_names().size() * 2 *
+                                            58));
   const auto resolved =
       nlohmann::json::parse(testing::read_file(dir.path / "out" / "config.resolved.json"));
   CHECK(resolved["workload"]["iterations"] == 2);

@@ -36,10 +36,10 @@ TEST_CASE("round_robin puts expert e on GPU e mod G") {
 TEST_CASE("the registry describes every policy and lists the valid names for an unknown one") {
   const auto registry = PolicyRegistry::builtin();
   for (const auto& e : registry.entries()) CHECK_FALSE(e.description.empty());
-  CHECK_THROWS_WITH_AS(
-      registry.make("nope"),
-      "unknown policy 'nope'; valid values are: static, round_robin, eplb, vibe, latency_lpt, optimal",
-      InputError);
+  CHECK_THROWS_WITH_AS(registry.make("nope"),
+                       "unknown policy 'nope'; valid values are: static, round_robin, eplb, vibe, "
+                       "latency_lpt, optimal",
+                       InputError);
 }
 
 TEST_CASE("placement_problem names a missing expert and an out-of-range id") {
