@@ -4,6 +4,20 @@
 
 namespace vibesim {
 
+std::vector<double> gpu_tokens(const Placement& p, int moe_layer,
+                               std::span<const double> expert_loads) {
+  const auto& slots = p.physical_to_logical[static_cast<std::size_t>(moe_layer)];
+  std::vector<int> replicas(expert_loads.size(), 0);
+  for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
+  std::vector<double> tokens(static_cast<std::size_t>(p.num_gpus), 0.0);
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    const auto e = static_cast<std::size_t>(slots[s]);
+    tokens[static_cast<std::size_t>(p.gpu_of_slot(static_cast<int>(s)))] +=
+        expert_loads[e] / replicas[e];
+  }
+  return tokens;
+}
+
 std::string placement_problem(const Placement& p, int num_layers, int num_experts) {
   if (p.num_gpus < 1 || p.slots_per_gpu < 1) return "no GPUs or no slots";
   if (static_cast<int>(p.physical_to_logical.size()) != num_layers)

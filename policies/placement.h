@@ -3,6 +3,7 @@
 // physical slot. Slot s lives on GPU s / slots_per_gpu — the layout of SGLang's
 // `physical_to_logical_map`. An expert may occupy several slots (replicas);
 // its tokens are then split evenly across them.
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@ struct Placement {
   [[nodiscard]] int num_slots() const { return num_gpus * slots_per_gpu; }
   [[nodiscard]] int gpu_of_slot(int slot) const { return slot / slots_per_gpu; }
 };
+
+// Tokens each GPU computes in `moe_layer` under `expert_loads` (per expert),
+// each expert's load split evenly across its replicas.
+[[nodiscard]] std::vector<double> gpu_tokens(const Placement& placement, int moe_layer,
+                                             std::span<const double> expert_loads);
 
 // Empty if `placement` is well formed for `num_layers` x `num_experts` (every
 // slot holds a valid expert, every expert has a slot); else what is wrong.

@@ -28,29 +28,31 @@ constexpr const char* kOptimalUnavailable =
 
 PolicyRegistry PolicyRegistry::builtin() {
   PolicyRegistry r;
-  const auto add = [&r](std::string name, std::string description, auto make,
-                        std::string unavailable = "", bool in_default_study = true) {
-    r.entries_.push_back(
-        {std::move(name), std::move(description), make, std::move(unavailable), in_default_study});
+  enum Slots { kBaseSlots, kRedundantSlots };
+  const auto add = [&r](std::string name, std::string description, auto make, Slots slots,
+                        bool in_default_study = true, std::string unavailable = "") {
+    r.entries_.push_back({std::move(name), std::move(description), make,
+                          slots == kRedundantSlots, in_default_study, std::move(unavailable)});
   };
-  add("static", "contiguous: expert e on GPU floor(e*G/E), vLLM's default", make_static_policy);
+  add("static", "contiguous: expert e on GPU floor(e*G/E), vLLM's default", make_static_policy,
+      kBaseSlots);
   add("round_robin", "expert e on GPU e mod G, spreading neighbouring experts",
-      make_round_robin_policy);
+      make_round_robin_policy, kBaseSlots);
   add("eplb",
       "DeepSeek's EPLB: token-balanced packing (groups to nodes, replicas to GPUs), blind to GPU "
       "speed",
-      make_eplb_policy);
+      make_eplb_policy, kRedundantSlots);
   add("vibe",
       "ViBE (the paper's Algorithm 1): speed-proportional token targets from profiled f_g, greedy",
-      make_vibe_policy);
+      make_vibe_policy, kBaseSlots);
   add("latency_lpt",
       "ours: EPLB-style replicas packed by LPT on profiled f_g, then swap local search on "
       "predicted latency",
-      make_latency_lpt_policy);
+      make_latency_lpt_policy, kRedundantSlots);
   add("optimal",
-      "yardstick: exact minimum of the predicted layer latency by MILP (COIN-OR CBC); small "
-      "instances only (about 64 experts x 8 GPUs)",
-      make_optimal_policy, kOptimalUnavailable, /*in_default_study=*/false);
+      "yardstick: minimum of the predicted layer latency (proven within 0.1 %) by MILP (COIN-OR "
+      "CBC); small instances only (about 64 experts x 8 GPUs)",
+      make_optimal_policy, kRedundantSlots, /*in_default_study=*/false, kOptimalUnavailable);
   return r;
 }
 

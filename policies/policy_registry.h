@@ -13,9 +13,9 @@ struct PolicyEntry {
   std::string name;
   std::string description;
   std::function<std::unique_ptr<PlacementPolicy>()> make;
-  std::string unavailable;  // why this build cannot run it; empty when it can
-  bool in_default_study =
-      true;  // run when an experiment lists no policies (not the slow yardstick)
+  bool fills_redundant_slots = false;  // else it places E/G experts per GPU, no replicas
+  bool in_default_study = true;  // run when an experiment names no policies (not the yardstick)
+  std::string unavailable;       // why this build cannot run it; empty when it can
 };
 
 class PolicyRegistry {

@@ -50,16 +50,7 @@ std::vector<std::vector<double>> record_loads(const Experiment& x) {
 // Per-GPU recorded tokens under `placement` (replicas share evenly) -> max_g f_g.
 double predicted_latency_ns(const Placement& placement, int layer, const PlacementContext& c,
                             std::span<const LatencyCurve> f) {
-  const auto& slots = placement.physical_to_logical[static_cast<std::size_t>(layer)];
-  const auto& w = c.expert_loads[static_cast<std::size_t>(layer)];
-  std::vector<int> replicas(w.size(), 0);
-  for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
-  std::vector<double> tokens(static_cast<std::size_t>(placement.num_gpus), 0.0);
-  for (std::size_t s = 0; s < slots.size(); ++s) {
-    const auto e = static_cast<std::size_t>(slots[s]);
-    tokens[static_cast<std::size_t>(placement.gpu_of_slot(static_cast<int>(s)))] +=
-        w[e] / replicas[e];
-  }
+  const auto tokens = gpu_tokens(placement, layer, c.expert_loads[static_cast<std::size_t>(layer)]);
   double worst = 0;
   for (std::size_t g = 0; g < tokens.size(); ++g)
     worst = std::max(worst, f[g].latency_ns(tokens[g]));
@@ -104,6 +95,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   profiling.jitter_cv = x.profile.kernel_jitter_cv;
   profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);
   context.gpu_latency = profile_gpus(gpus, profiling);
+  result.gpu_latency = context.gpu_latency;
+  result.expert_loads = context.expert_loads;
   context.all_to_all_ns_per_token = AllToAllModel(topology).ns_per_routed_token(
       x.model.dispatch_bytes_per_token(), x.model.combine_bytes_per_token());
   const auto predicted_curves =

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/latency_curve.h"
 #include "models/variability_profile.h"
 #include "sim/experiment.h"
 #include "sim/moe_layer_step.h"
@@ -48,6 +49,8 @@ struct PolicySummary {
 
 struct LayerStudyResult {
   std::vector<GpuSummary> gpus;
+  std::vector<LatencyCurve> gpu_latency;          // profiled f_g, what the policies saw
+  std::vector<std::vector<double>> expert_loads;  // [moe_layer][expert], the recorded loads
   std::vector<PolicySummary> policies;
 };
 

@@ -16,7 +16,11 @@ usage: vibesim <command> [options]
 
 commands:
   run [EXPERIMENT.json]   simulate an experiment (default: configs/experiments/quickstart.json)
-                          and write summary.json, layers.csv, config.resolved.json
+                          and write summary.json, layers.csv, gpu_profile.json,
+                          expert_loads.json, config.resolved.json
+  place --policy NAME --loads FILE --gpus G [...]
+                          place experts for recorded loads of a real deployment and write
+                          an SGLang expert-location file (physical_to_logical_map, ...)
   list                    the models, GPUs, variability profiles and policies available
   bench [--json]          speed benchmarks (layer steps per second, ...)
   help                    this text
@@ -41,9 +45,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
     if (args[0] == "run") return run_command(context, rest);
+    if (args[0] == "place") return place_command(context, rest);
     if (args[0] == "list") return list_command(context, rest);
     if (args[0] == "bench") return bench_command(context, rest);
-    fmt::print(err, "vibesim: unknown command '{}'; valid commands are: run, list, bench, help\n",
+    fmt::print(err,
+               "vibesim: unknown command '{}'; valid commands are: run, place, list, bench, help\n",
                args[0]);
     return 2;
   } catch (const InputError& e) {

@@ -23,6 +23,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 // Subcommands, one file each: `args` excludes the subcommand name.
 int run_command(const CliContext& context, const std::vector<std::string>& args);
 int list_command(const CliContext& context, const std::vector<std::string>& args);
+int place_command(const CliContext& context, const std::vector<std::string>& args);
 int bench_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

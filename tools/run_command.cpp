@@ -9,6 +9,7 @@
 
 #include "io/config_error.h"
 #include "io/run_directory.h"
+#include "models/gpu_latency_profile.h"
 #include "sim/layer_study.h"
 #include "tools/cli.h"
 
@@ -158,6 +159,10 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   if (std::fflush(layers.get()) != 0) throw std::runtime_error("cannot write layers.csv");
   layers.reset();
   write_text(run_dir.staged("summary.json"), summary_json(x, result).dump(2) + "\n");
+  write_text(run_dir.staged("gpu_profile.json"),
+             gpu_latency_profile_json(result.gpu_latency).dump(2) + "\n");
+  write_text(run_dir.staged("expert_loads.json"),
+             nlohmann::json{{"logical_count", result.expert_loads}}.dump() + "\n");
   write_text(run_dir.staged("config.resolved.json"), x.resolved_json().dump(2) + "\n");
   run_dir.commit();
 

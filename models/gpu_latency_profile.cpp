@@ -1,0 +1,41 @@
+#include "models/gpu_latency_profile.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "io/config_object.h"
+
+namespace vibesim {
+
+std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& path) {
+  const auto json = read_json_file(path);  // ConfigObject keeps a reference
+  ConfigObject root(json, path.string());
+  const auto& list = root.raw("gpu_latency");
+  if (!list.is_array() || list.empty())
+    throw root.error("gpu_latency", "expected a non-empty list, one entry per GPU");
+  std::vector<LatencyCurve> curves;
+  for (std::size_t g = 0; g < list.size(); ++g) {
+    ConfigObject gpu(list[g], path.string(), fmt::format("gpu_latency[{}]", g));
+    auto tokens = gpu.number_list("tokens", 0, 1e12);
+    auto latency = gpu.number_list("latency_ns", 0, 1e15);
+    gpu.finish();
+    if (tokens.size() < 2 || tokens.size() != latency.size())
+      throw gpu.error("tokens", "needs at least two points and as many latency_ns values");
+    for (std::size_t i = 1; i < tokens.size(); ++i)
+      if (!(tokens[i] > tokens[i - 1])) throw gpu.error("tokens", "must increase strictly");
+    curves.emplace_back(std::move(tokens), std::move(latency));
+  }
+  root.finish();
+  return curves;
+}
+
+nlohmann::ordered_json gpu_latency_profile_json(std::span<const LatencyCurve> curves) {
+  nlohmann::ordered_json out;
+  out["gpu_latency"] = nlohmann::ordered_json::array();
+  for (const auto& f : curves)
+    out["gpu_latency"].push_back({{"tokens", f.tokens()}, {"latency_ns", f.latency_points_ns()}});
+  return out;
+}
+
+}  // namespace vibesim

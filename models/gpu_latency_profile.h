@@ -1,0 +1,20 @@
+#pragma once
+// Profiled latency curves f_g of a set of GPUs, as a file: what `vibesim run`
+// measures on its simulated GPUs (gpu_profile.json in the run directory) and
+// what `vibesim place --profile` reads for a real deployment:
+//   {"gpu_latency": [{"tokens": [...], "latency_ns": [...]}, ...]}   one entry per GPU
+// `tokens` are token-expert assignments on the whole GPU, increasing, at least two.
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/latency_curve.h"
+
+namespace vibesim {
+
+std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& path);
+nlohmann::ordered_json gpu_latency_profile_json(std::span<const LatencyCurve> curves);
+
+}  // namespace vibesim

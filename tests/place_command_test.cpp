@@ -1,0 +1,135 @@
+// `vibesim place`: recorded loads in, an SGLang expert-location file out.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "tools/cli.h"
+
+using namespace vibesim;
+
+namespace {
+
+struct CliResult {
+  int status;
+  std::string out, err;
+};
+
+CliResult cli(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int status = run_cli(args, out, err);
+  return {status, out.str(), err.str()};
+}
+
+constexpr const char* kEplbReadmeLoads =
+    R"({"logical_count": [[90,132,40,61,104,165,39,4,73,56,183,86],
+                          [20,107,104,64,19,197,187,157,172,86,16,27]]})";
+
+}  // namespace
+
+TEST_CASE("vibesim place reproduces the EPLB README answer and writes SGLang's keys") {
+  testing::TempDir dir("place-readme");
+  const auto loads = dir.write("loads.json", kEplbReadmeLoads);
+  const auto out = dir.path / "placement.json";
+  const auto r = cli({"place", "--policy", "eplb", "--loads", loads.string(), "--gpus", "8",
+                      "--replicas", "16", "--groups", "4", "--nodes", "2", "-o", out.string()});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(testing::read_file(out));
+  CHECK(j["physical_to_logical_map"] ==
+        nlohmann::json::parse("[[5,6,5,7,8,4,3,4,10,9,10,2,0,1,11,1],"
+                              "[7,10,6,8,6,11,8,9,2,4,5,1,5,0,3,1]]"));
+  // Expert 5 of layer 0 holds slots 0 and 2; expert 0 one slot, padded with -1.
+  CHECK(j["log2phy"][0][5] == nlohmann::json::parse("[0,2]"));
+  CHECK(j["log2phy"][0][0] == nlohmann::json::parse("[12,-1]"));
+  CHECK(j["logcnt"][0][5] == 2);
+  // GPU 0 of layer 0 holds slots 0 and 1: half of expert 5 (165 / 2 replicas) and expert 6 (39).
+  CHECK(j["gpu_load"][0][0].get<double>() == doctest::Approx(121.5));
+  CHECK(j["predicted_latency"][0][0].get<double>() == doctest::Approx(121.5));  // speed 1
+
+  SUBCASE("same input, same bytes; stdout without -o") {
+    const auto again = cli({"place", "--policy", "eplb", "--loads", loads.string(), "--gpus", "8",
+                            "--replicas", "16", "--groups", "4", "--nodes", "2"});
+    REQUIRE(again.status == 0);
+    CHECK(again.out == testing::read_file(out));
+  }
+}
+
+TEST_CASE("vibesim place uses GPU speeds and reads the CSV form") {
+  testing::TempDir dir("place-speeds");
+  const auto loads = dir.write("loads.csv", "layer,expert,count\n0,0,60\n0,1,30\n0,2,20\n0,3,10\n");
+  const auto r = cli({"place", "--policy", "vibe", "--loads", loads.string(), "--gpus", "2",
+                      "--gpu-speeds", "2,1"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  // Targets 80 and 40 tokens: 60 and 20 on the fast GPU 0, 30 and 10 on GPU 1.
+  CHECK(j["physical_to_logical_map"][0] == nlohmann::json::parse("[0,2,1,3]"));
+  CHECK(j["predicted_latency"][0][0].get<double>() == doctest::Approx(40.0));
+  CHECK(j["predicted_latency"][0][1].get<double>() == doctest::Approx(40.0));
+}
+
+TEST_CASE("vibesim place rejects bad loads and options with status 2 and writes nothing") {
+  testing::TempDir dir("place-bad");
+  const auto good = dir.write("good.json", kEplbReadmeLoads);
+  const auto out = dir.path / "out.json";
+  const auto expect_error = [&](std::vector<std::string> args, const std::string& expected) {
+    std::vector<std::string> full{"place", "-o", out.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    const auto r = cli(full);
+    INFO("stderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(expected) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_FALSE(std::filesystem::exists(out));
+  };
+  const auto loads_file = [&](const std::string& name, const std::string& text) {
+    return dir.write(name, text).string();
+  };
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("neg.json", R"({"logical_count": [[1,-2]]})")},
+               "neg.json: key 'logical_count[0][1]': count must be finite and >= 0");
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("nan.csv", "layer,expert,count\n0,0,5\n0,1,nan\n")},
+               "nan.csv:3: column 'count'");
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("ragged.json", R"({"logical_count": [[1,2],[1,2,3]]})")},
+               "ragged.json: key 'logical_count[1]': has 3 experts");
+  expect_error({"--policy", "vibe", "--gpus", "8", "--loads", good.string()},
+               "12 experts per layer are not divisible by --gpus 8");
+  expect_error({"--policy", "eplb", "--gpus", "4", "--replicas", "10", "--loads", good.string()},
+               "--replicas: 10 is fewer than the 12 experts");
+  expect_error({"--policy", "eplb", "--gpus", "4", "--replicas", "14", "--loads", good.string()},
+               "--replicas: 14 is not divisible by --gpus 4");
+  expect_error({"--policy", "vibe", "--gpus", "4", "--gpu-speeds", "1,2", "--loads", good.string()},
+               "--gpu-speeds: 2 values given, --gpus is 4");
+  expect_error({"--policy", "nope", "--gpus", "4", "--loads", good.string()},
+               "unknown policy 'nope'");
+  expect_error({"--policy", "vibe", "--gpus", "4", "--loads", (dir.path / "missing.json").string()},
+               "missing.json: cannot open");
+}
+
+TEST_CASE("vibesim place reads the GPU profile that vibesim run writes") {
+  testing::TempDir dir("place-profile");
+  const auto profile = dir.write("profile.json",
+                                 R"({"gpu_latency": [{"tokens": [0, 100], "latency_ns": [0, 100]},
+                          {"tokens": [0, 100], "latency_ns": [0, 200]}]})");
+  const auto loads = dir.write("loads.json", R"({"logical_count": [[40, 30, 20, 10]]})");
+  const auto r = cli({"place", "--policy", "latency_lpt", "--loads", loads.string(), "--gpus", "2",
+                      "--profile", profile.string()});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  // Best split of 100 tokens with GPU 1 half as fast: 70 | 30 -> 70 ns and 60 ns.
+  CHECK(j["gpu_load"][0] == nlohmann::json::parse("[70.0,30.0]"));
+  CHECK(j["predicted_latency_unit"] == "ns");
+  const auto bad =
+      dir.write("bad.json", R"({"gpu_latency": [{"tokens": [0, 0], "latency_ns": [0, 1]}]})");
+  const auto e = cli({"place", "--policy", "vibe", "--loads", loads.string(), "--gpus", "2",
+                      "--profile", bad.string()});
+  CHECK(e.status == 2);
+  CHECK(e.err.find("bad.json: key 'gpu_latency[0].tokens': must increase strictly") !=
+        std::string::npos);
+}

@@ -1,0 +1,107 @@
+#include "traces/expert_load_file.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "io/config_error.h"
+#include "io/config_object.h"
+
+namespace vibesim {
+
+namespace {
+
+std::vector<std::vector<double>> read_json_loads(const std::filesystem::path& path) {
+  const auto json = read_json_file(path);
+  const auto file = path.string();
+  if (!json.is_object() || !json.contains("logical_count"))
+    throw InputError(fmt::format("{}: key 'logical_count': missing", file));
+  const auto& rows = json["logical_count"];
+  if (!rows.is_array() || rows.empty())
+    throw InputError(
+        fmt::format("{}: key 'logical_count': expected a non-empty list of layers", file));
+  std::vector<std::vector<double>> loads;
+  for (std::size_t l = 0; l < rows.size(); ++l) {
+    const auto key = fmt::format("logical_count[{}]", l);
+    if (!rows[l].is_array() || rows[l].empty())
+      throw InputError(fmt::format("{}: key '{}': expected a non-empty list of counts", file, key));
+    if (l > 0 && rows[l].size() != loads[0].size())
+      throw InputError(fmt::format("{}: key '{}': has {} experts, layer 0 has {} (ragged rows)",
+                                   file, key, rows[l].size(), loads[0].size()));
+    std::vector<double> row;
+    for (std::size_t e = 0; e < rows[l].size(); ++e) {
+      const auto& v = rows[l][e];
+      if (!v.is_number())
+        throw InputError(fmt::format("{}: key '{}[{}]': not a number", file, key, e));
+      const double count = v.get<double>();
+      if (!std::isfinite(count) || count < 0)
+        throw InputError(fmt::format("{}: key '{}[{}]': count must be finite and >= 0, got {}",
+                                     file, key, e, count));
+      row.push_back(count);
+    }
+    loads.push_back(std::move(row));
+  }
+  return loads;
+}
+
+std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& path) {
+  const auto file = path.string();
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open file", file));
+  std::string line;
+  if (!std::getline(in, line)) throw InputError(fmt::format("{}: file is empty", file));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line != "layer,expert,count")
+    throw InputError(
+        fmt::format("{}:1: expected the header 'layer,expert,count', got '{}'", file, line));
+  std::vector<std::vector<double>> loads;
+  std::size_t experts = 0;
+  for (std::size_t line_no = 2; std::getline(in, line); ++line_no) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto where = fmt::format("{}:{}", file, line_no);
+    const auto c1 = line.find(',');
+    const auto c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
+    if (c2 == std::string::npos || line.find(',', c2 + 1) != std::string::npos)
+      throw InputError(fmt::format("{}: expected 3 comma-separated fields", where));
+    const auto index = [&](std::string_view text, const char* column) {
+      std::size_t v = 0;
+      const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || ptr != text.data() + text.size() || v > 1'000'000)
+        throw InputError(
+            fmt::format("{}: column '{}' is not an id in [0, 1000000]: '{}'", where, column, text));
+      return v;
+    };
+    const std::string_view view = line;
+    const auto layer = index(view.substr(0, c1), "layer");
+    const auto expert = index(view.substr(c1 + 1, c2 - c1 - 1), "expert");
+    const auto count_text = view.substr(c2 + 1);
+    double count = 0;
+    const auto [ptr, ec] =
+        std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
+    if (ec != std::errc() || ptr != count_text.data() + count_text.size() ||
+        !std::isfinite(count) || count < 0)
+      throw InputError(fmt::format("{}: column 'count' must be a finite number >= 0, got '{}'",
+                                   where, count_text));
+    if (layer >= loads.size()) loads.resize(layer + 1);
+    experts = std::max(experts, expert + 1);
+    auto& row = loads[layer];
+    if (row.size() <= expert) row.resize(expert + 1, 0.0);
+    row[expert] += count;
+  }
+  if (loads.empty()) throw InputError(fmt::format("{}: no data rows", file));
+  for (auto& row : loads) row.resize(experts, 0.0);
+  return loads;
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> read_expert_loads(const std::filesystem::path& path) {
+  if (path.extension() == ".json") return read_json_loads(path);
+  return read_csv_loads(path);
+}
+
+}  // namespace vibesim
