@@ -1,5 +1,6 @@
 // `vibesim bench`: named speed figures on this machine, one core.
 #include <chrono>
+#include <cmath>
 #include <functional>
 
 #include <fmt/format.h>
@@ -90,6 +91,45 @@ double layer_steps_per_s(const CliContext& context, int num_gpus, double min_sec
   return steps;
 }
 
+// Milliseconds for `policy` to place the whole of DeepSeek-V3 (58 MoE layers,
+// 256 experts, 8 groups) on 32 GPUs in 4 nodes, `slots` slots in all, from
+// Zipf loads and 24-point latency curves with a +-3.5 % speed spread (the
+// shape of profiled curves).
+double placement_ms(const CliContext& context, const std::string& policy, int slots,
+                    double min_seconds) {
+  const auto model = load_moe_model(context.locations.config_dir / "models" / "deepseek-v3.json");
+  const int layers = static_cast<int>(model.num_moe_layers());
+  const int experts = static_cast<int>(model.routed_experts);
+  constexpr int kGpus = 32;
+  SyntheticRouting routing(layers, experts, static_cast<int>(model.top_k), SyntheticRoutingSpec{},
+                           1, 2);
+  PlacementContext c;
+  c.num_experts = experts;
+  c.num_gpus = kGpus;
+  c.num_nodes = 4;
+  c.expert_groups = static_cast<int>(model.expert_groups);
+  c.max_slots_per_gpu = slots / kGpus;
+  for (int l = 0; l < layers; ++l) {
+    const auto counts = routing.next_counts({l, 16384});
+    c.expert_loads.emplace_back(counts.begin(), counts.end());
+  }
+  for (int g = 0; g < kGpus; ++g) {
+    const double speed = 1.0 + 0.035 * std::sin(g * 1.7);  // tokens per ns
+    std::vector<double> tokens{0}, latency{20'000};
+    for (double n = 64; tokens.size() < 24; n *= 1.5) {
+      tokens.push_back(n);
+      latency.push_back(20'000 + n / speed);
+    }
+    c.gpu_latency.emplace_back(tokens, latency);
+  }
+  const auto placement_policy = context.registry.make(policy);
+  std::int64_t sink = 0;
+  const double per_second =
+      rate(min_seconds, 1, [&] { sink += placement_policy->place(c).physical_to_logical[0][0]; });
+  if (sink == -1) fmt::print("");
+  return 1e3 / per_second;
+}
+
 double engine_events_per_s(double min_seconds) {
   return rate(min_seconds, 100'000, [] {
     EventEngine engine;
@@ -132,6 +172,13 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
        [&] { return layer_steps_per_s(context, 8, min_seconds); }},
       {"layer_steps_per_s.64gpu_256e", "steps/s", "the same on 64 GPUs in 8 nodes",
        [&] { return layer_steps_per_s(context, 64, min_seconds); }},
+      {"placement_ms.eplb_dsv3", "ms",
+       "EPLB placing DeepSeek-V3 (58 layers x 256 experts) on 32 GPUs, 288 slots (target < 5)",
+       [&] { return placement_ms(context, "eplb", 288, min_seconds); }},
+      {"placement_ms.vibe_dsv3", "ms", "ViBE placing the same on 32 GPUs, 256 slots (target < 2)",
+       [&] { return placement_ms(context, "vibe", 256, min_seconds); }},
+      {"placement_ms.latency_lpt_dsv3", "ms", "latency_lpt placing the same, 288 slots",
+       [&] { return placement_ms(context, "latency_lpt", 288, min_seconds); }},
       {"engine_events_per_s", "events/s",
        "event engine: schedule + run of self-rescheduling events",
        [&] { return engine_events_per_s(min_seconds); }},
@@ -147,7 +194,7 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
     context.out << out.dump(2) << "\n";
   } else {
     for (const auto& f : figures)
-      fmt::print(context.out, "{:<32} {:>14.0f} {:<9} {}\n", f.name, f.value, f.unit, f.what);
+      fmt::print(context.out, "{:<34} {:>12.4g} {:<9} {}\n", f.name, f.value, f.unit, f.what);
   }
   return 0;
 }

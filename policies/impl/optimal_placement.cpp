@@ -200,8 +200,8 @@ GpuBins solve_layer(std::span<const double> weight, std::span<const int> item_ex
   Cbc_setAllowableFractionGap(m.get(), kRelativeGap);
   Cbc_setParameter(m.get(), "threads", "1");
   Cbc_solve(m.get());
-  const double* solution = Cbc_getColSolution(m.get());
-  if (solution == nullptr || Cbc_getNumCols(m.get()) == 0) return start;
+  const double* solution = Cbc_bestSolution(m.get());  // the incumbent, not the last LP
+  if (solution == nullptr) return start;
   GpuBins bins{std::vector<std::vector<int>>(gpus), std::vector<double>(gpus, 0.0)};
   for (std::size_t i = 0; i < items; ++i)
     for (std::size_t g = 0; g < gpus; ++g)
@@ -209,9 +209,14 @@ GpuBins solve_layer(std::span<const double> weight, std::span<const int> item_ex
         bins.items[g].push_back(static_cast<int>(i));
         bins.tokens[g] += weight[i];
       }
+  const auto makespan = [&](const GpuBins& b) {
+    double worst = 0;
+    for (std::size_t g = 0; g < gpus; ++g) worst = std::max(worst, f[g].latency_ns(b.tokens[g]));
+    return worst;
+  };
   for (std::size_t g = 0; g < gpus; ++g)
     if (static_cast<int>(bins.items[g].size()) != slots) return start;  // no usable incumbent
-  return bins;
+  return makespan(bins) <= makespan(start) ? bins : start;
 }
 
 class OptimalPlacement final : public PlacementPolicy {
