@@ -31,8 +31,8 @@ PolicyRegistry PolicyRegistry::builtin() {
   enum Slots { kBaseSlots, kRedundantSlots };
   const auto add = [&r](std::string name, std::string description, auto make, Slots slots,
                         bool in_default_study = true, std::string unavailable = "") {
-    r.entries_.push_back({std::move(name), std::move(description), make,
-                          slots == kRedundantSlots, in_default_study, std::move(unavailable)});
+    r.entries_.push_back({std::move(name), std::move(description), make, slots == kRedundantSlots,
+                          in_default_study, std::move(unavailable)});
   };
   add("static", "contiguous: expert e on GPU floor(e*G/E), vLLM's default", make_static_policy,
       kBaseSlots);

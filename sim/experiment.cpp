@@ -1,5 +1,6 @@
 #include "sim/experiment.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -153,6 +154,11 @@ Experiment load_experiment(const std::filesystem::path& path,
     if (s.distribution == "dirichlet")
       s.dirichlet_alpha = routing.number_or("dirichlet_alpha", 1.0, 1e-3, 1e6);
     s.pool_size = static_cast<int>(routing.integer_or("pool_size", 32, 1, 100'000));
+    if (routing.has("drift_at_iterations")) {
+      s.drift_at_batches = routing.integer_list("drift_at_iterations", 1, 1'000'000'000);
+      if (!std::is_sorted(s.drift_at_batches.begin(), s.drift_at_batches.end()))
+        throw routing.error("drift_at_iterations", "must be in ascending order");
+    }
   } else {
     const auto trace = routing.string("path");
     std::filesystem::path p(trace);
@@ -170,6 +176,20 @@ Experiment load_experiment(const std::filesystem::path& path,
     profiling.finish();
   } else {
     x.profiling_repetitions = 5;
+  }
+
+  if (c.has("recalibration")) {
+    auto r = c.object("recalibration");
+    auto& spec = x.recalibration;
+    spec.controller = r.choice_or("controller", "never", {"never", "every_k_steps", "drift"});
+    spec.every_k_steps =
+        static_cast<int>(r.integer_or("every_k_steps", spec.every_k_steps, 1, 1'000'000));
+    spec.window = static_cast<int>(r.integer_or("window", spec.window, 1, 100'000));
+    spec.check_every =
+        static_cast<int>(r.integer_or("check_every", spec.check_every, 1, 1'000'000));
+    spec.threshold = r.number_or("threshold", spec.threshold, 0.0, 1.0);
+    spec.cooldown = static_cast<int>(r.integer_or("cooldown", spec.cooldown, 0, 1'000'000));
+    r.finish();
   }
 
   if (c.has("policies")) {
@@ -199,6 +219,7 @@ nlohmann::ordered_json Experiment::resolved_json() const {
     routing_json["zipf_exponent"] = routing.synthetic.zipf_exponent;
     routing_json["dirichlet_alpha"] = routing.synthetic.dirichlet_alpha;
     routing_json["pool_size"] = routing.synthetic.pool_size;
+    routing_json["drift_at_iterations"] = routing.synthetic.drift_at_batches;
   } else {
     routing_json["path"] = routing.trace_path.string();
   }
@@ -217,6 +238,10 @@ nlohmann::ordered_json Experiment::resolved_json() const {
                      {"calibration_batches", calibration_batches},
                      {"routing", routing_json}};
   out["profiling"] = {{"repetitions", profiling_repetitions}};
+  out["recalibration"] = {
+      {"controller", recalibration.controller}, {"every_k_steps", recalibration.every_k_steps},
+      {"window", recalibration.window},         {"check_every", recalibration.check_every},
+      {"threshold", recalibration.threshold},   {"cooldown", recalibration.cooldown}};
   out["policies"] = policies;
   return out;
 }

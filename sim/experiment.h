@@ -12,6 +12,7 @@
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
 #include "models/variability_profile.h"
+#include "policies/recalibration.h"
 #include "traces/synthetic_routing.h"
 
 namespace vibesim {
@@ -48,6 +49,7 @@ struct Experiment {
   int calibration_batches = 0;  // batches recorded for the policies' load matrix
   RoutingSpec routing;
   int profiling_repetitions = 0;
+  RecalibrationSpec recalibration;
   std::vector<std::string> policies;
 
   // The experiment with every default filled in and the named model, SKU and

@@ -12,6 +12,7 @@
 #include "policies/latency_packing.h"
 #include "policies/policy_registry.h"
 #include "sim/event_engine.h"
+#include "sim/expert_migration.h"
 #include "sim/gpu_profiler.h"
 #include "traces/count_trace_routing.h"
 
@@ -25,7 +26,10 @@ std::unique_ptr<RoutingSource> make_routing(const Experiment& x, RandomStream ba
   const int top_k = static_cast<int>(x.model.top_k);
   if (x.routing.source == "count_trace")
     return std::make_unique<CountTraceRouting>(x.routing.trace_path, layers, experts, top_k);
-  return std::make_unique<SyntheticRouting>(layers, experts, top_k, x.routing.synthetic,
+  auto spec = x.routing.synthetic;
+  // The recorded past the policies calibrate on precedes any drift.
+  if (batches == RandomStream::kRoutingCalibration) spec.drift_at_batches.clear();
+  return std::make_unique<SyntheticRouting>(layers, experts, top_k, spec,
                                             derive_seed(x.seed, RandomStream::kRoutingPopularity),
                                             derive_seed(x.seed, batches));
 }
@@ -108,12 +112,17 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   std::vector<double> lower_bound_ns;
   for (const auto& w : context.expert_loads)
     lower_bound_ns.push_back(latency_lower_bound_ns(w, predicted_curves, max_replicas));
-  for (const auto& name : x.policies) {
-    const Placement placement = registry.make(name)->place(context);
-    if (const auto problem = placement_problem(placement, layers, context.num_experts);
-        !problem.empty())
+  const auto checked_place = [&](const std::string& name, const PlacementPolicy& policy,
+                                 const PlacementContext& c) {
+    Placement p = policy.place(c);
+    if (const auto problem = placement_problem(p, layers, c.num_experts); !problem.empty())
       throw std::logic_error(
           fmt::format("policy '{}' returned a bad placement: {}", name, problem));
+    return p;
+  };
+  for (const auto& name : x.policies) {
+    const auto policy = registry.make(name);
+    Placement placement = checked_place(name, *policy, context);
     MoeLayerStepper stepper(x.model, gpus, topology, placement, x.profile.kernel_jitter_cv,
                             derive_seed(x.seed, RandomStream::kKernelJitter));
     routing->rewind();
@@ -131,23 +140,46 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     latency_us.reserve(static_cast<std::size_t>(x.iterations) * static_cast<std::size_t>(layers));
     double idle_sum = 0, imbalance_sum = 0;
 
+    RecalibrationController recalibration(x.recalibration, context.expert_loads);
+    std::vector<std::vector<std::int32_t>> pass_counts(static_cast<std::size_t>(layers));
+    // After a forward pass: maybe re-place; returns the stall for moving experts.
+    const auto recalibrate = [&] {
+      const auto action = recalibration.observe_pass(pass_counts);
+      if (action == Replacement::kNone) return SimDuration{};
+      PlacementContext now = context;
+      now.expert_loads = recalibration.window_loads();
+      now.current = action == Replacement::kIncremental ? &placement : nullptr;
+      Placement next = checked_place(name, *policy, now);
+      const auto cost = migration_cost(placement, next, topology, x.model.expert_weight_bytes());
+      ++summary.recalibrations;
+      summary.experts_moved += cost.experts_moved;
+      summary.migration_stall_ms += cost.stall.ms();
+      placement = std::move(next);
+      stepper.set_placement(placement);
+      recalibration.placed(std::move(now.expert_loads));
+      return cost.stall;
+    };
+
     // Layer steps run back to back on the event clock: each schedules the next.
     EventEngine engine;
     int iteration = 0, layer = 0;
     std::function<void()> run_layer = [&] {
       const auto counts = routing->next_counts({layer, x.batch_tokens});
+      pass_counts[static_cast<std::size_t>(layer)].assign(counts.begin(), counts.end());
       const auto step = stepper.step(layer, counts);
       latency_us.push_back(step.layer.us());
       idle_sum += step.barrier_idle_fraction();
       imbalance_sum += step.max_over_mean_tokens();
       ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
       if (sink) sink(LayerRow{name, iteration, layer, step});
+      SimDuration stall;
       if (++layer == layers) {
         layer = 0;
         ++iteration;
+        if (iteration < x.iterations) stall = recalibrate();
       }
       if (iteration < x.iterations) {
-        engine.schedule_after(step.layer, run_layer);
+        engine.schedule_after(step.layer + stall, run_layer);
       } else {
         engine.schedule_after(step.layer, [] {});  // the end of the last layer
       }

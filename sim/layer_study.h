@@ -44,6 +44,9 @@ struct PolicySummary {
   double predicted_latency_us = 0;
   double predicted_gap_to_bound = 0;
   std::vector<std::int64_t> straggler_counts;  // per GPU
+  int recalibrations = 0;                      // re-placements while running
+  std::int64_t experts_moved = 0;              // expert copies over all re-placements and layers
+  double migration_stall_ms = 0;               // serving time lost to those copies
   SimDuration simulated_time;
 };
 

@@ -25,6 +25,7 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKerne
                                  const Topology& topology, const Placement& placement,
                                  double jitter_cv, std::uint64_t jitter_seed)
     : gpus_(gpus),
+      num_experts_(static_cast<int>(model.routed_experts)),
       all_to_all_(topology),
       slots_per_gpu_(placement.slots_per_gpu),
       dispatch_bytes_per_token_(model.dispatch_bytes_per_token()),
@@ -33,10 +34,21 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKerne
       jitter_rng_(jitter_seed) {
   const auto g = gpus.size();
   assert(static_cast<int>(g) == placement.num_gpus && static_cast<int>(g) == topology.num_gpus());
+  set_placement(placement);
+  records_.resize(g);
+  tokens_.resize(g);
+  dispatch_ns_.resize(g);
+  combine_ns_.resize(g);
+}
+
+void MoeLayerStepper::set_placement(const Placement& placement) {
+  assert(placement.num_gpus == static_cast<int>(gpus_.size()));
+  slots_per_gpu_ = placement.slots_per_gpu;
+  layers_.clear();
   for (const auto& slots : placement.physical_to_logical) {
     LayerSlots layer;
     layer.expert = slots;
-    std::vector<int> replicas(static_cast<std::size_t>(model.routed_experts), 0);
+    std::vector<int> replicas(static_cast<std::size_t>(num_experts_), 0);
     layer.replica_rank.resize(slots.size());
     for (std::size_t s = 0; s < slots.size(); ++s)
       layer.replica_rank[s] = replicas[static_cast<std::size_t>(slots[s])]++;
@@ -47,10 +59,6 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKerne
     }
     layers_.push_back(std::move(layer));
   }
-  records_.resize(g);
-  tokens_.resize(g);
-  dispatch_ns_.resize(g);
-  combine_ns_.resize(g);
 }
 
 LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_t> expert_counts) {

@@ -46,6 +46,9 @@ class MoeLayerStepper {
                   const Topology& topology, const Placement& placement, double jitter_cv,
                   std::uint64_t jitter_seed);
 
+  // Switches to another placement (same GPUs and slots per GPU) from the next step on.
+  void set_placement(const Placement& placement);
+
   // Runs MoE layer `moe_layer` with per-expert token counts `expert_counts`.
   LayerStepResult step(int moe_layer, std::span<const std::int32_t> expert_counts);
 
@@ -58,6 +61,7 @@ class MoeLayerStepper {
   };
 
   std::span<const GpuKernelModel> gpus_;
+  int num_experts_;
   AllToAllModel all_to_all_;
   int slots_per_gpu_;
   double dispatch_bytes_per_token_;

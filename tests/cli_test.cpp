@@ -164,3 +164,21 @@ TEST_CASE("unknown commands and options are usage errors with status 2") {
   CHECK(cli({}).status == 2);
   CHECK(cli({"--help"}).status == 0);
 }
+
+TEST_CASE("a drifting workload with the drift controller re-places and reports experts moved") {
+  testing::TempDir dir("cli-drift");
+  const auto r =
+      cli({"run", (testing::config_dir() / "experiments" / "drift.json").string(), "--quiet",
+           "--out", (dir.path / "run").string(), "--set", "workload.iterations=40", "--set",
+           "workload.routing.drift_at_iterations=[10]", "--set", "workload.calibration_batches=5",
+           "--set", "recalibration.window=10", "--set", "policies=[\"static\",\"vibe\"]"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto summary = nlohmann::json::parse(testing::read_file(dir.path / "run" / "summary.json"));
+  const auto& vibe = summary["policies"][1];
+  CHECK(vibe["policy"] == "vibe");
+  CHECK(vibe["recalibrations"].get<int>() >= 1);
+  CHECK(vibe["experts_moved"].get<int>() > 0);
+  CHECK(vibe["migration_stall_ms"].get<double>() > 0);
+  CHECK(summary["policies"][0]["experts_moved"] == 0);  // static re-places to the same layout
+}

@@ -37,6 +37,7 @@ nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult&
   out["gpu"] = x.sku.name;
   out["profile"] = x.profile.name;
   out["num_gpus"] = x.num_gpus;
+  out["recalibration"] = x.recalibration.controller;
   out["batch_tokens"] = x.batch_tokens;
   out["gpus"] = nlohmann::ordered_json::array();
   for (std::size_t g = 0; g < r.gpus.size(); ++g) {
@@ -51,24 +52,32 @@ nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult&
   }
   out["policies"] = nlohmann::ordered_json::array();
   for (const auto& p : r.policies) {
-    out["policies"].push_back({{"policy", p.policy},
-                               {"layer_steps", p.layer_steps},
-                               {"layer_latency_us",
-                                {{"p50", p.latency_p50_us},
-                                 {"p90", p.latency_p90_us},
-                                 {"p99", p.latency_p99_us},
-                                 {"mean", p.latency_mean_us}}},
-                               {"barrier_idle_fraction", p.barrier_idle_fraction},
-                               {"max_over_mean_gpu_tokens", p.max_over_mean_tokens},
-                               {"predicted_latency_us", p.predicted_latency_us},
-                               {"predicted_gap_to_lower_bound", p.predicted_gap_to_bound},
-                               {"straggler_histogram", p.straggler_counts},
-                               {"simulated_time_ms", p.simulated_time.ms()}});
+    out["policies"].push_back(
+        {{"policy", p.policy},
+         {"layer_steps", p.layer_steps},
+         {"layer_latency_us",
+          {{"p50", p.latency_p50_us},
+           {"p90", p.latency_p90_us},
+           {"p99", p.latency_p99_us},
+           {"mean", p.latency_mean_us}}},
+         {"barrier_idle_fraction", p.barrier_idle_fraction},
+         {"max_over_mean_gpu_tokens", p.max_over_mean_tokens},
+         {"predicted_latency_us", p.predicted_latency_us},
+         {"predicted_gap_to_lower_bound", p.predicted_gap_to_bound},
+         {"straggler_histogram", p.straggler_counts},
+         {"recalibrations", p.recalibrations},
+         {"experts_moved", p.experts_moved},
+         {"experts_moved_per_layer_per_recalibration",
+          p.recalibrations > 0
+              ? static_cast<double>(p.experts_moved) / (p.recalibrations * x.model.num_moe_layers())
+              : 0.0},
+         {"migration_stall_ms", p.migration_stall_ms},
+         {"simulated_time_ms", p.simulated_time.ms()}});
   }
   return out;
 }
 
-void print_tables(std::ostream& out, const LayerStudyResult& r) {
+void print_tables(std::ostream& out, const Experiment& x, const LayerStudyResult& r) {
   fmt::print(out, "\n{:<14} {:>9} {:>9} {:>9} {:>7} {:>12} {:>9} {:>9}\n", "policy", "p50 us",
              "p90 us", "p99 us", "idle %", "max/mean tok", "pred us", "gap LB %");
   for (const auto& p : r.policies)
@@ -80,6 +89,18 @@ void print_tables(std::ostream& out, const LayerStudyResult& r) {
       out,
       "(pred: max over GPUs of profiled f_g(n) + all-to-all time per token x n under the recorded "
       "loads, mean over layers; gap LB: its distance to the per-layer lower bound)\n");
+  if (x.recalibration.controller != "never") {
+    fmt::print(out, "\nrecalibration ({}):\n{:<14} {:>8} {:>14} {:>12} {:>12}\n",
+               x.recalibration.controller, "policy", "re-placed", "experts moved", "moved/layer",
+               "stall ms");
+    for (const auto& p : r.policies)
+      fmt::print(out, "{:<14} {:>8} {:>14} {:>12.2f} {:>12.3f}\n", p.policy, p.recalibrations,
+                 p.experts_moved,
+                 p.recalibrations > 0 ? static_cast<double>(p.experts_moved) /
+                                            (p.recalibrations * x.model.num_moe_layers())
+                                      : 0.0,
+                 p.migration_stall_ms);
+  }
   fmt::print(out, "\nstraggler histogram (layer steps each GPU finished last):\n{:<14}", "policy");
   for (std::size_t g = 0; g < r.gpus.size(); ++g) fmt::print(out, " {:>6}", fmt::format("g{}", g));
   fmt::print(out, "\n");
@@ -166,7 +187,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   write_text(run_dir.staged("config.resolved.json"), x.resolved_json().dump(2) + "\n");
   run_dir.commit();
 
-  if (!quiet) print_tables(context.out, result);
+  if (!quiet) print_tables(context.out, x, result);
   fmt::print(context.out, "{}run directory: {}\n", quiet ? "" : "\n", run_dir.target().string());
   return 0;
 }

@@ -74,50 +74,66 @@ SyntheticRouting::SyntheticRouting(int num_moe_layers, int num_experts, int top_
       draw_seed_(draw_seed),
       pick_rng_(draw_seed) {
   assert(num_experts >= top_k && top_k >= 1 && spec.pool_size >= 1);
-  std::mt19937_64 rng(popularity_seed);
-  const auto e_count = static_cast<std::size_t>(num_experts);
-  for (int l = 0; l < num_moe_layers; ++l) {
-    std::vector<double> p(e_count);
-    if (spec.distribution == "zipf") {
-      std::vector<std::size_t> order(e_count);
-      std::iota(order.begin(), order.end(), 0);
-      std::shuffle(order.begin(), order.end(), rng);  // this layer's hot set
-      for (std::size_t rank = 0; rank < e_count; ++rank)
-        p[order[rank]] = 1.0 / std::pow(static_cast<double>(rank + 1), spec.zipf_exponent);
-    } else if (spec.distribution == "dirichlet") {
-      std::gamma_distribution<double> gamma(spec.dirichlet_alpha, 1.0);
-      for (auto& x : p) x = std::max(gamma(rng), 1e-12);
-    } else {
-      std::fill(p.begin(), p.end(), 1.0);
-    }
-    const double sum = std::accumulate(p.begin(), p.end(), 0.0);
-    for (auto& x : p) x /= sum;
-    cap_probabilities(p, 1.0 / top_k);
-    popularity_.push_back(std::move(p));
+  assert(std::is_sorted(spec.drift_at_batches.begin(), spec.drift_at_batches.end()));
+  // Epoch 0 from `popularity_seed` itself, epoch k from a seed derived from it.
+  for (std::size_t epoch = 0; epoch <= spec.drift_at_batches.size(); ++epoch) {
+    std::mt19937_64 rng(epoch == 0 ? popularity_seed : derive_seed(popularity_seed, {epoch}));
+    std::vector<std::vector<double>> layers;
+    for (int l = 0; l < num_moe_layers; ++l) layers.push_back(layer_popularity(rng));
+    popularity_.push_back(std::move(layers));
   }
+  batches_.assign(static_cast<std::size_t>(num_moe_layers), 0);
 }
 
-const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::int64_t tokens) {
-  const auto key = std::pair{layer, tokens};
+std::vector<double> SyntheticRouting::layer_popularity(std::mt19937_64& rng) const {
+  const auto e_count = static_cast<std::size_t>(num_experts_);
+  std::vector<double> p(e_count);
+  if (spec_.distribution == "zipf") {
+    std::vector<std::size_t> order(e_count);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);  // this layer's hot set
+    for (std::size_t rank = 0; rank < e_count; ++rank)
+      p[order[rank]] = 1.0 / std::pow(static_cast<double>(rank + 1), spec_.zipf_exponent);
+  } else if (spec_.distribution == "dirichlet") {
+    std::gamma_distribution<double> gamma(spec_.dirichlet_alpha, 1.0);
+    for (auto& x : p) x = std::max(gamma(rng), 1e-12);
+  } else {
+    std::fill(p.begin(), p.end(), 1.0);
+  }
+  const double sum = std::accumulate(p.begin(), p.end(), 0.0);
+  for (auto& x : p) x /= sum;
+  cap_probabilities(p, 1.0 / top_k_);
+  return p;
+}
+
+const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::size_t epoch,
+                                                        std::int64_t tokens) {
+  const auto key = std::tuple{layer, epoch, tokens};
   auto it = pools_.find(key);
   if (it != pools_.end()) return it->second;
-  // Seeded by (seed, layer, tokens), not by call order: pools are the same
-  // whichever order layers and batch sizes are first asked for.
-  std::mt19937_64 rng(derive_seed(
-      draw_seed_, {static_cast<std::uint64_t>(layer), static_cast<std::uint64_t>(tokens)}));
+  // Seeded by (seed, layer, tokens[, epoch]), not by call order: pools are the
+  // same whichever order layers and batch sizes are first asked for.
+  const auto l = static_cast<std::uint64_t>(layer);
+  const auto t = static_cast<std::uint64_t>(tokens);
+  std::mt19937_64 rng(epoch == 0 ? derive_seed(draw_seed_, {l, t})
+                                 : derive_seed(draw_seed_, {l, t, epoch}));
   std::vector<std::int32_t> entries;
   entries.reserve(static_cast<std::size_t>(spec_.pool_size * num_experts_));
   for (int i = 0; i < spec_.pool_size; ++i) {
-    const auto counts = draw_multinomial(tokens * top_k_,
-                                         popularity_[static_cast<std::size_t>(layer)], tokens, rng);
+    const auto counts = draw_multinomial(
+        tokens * top_k_, popularity_[epoch][static_cast<std::size_t>(layer)], tokens, rng);
     entries.insert(entries.end(), counts.begin(), counts.end());
   }
   return pools_.emplace(key, std::move(entries)).first->second;
 }
 
 std::span<const std::int32_t> SyntheticRouting::next_counts(const RoutingRequest& request) {
-  assert(request.moe_layer >= 0 && request.moe_layer < static_cast<int>(popularity_.size()));
-  const auto& entries = pool(request.moe_layer, request.tokens);
+  assert(request.moe_layer >= 0 && request.moe_layer < static_cast<int>(batches_.size()));
+  const auto batch = batches_[static_cast<std::size_t>(request.moe_layer)]++;
+  const auto& drift = spec_.drift_at_batches;
+  const auto epoch =
+      static_cast<std::size_t>(std::upper_bound(drift.begin(), drift.end(), batch) - drift.begin());
+  const auto& entries = pool(request.moe_layer, epoch, request.tokens);
   const auto pick =
       static_cast<std::size_t>(pick_rng_() % static_cast<std::uint64_t>(spec_.pool_size));
   return {entries.data() + pick * static_cast<std::size_t>(num_experts_),
@@ -126,6 +142,7 @@ std::span<const std::int32_t> SyntheticRouting::next_counts(const RoutingRequest
 
 void SyntheticRouting::rewind() {
   pick_rng_.seed(draw_seed_);
+  std::fill(batches_.begin(), batches_.end(), 0);
 }
 
 }  // namespace vibesim

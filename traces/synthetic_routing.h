@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "traces/routing_source.h"
@@ -23,6 +24,10 @@ struct SyntheticRoutingSpec {
   double zipf_exponent = 1.0;
   double dirichlet_alpha = 1.0;
   int pool_size = 32;
+  // Workload drift: at each of these batch indices (per layer, counted from
+  // the start or the last rewind, ascending) every layer gets a fresh hot set
+  // (a new Zipf order, a new Dirichlet draw).
+  std::vector<std::int64_t> drift_at_batches;
 };
 
 class SyntheticRouting final : public RoutingSource {
@@ -35,18 +40,24 @@ class SyntheticRouting final : public RoutingSource {
   void rewind() override;
   [[nodiscard]] int num_experts() const override { return num_experts_; }
   // Per-layer probability that one assignment goes to each expert (sums to 1,
-  // each at most 1/top_k because a token picks top_k distinct experts).
-  [[nodiscard]] const std::vector<std::vector<double>>& popularity() const { return popularity_; }
+  // each at most 1/top_k because a token picks top_k distinct experts), before
+  // any drift (`epoch` 0) or after the epoch-th drift point.
+  [[nodiscard]] const std::vector<std::vector<double>>& popularity(std::size_t epoch = 0) const {
+    return popularity_[epoch];
+  }
 
  private:
-  const std::vector<std::int32_t>& pool(int layer, std::int64_t tokens);
+  const std::vector<std::int32_t>& pool(int layer, std::size_t epoch, std::int64_t tokens);
+  std::vector<double> layer_popularity(std::mt19937_64& rng) const;
 
   int num_experts_;
   int top_k_;
   SyntheticRoutingSpec spec_;
   std::uint64_t draw_seed_;
-  std::vector<std::vector<double>> popularity_;
-  std::map<std::pair<int, std::int64_t>, std::vector<std::int32_t>> pools_;  // pool_size x E each
+  std::vector<std::vector<std::vector<double>>> popularity_;  // [epoch][layer][expert]
+  // (layer, epoch, tokens) -> pool_size x E counts
+  std::map<std::tuple<int, std::size_t, std::int64_t>, std::vector<std::int32_t>> pools_;
+  std::vector<std::int64_t> batches_;  // per layer: batches drawn since the last rewind
   std::mt19937_64 pick_rng_;
 };
 

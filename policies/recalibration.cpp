@@ -1,0 +1,70 @@
+#include "policies/recalibration.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace vibesim {
+
+RecalibrationController::RecalibrationController(const RecalibrationSpec& spec,
+                                                 std::vector<std::vector<double>> reference_loads)
+    : spec_(spec), reference_(std::move(reference_loads)) {
+  assert(spec.window >= 1 && spec.every_k_steps >= 1 && spec.check_every >= 1);
+  window_sum_.reserve(reference_.size());
+  for (const auto& layer : reference_) window_sum_.emplace_back(layer.size(), 0.0);
+}
+
+Replacement RecalibrationController::observe_pass(
+    std::span<const std::vector<std::int32_t>> counts) {
+  assert(counts.size() == window_sum_.size());
+  if (spec_.controller == "never") return Replacement::kNone;
+  const auto window = static_cast<std::size_t>(spec_.window);
+  if (ring_.size() < window) {
+    ring_.emplace_back(counts.begin(), counts.end());
+  } else {
+    auto& oldest = ring_[next_];
+    for (std::size_t l = 0; l < oldest.size(); ++l)
+      for (std::size_t e = 0; e < oldest[l].size(); ++e) window_sum_[l][e] -= oldest[l][e];
+    oldest.assign(counts.begin(), counts.end());
+  }
+  for (std::size_t l = 0; l < counts.size(); ++l)
+    for (std::size_t e = 0; e < counts[l].size(); ++e) window_sum_[l][e] += counts[l][e];
+  next_ = (next_ + 1) % window;
+  ++passes_;
+
+  if (spec_.controller == "every_k_steps")
+    return passes_ % spec_.every_k_steps == 0 ? Replacement::kFullResolve : Replacement::kNone;
+  // drift
+  if (passes_ % spec_.check_every != 0 || passes_ - last_placed_ < spec_.cooldown)
+    return Replacement::kNone;
+  return max_cosine_distance() > spec_.threshold ? Replacement::kIncremental : Replacement::kNone;
+}
+
+double RecalibrationController::max_cosine_distance() const {
+  double worst = 0;
+  for (std::size_t l = 0; l < reference_.size(); ++l) {
+    double dot = 0, ww = 0, rr = 0;
+    for (std::size_t e = 0; e < reference_[l].size(); ++e) {
+      dot += window_sum_[l][e] * reference_[l][e];
+      ww += window_sum_[l][e] * window_sum_[l][e];
+      rr += reference_[l][e] * reference_[l][e];
+    }
+    if (ww > 0 && rr > 0) worst = std::max(worst, 1 - dot / std::sqrt(ww * rr));
+  }
+  return worst;
+}
+
+std::vector<std::vector<double>> RecalibrationController::window_loads() const {
+  auto loads = window_sum_;
+  const double n = static_cast<double>(std::max<std::size_t>(ring_.size(), 1));
+  for (auto& layer : loads)
+    for (auto& w : layer) w /= n;
+  return loads;
+}
+
+void RecalibrationController::placed(std::vector<std::vector<double>> loads) {
+  reference_ = std::move(loads);
+  last_placed_ = passes_;
+}
+
+}  // namespace vibesim

@@ -1,0 +1,57 @@
+#pragma once
+// When to re-place experts while serving, from the routing actually seen:
+//  - never: the first placement stays (vLLM's static layout, or a one-off EPLB);
+//  - every_k_steps: a full re-solve every k forward passes on the recent
+//    window, how vLLM and SGLang run EPLB;
+//  - drift: the paper's Phase 3. Every `check_every` passes (H) compare, per
+//    layer, the window mean w with the reference w^ the placement in force was
+//    made from; if any layer's cosine distance 1 - w.w^/(|w||w^|) exceeds
+//    `threshold` (delta), re-place incrementally from the placement in force
+//    and cool down for `cooldown` passes.
+// One controller per policy run; it sees only per-expert counts, as a real
+// deployment's expert-distribution recorder would.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vibesim {
+
+struct RecalibrationSpec {
+  std::string controller = "never";  // "never", "every_k_steps" or "drift"
+  int every_k_steps = 100;           // every_k_steps: passes between re-solves
+  int window = 100;                  // passes in the sliding window of recent loads
+  int check_every = 10;              // drift: H, passes between cosine tests
+  double threshold = 0.05;           // drift: delta, cosine distance that triggers
+  int cooldown = 10;                 // drift: passes after a re-placement with no test
+};
+
+enum class Replacement { kNone, kFullResolve, kIncremental };
+
+class RecalibrationController {
+ public:
+  // `reference_loads` ([layer][expert]): what the initial placement was made from.
+  RecalibrationController(const RecalibrationSpec& spec,
+                          std::vector<std::vector<double>> reference_loads);
+
+  // Records one forward pass (counts[layer][expert]) and says whether to re-place now.
+  Replacement observe_pass(std::span<const std::vector<std::int32_t>> counts);
+  // The loads a re-placement should use: the mean over the window ([layer][expert]).
+  [[nodiscard]] std::vector<std::vector<double>> window_loads() const;
+  // Tells the controller a placement was made from `loads`, the new reference.
+  void placed(std::vector<std::vector<double>> loads);
+
+  // The largest per-layer cosine distance between the window and the reference.
+  [[nodiscard]] double max_cosine_distance() const;
+
+ private:
+  RecalibrationSpec spec_;
+  std::vector<std::vector<double>> reference_;
+  std::vector<std::vector<std::vector<std::int32_t>>> ring_;  // window passes, oldest overwritten
+  std::vector<std::vector<double>> window_sum_;               // [layer][expert]
+  std::size_t next_ = 0;                                      // ring slot the next pass goes to
+  std::int64_t passes_ = 0;                                   // passes observed
+  std::int64_t last_placed_ = 0;                              // pass count at the last re-placement
+};
+
+}  // namespace vibesim

@@ -1,0 +1,88 @@
+// Recalibration controllers and the cost of moving experts.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "fixtures.h"
+#include "policies/recalibration.h"
+#include "sim/expert_migration.h"
+
+using namespace vibesim;
+
+namespace {
+
+using Pass = std::vector<std::vector<std::int32_t>>;  // [layer][expert]
+
+RecalibrationSpec spec_for(const std::string& controller) {
+  RecalibrationSpec s;
+  s.controller = controller;
+  s.every_k_steps = 5;
+  s.window = 4;
+  s.check_every = 2;
+  s.threshold = 0.05;
+  s.cooldown = 4;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("never keeps the placement and every_k_steps re-solves every k passes") {
+  const std::vector<std::vector<double>> reference{{10, 10}};
+  RecalibrationController never(spec_for("never"), reference);
+  RecalibrationController every(spec_for("every_k_steps"), reference);
+  const Pass pass{{30, 1}};
+  for (int i = 1; i <= 10; ++i) {
+    CHECK(never.observe_pass(pass) == Replacement::kNone);
+    CHECK(every.observe_pass(pass) ==
+          (i % 5 == 0 ? Replacement::kFullResolve : Replacement::kNone));
+  }
+  CHECK(every.window_loads() == std::vector<std::vector<double>>{{30, 1}});
+}
+
+TEST_CASE(
+    "drift re-places incrementally only after the cosine distance passes delta, then cools down") {
+  RecalibrationController drift(spec_for("drift"), {{10, 10, 0}, {5, 5, 5}});
+  const Pass same{{10, 10, 0}, {5, 5, 5}}, shifted{{0, 10, 10}, {5, 5, 5}};
+  CHECK(drift.observe_pass(same) == Replacement::kNone);
+  CHECK(drift.observe_pass(same) == Replacement::kNone);  // check at pass 2: distance 0
+  CHECK(drift.max_cosine_distance() == doctest::Approx(0.0));
+  CHECK(drift.observe_pass(shifted) == Replacement::kNone);  // pass 3: no check
+  // Pass 4: window {same, same, shifted, shifted} -> layer 0 mean (5, 10, 5); distance
+  // 1 - 150 / (sqrt(150) sqrt(200)) = 0.134 > 0.05.
+  CHECK(drift.observe_pass(shifted) == Replacement::kIncremental);
+  CHECK(drift.max_cosine_distance() == doctest::Approx(1 - 150 / std::sqrt(150.0 * 200.0)));
+  drift.placed(drift.window_loads());
+  CHECK(drift.observe_pass(shifted) == Replacement::kNone);
+  CHECK(drift.observe_pass(shifted) == Replacement::kNone);  // pass 6: in cooldown (2 < 4)
+  CHECK(drift.observe_pass(shifted) == Replacement::kNone);
+  // Pass 8: window all shifted, reference (5, 10, 5): distance 0.134 again, cooldown over.
+  CHECK(drift.observe_pass(shifted) == Replacement::kIncremental);
+}
+
+TEST_CASE("moving experts costs their bytes over the busiest link plus the route latency") {
+  // Toy mesh: 100 GB/s = 100 bytes/ns per link, 1 us latency.
+  const Topology topology(2, 2, testing::toy_sku().interconnect);
+  const Placement before{2, 2, {{0, 1, 2, 3}}};
+  SUBCASE("nothing moves") {
+    const auto cost = migration_cost(before, before, topology, 1e6);
+    CHECK(cost.experts_moved == 0);
+    CHECK(cost.stall.ns() == 0);
+  }
+  SUBCASE("a swap sends one expert each way, on separate link directions") {
+    const Placement after{2, 2, {{0, 2, 1, 3}}};
+    const auto cost = migration_cost(before, after, topology, 1e6);
+    CHECK(cost.experts_moved == 2);
+    CHECK(cost.bytes == doctest::Approx(2e6));
+    CHECK(cost.stall.ns() == 10'000 + 1'000);  // 1e6 B / 100 B/ns + 1 us
+  }
+  SUBCASE("two experts into one GPU share its incoming link") {
+    const auto cost = migration_cost(before, Placement{2, 2, {{2, 3, 0, 1}}}, topology, 1e6);
+    CHECK(cost.experts_moved == 4);
+    CHECK(cost.stall.ns() == 20'000 + 1'000);
+  }
+  SUBCASE("an expert a GPU already holds is not copied again") {
+    // GPU 0: 0, 1, 2 (2 is new); GPU 1: 3, 0, 2 (0 is new, 2 was there).
+    const auto cost = migration_cost(before, Placement{2, 3, {{0, 1, 2, 3, 0, 2}}}, topology, 1e6);
+    CHECK(cost.experts_moved == 2);
+  }
+}
