@@ -30,4 +30,25 @@ inline double mean(const std::vector<double>& values) {
                               static_cast<double>(values.size());
 }
 
+// Population standard deviation (divides by n).
+inline double population_stddev(const std::vector<double>& values) {
+  const double m = mean(values);
+  double sum = 0;
+  for (double v : values) sum += (v - m) * (v - m);
+  return values.empty() ? 0.0 : std::sqrt(sum / static_cast<double>(values.size()));
+}
+
+// Pearson correlation of paired values; 0 when either side is constant.
+inline double pearson_correlation(const std::vector<double>& x, const std::vector<double>& y) {
+  assert(x.size() == y.size());
+  const double mx = mean(x), my = mean(y);
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
+}
+
 }  // namespace vibesim

@@ -78,7 +78,7 @@ KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
   out.clock_fraction = sustained_clock_fraction(activity);
   const double compute_ns = compute_at_max_ns / out.clock_fraction;
   out.compute_bound = compute_ns >= memory_ns;
-  out.duration_ns = std::max(compute_ns, memory_ns) + launch_ns_;
+  out.duration_ns = (std::max(compute_ns, memory_ns) + launch_ns_) * variation_.relative_time;
   return out;
 }
 

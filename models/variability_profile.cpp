@@ -81,16 +81,22 @@ std::vector<GpuVariation> VariabilityProfile::draw(int count, std::uint64_t seed
     g.leakage_factor = std::max(0.05, leakage_factor.sample(rng));
     g.memory_factor = std::max(0.05, memory_factor.sample(rng));
   }
+  // Drawn after the others so profiles without it draw the same GPUs as before.
+  for (auto& g : gpus) g.relative_time = std::max(0.05, relative_time.sample(rng));
   return gpus;
 }
 
 nlohmann::json VariabilityProfile::to_json() const {
-  return {{"name", name},
-          {"description", description},
-          {"voltage_offset_v", voltage_offset_v.to_json()},
-          {"leakage_factor", leakage_factor.to_json()},
-          {"memory_factor", memory_factor.to_json()},
-          {"kernel_jitter_cv", kernel_jitter_cv}};
+  nlohmann::json out = {{"name", name},
+                        {"description", description},
+                        {"voltage_offset_v", voltage_offset_v.to_json()},
+                        {"leakage_factor", leakage_factor.to_json()},
+                        {"memory_factor", memory_factor.to_json()},
+                        {"relative_time", relative_time.to_json()},
+                        {"kernel_jitter_cv", kernel_jitter_cv}};
+  if (!summary.is_null()) out["summary"] = summary;
+  if (!measured.is_null()) out["measured"] = measured;
+  return out;
 }
 
 VariabilityProfile parse_variability_profile(ConfigObject& c, std::string name) {
@@ -101,7 +107,10 @@ VariabilityProfile parse_variability_profile(ConfigObject& c, std::string name) 
   p.voltage_offset_v = parse_distribution(c, "voltage_offset_v", -0.5, 0.5);
   p.leakage_factor = parse_distribution(c, "leakage_factor", 0, 10);
   p.memory_factor = parse_distribution(c, "memory_factor", 0, 10);
+  if (c.has("relative_time")) p.relative_time = parse_distribution(c, "relative_time", 0.05, 20);
   p.kernel_jitter_cv = c.number_or("kernel_jitter_cv", 0.0, 0.0, 0.5);
+  if (c.has("summary")) p.summary = c.raw("summary");
+  if (c.has("measured")) p.measured = c.raw("measured");
   c.finish();
   return p;
 }

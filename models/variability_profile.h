@@ -30,6 +30,9 @@ struct GpuVariation {
   double voltage_offset_v = 0;  // shifts the V-f curve: higher means more power at a clock
   double leakage_factor = 1;    // multiplies static power
   double memory_factor = 1;     // multiplies achieved HBM bandwidth
+  // Multiplies every kernel time: variability measured directly (a fitted
+  // profile's r_g) rather than explained by the power model's parameters.
+  double relative_time = 1;
 };
 
 struct VariabilityProfile {
@@ -38,7 +41,12 @@ struct VariabilityProfile {
   ScalarDistribution voltage_offset_v;
   ScalarDistribution leakage_factor;
   ScalarDistribution memory_factor;
-  double kernel_jitter_cv = 0;  // per-kernel multiplicative noise (coefficient of variation)
+  ScalarDistribution relative_time{ScalarDistribution::Kind::kConstant, 1.0, 0.0, {}};
+  double kernel_jitter_cv = 0;
+  // What a fitted profile records about its data (`summary` of r_g, and
+  // `measured`: lognormal fit, correlations, ...); kept as read, for
+  // config.resolved.json.
+  nlohmann::json summary, measured;  // per-kernel multiplicative noise (coefficient of variation)
 
   // Draws `count` GPUs; the same seed gives the same GPUs.
   [[nodiscard]] std::vector<GpuVariation> draw(int count, std::uint64_t seed) const;

@@ -21,6 +21,8 @@ commands:
   place --policy NAME --loads FILE --gpus G [...]
                           place experts for recorded loads of a real deployment and write
                           an SGLang expert-location file (physical_to_logical_map, ...)
+  profile fit CSV --gpu-col NAME --time-col NAME -o PROFILE.json
+                          fit a variability profile to per-run measurements of a GPU fleet
   list                    the models, GPUs, variability profiles and policies available
   bench [--json]          speed benchmarks (layer steps per second, ...)
   help                    this text
@@ -46,10 +48,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   try {
     if (args[0] == "run") return run_command(context, rest);
     if (args[0] == "place") return place_command(context, rest);
+    if (args[0] == "profile") return profile_command(context, rest);
     if (args[0] == "list") return list_command(context, rest);
     if (args[0] == "bench") return bench_command(context, rest);
     fmt::print(err,
-               "vibesim: unknown command '{}'; valid commands are: run, place, list, bench, help\n",
+               "vibesim: unknown command '{}'; valid commands are: run, place, profile, list, "
+               "bench, help\n",
                args[0]);
     return 2;
   } catch (const InputError& e) {

@@ -24,6 +24,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 int run_command(const CliContext& context, const std::vector<std::string>& args);
 int list_command(const CliContext& context, const std::vector<std::string>& args);
 int place_command(const CliContext& context, const std::vector<std::string>& args);
+int profile_command(const CliContext& context, const std::vector<std::string>& args);
 int bench_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

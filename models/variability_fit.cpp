@@ -1,0 +1,155 @@
+#include "models/variability_fit.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "base/statistics.h"
+#include "io/config_error.h"
+#include "io/csv_columns.h"
+
+namespace vibesim {
+
+namespace {
+
+constexpr int kQuantilePoints = 21;  // r_g at p = 0, 0.05, ..., 1
+
+std::optional<double> parse_number(const std::string& text) {
+  double v = 0;
+  const auto* begin = text.data();
+  const auto* end = begin + text.size();
+  while (begin < end && *begin == ' ') ++begin;
+  const auto [ptr, ec] = std::from_chars(begin, end, v);
+  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+VariabilityFit fit_variability(const std::filesystem::path& csv,
+                               const VariabilityFitColumns& columns) {
+  std::vector<std::string> names{columns.gpu, columns.time};
+  std::vector<std::string> side_names;
+  for (const auto* c : {&columns.clock, &columns.power, &columns.temperature})
+    if (*c) side_names.push_back(**c);
+  names.insert(names.end(), side_names.begin(), side_names.end());
+  const auto table = read_csv_columns(csv, names);
+
+  VariabilityFit fit;
+  std::map<std::string, std::vector<double>> times;  // per GPU
+  std::vector<std::map<std::string, std::vector<double>>> side_values(side_names.size());
+  for (std::size_t r = 0; r < table.values.size(); ++r) {
+    const auto& row = table.values[r];
+    const auto time = parse_number(row[1]);
+    if (!time) {
+      ++fit.rows_skipped;
+      continue;
+    }
+    if (row[0].empty())
+      throw InputError(fmt::format("{}:{}: column '{}' is empty", csv.string(),
+                                   table.line_numbers[r], columns.gpu));
+    if (*time <= 0)
+      throw InputError(fmt::format("{}:{}: column '{}' must be positive, got {}", csv.string(),
+                                   table.line_numbers[r], columns.time, row[1]));
+    ++fit.rows_used;
+    times[row[0]].push_back(*time);
+    for (std::size_t s = 0; s < side_names.size(); ++s)
+      if (const auto v = parse_number(row[2 + s])) side_values[s][row[0]].push_back(*v);
+  }
+  if (fit.rows_used == 0)
+    throw InputError(
+        fmt::format("{}: no row has a number in column '{}'", csv.string(), columns.time));
+  if (times.size() < 2)
+    throw InputError(
+        fmt::format("{}: only one GPU ('{}') in column '{}'; a profile needs at "
+                    "least two",
+                    csv.string(), times.begin()->first, columns.gpu));
+
+  std::vector<double> cvs;
+  for (auto& [id, t] : times) {
+    fit.gpu_ids.push_back(id);
+    fit.median_time.push_back(quantile(t, 0.5));
+    if (t.size() >= 3) cvs.push_back(population_stddev(t) / mean(t));
+  }
+  fit.run_to_run_cv = cvs.empty() ? 0.0 : quantile(cvs, 0.5);
+  fit.reference_time = quantile(fit.median_time, 0.5);
+  std::vector<double> logs;
+  for (double m : fit.median_time) {
+    fit.relative_time.push_back(m / fit.reference_time);
+    logs.push_back(std::log(fit.relative_time.back()));
+  }
+  auto sorted = fit.relative_time;
+  std::sort(sorted.begin(), sorted.end());
+  fit.p05 = quantile_sorted(sorted, 0.05);
+  fit.p50 = quantile_sorted(sorted, 0.50);
+  fit.p95 = quantile_sorted(sorted, 0.95);
+  fit.max_over_min = sorted.back() / sorted.front();
+  fit.cv = population_stddev(sorted) / mean(sorted);
+  fit.lognormal_sigma = population_stddev(logs);
+
+  for (std::size_t s = 0; s < side_names.size(); ++s) {
+    SideMeasure m{side_names[s], {}, 0};
+    std::vector<double> x, y;
+    for (std::size_t g = 0; g < fit.gpu_ids.size(); ++g) {
+      const auto it = side_values[s].find(fit.gpu_ids[g]);
+      if (it == side_values[s].end()) {
+        m.per_gpu_median.push_back(std::numeric_limits<double>::quiet_NaN());
+        continue;
+      }
+      m.per_gpu_median.push_back(quantile(it->second, 0.5));
+      x.push_back(m.per_gpu_median.back());
+      y.push_back(fit.relative_time[g]);
+    }
+    m.correlation_with_relative_time = pearson_correlation(x, y);
+    fit.side.push_back(std::move(m));
+  }
+  return fit;
+}
+
+nlohmann::ordered_json variability_profile_json(const VariabilityFit& fit, const std::string& name,
+                                                const std::string& source) {
+  auto sorted = fit.relative_time;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<double> quantiles;
+  for (int i = 0; i < kQuantilePoints; ++i)
+    quantiles.push_back(quantile_sorted(sorted, i / static_cast<double>(kQuantilePoints - 1)));
+  nlohmann::ordered_json out;
+  out["name"] = name;
+  out["description"] = fmt::format(
+      "fitted by vibesim profile fit: relative kernel time of {} GPUs (p05 {:.3f}, p95 {:.3f}, "
+      "max/min {:.3f})",
+      fit.gpu_ids.size(), fit.p05, fit.p95, fit.max_over_min);
+  out["source"] = source;
+  out["voltage_offset_v"] = {{"dist", "constant"}, {"value", 0.0}};
+  out["leakage_factor"] = {{"dist", "constant"}, {"value", 1.0}};
+  out["memory_factor"] = {{"dist", "constant"}, {"value", 1.0}};
+  out["relative_time"] = {{"dist", "empirical"}, {"quantiles", quantiles}};
+  out["kernel_jitter_cv"] = std::min(fit.run_to_run_cv, 0.5);
+  out["summary"] = {
+      {"gpus", fit.gpu_ids.size()},       {"p05", fit.p05}, {"p50", fit.p50}, {"p95", fit.p95},
+      {"max_over_min", fit.max_over_min}, {"cv", fit.cv}};
+  nlohmann::ordered_json measured;
+  measured["fitted"] = {{"dist", "lognormal"}, {"median", fit.p50}, {"sigma", fit.lognormal_sigma}};
+  measured["reference_time"] = fit.reference_time;
+  measured["rows_used"] = fit.rows_used;
+  measured["rows_skipped"] = fit.rows_skipped;
+  measured["run_to_run_cv"] = fit.run_to_run_cv;
+  for (const auto& s : fit.side) {
+    std::vector<double> finite;
+    for (double v : s.per_gpu_median)
+      if (std::isfinite(v)) finite.push_back(v);
+    std::sort(finite.begin(), finite.end());
+    measured[s.column] = {
+        {"per_gpu_median_p05", finite.empty() ? 0.0 : quantile_sorted(finite, 0.05)},
+        {"per_gpu_median_p50", finite.empty() ? 0.0 : quantile_sorted(finite, 0.5)},
+        {"per_gpu_median_p95", finite.empty() ? 0.0 : quantile_sorted(finite, 0.95)},
+        {"correlation_with_relative_time", s.correlation_with_relative_time}};
+  }
+  out["measured"] = measured;
+  return out;
+}
+
+}  // namespace vibesim

@@ -1,0 +1,95 @@
+// `vibesim profile fit`: a variability profile from per-run measurements of a GPU fleet.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <boost/program_options.hpp>
+
+#include "io/atomic_file.h"
+#include "io/config_error.h"
+#include "models/variability_fit.h"
+#include "tools/cli.h"
+
+namespace vibesim {
+
+namespace po = boost::program_options;
+
+namespace {
+
+int fit_command(const CliContext& context, const std::vector<std::string>& args) {
+  po::options_description options(
+      "vibesim profile fit CSV --gpu-col NAME --time-col NAME [options] -o PROFILE.json\n\n"
+      "Per GPU the median of its times; r_g = that / the median over GPUs. Writes a profile\n"
+      "usable as an experiment's cluster.profile: r_g's empirical quantiles (relative_time),\n"
+      "a lognormal fit, and summary {gpus, p05, p50, p95, max_over_min, cv}. Rows whose time\n"
+      "is empty or not a number are skipped and counted.\n\noptions");
+  std::string csv, out_path, name;
+  VariabilityFitColumns columns;
+  std::string clock, power, temperature;
+  options.add_options()("help,h", "show this help")("gpu-col", po::value(&columns.gpu),
+                                                    "column naming the GPU (e.g. uuid)")(
+      "time-col", po::value(&columns.time), "column with the run's time (any unit)")(
+      "clock-col", po::value(&clock), "optional: clock column (per-GPU median, correlation)")(
+      "power-col", po::value(&power), "optional: power column")("temp-col", po::value(&temperature),
+                                                                "optional: temperature column")(
+      "name", po::value(&name), "profile name (default: the CSV's file name)")(
+      "out,o", po::value(&out_path), "profile file to write");
+  po::options_description hidden;
+  hidden.add_options()("csv", po::value(&csv));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("csv", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    fmt::print(context.out, "{}", fmt::streamed(options));
+    return 0;
+  }
+  if (csv.empty()) throw InputError("profile fit: the CSV file is required");
+  for (const char* required : {"gpu-col", "time-col", "out"})
+    if (!vm.count(required))
+      throw InputError(fmt::format("profile fit: --{} is required", required));
+  if (!clock.empty()) columns.clock = clock;
+  if (!power.empty()) columns.power = power;
+  if (!temperature.empty()) columns.temperature = temperature;
+  if (name.empty()) name = std::filesystem::path(csv).stem().string();
+
+  const auto fit = fit_variability(csv, columns);
+  const auto source =
+      fmt::format("vibesim profile fit {} --gpu-col {} --time-col {}",
+                  std::filesystem::path(csv).filename().string(), columns.gpu, columns.time);
+  write_file_atomically(out_path, variability_profile_json(fit, name, source).dump(2) + "\n");
+  auto& out = context.out;
+  fmt::print(out, "{}: {} GPUs, {} rows used, {} skipped (time empty or not a number)\n", csv,
+             fit.gpu_ids.size(), fit.rows_used, fit.rows_skipped);
+  fmt::print(out,
+             "relative time r_g (GPU median / fleet median {:.6g}): p05 {:.4f}  p50 {:.4f}  p95 "
+             "{:.4f}  p95/p05 {:.4f}  max/min {:.4f}  cv {:.4f}\n",
+             fit.reference_time, fit.p05, fit.p50, fit.p95, fit.p95 / fit.p05, fit.max_over_min,
+             fit.cv);
+  fmt::print(out, "lognormal fit: sigma {:.4f}; run-to-run cv (median over GPUs) {:.4f}\n",
+             fit.lognormal_sigma, fit.run_to_run_cv);
+  for (const auto& s : fit.side)
+    fmt::print(out, "correlation of r_g with per-GPU median {}: {:+.3f}\n", s.column,
+               s.correlation_with_relative_time);
+  fmt::print(out, "wrote {}\n", out_path);
+  return 0;
+}
+
+}  // namespace
+
+int profile_command(const CliContext& context, const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    fmt::print(context.out,
+               "vibesim profile fit CSV --gpu-col NAME --time-col NAME [...] -o PROFILE.json\n"
+               "  fit a variability profile to per-run measurements of many GPUs\n"
+               "'vibesim profile fit --help' shows its options.\n");
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "fit") return fit_command(context, rest);
+  throw InputError(
+      fmt::format("profile: unknown subcommand '{}'; valid subcommands are: fit", args[0]));
+}
+
+}  // namespace vibesim
