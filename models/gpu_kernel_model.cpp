@@ -70,8 +70,12 @@ KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
       static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_;
   const double memory_ns = static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
                            static_cast<double>(batch.tokens) * ns_per_token_memory_;
-  // How busy the math units are at full clock sets switching activity, hence power.
-  const double busy = compute_at_max_ns / std::max(compute_at_max_ns, memory_ns);
+  // How busy the math units are with real tokens at full clock sets switching
+  // activity, hence power: tile padding rows multiply zeros, which toggle
+  // little, so they take time but not (much) power.
+  const double useful_at_max_ns =
+      static_cast<double>(batch.tokens) * ns_per_padded_token_at_max_clock_;
+  const double busy = useful_at_max_ns / std::max(compute_at_max_ns, memory_ns);
   const double activity = power_.activity_memory_bound +
                           (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
   out.activity = activity;

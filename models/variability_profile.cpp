@@ -110,6 +110,7 @@ VariabilityProfile parse_variability_profile(ConfigObject& c, std::string name) 
   if (c.has("relative_time")) p.relative_time = parse_distribution(c, "relative_time", 0.05, 20);
   p.kernel_jitter_cv = c.number_or("kernel_jitter_cv", 0.0, 0.0, 0.5);
   if (c.has("summary")) p.summary = c.raw("summary");
+  if (c.has("calibration_targets")) c.raw("calibration_targets");  // read by `profile check`
   if (c.has("measured")) p.measured = c.raw("measured");
   c.finish();
   return p;

@@ -126,3 +126,32 @@ TEST_CASE("the shipped v100 longhorn profile is what profile fit derives from th
   CHECK(shipped["summary"]["p95"].get<double>() == doctest::Approx(fit.p95));
   CHECK(shipped["summary"]["cv"].get<double>() == doctest::Approx(fit.cv));
 }
+
+TEST_CASE("the MI325X and MI300X default profiles reproduce the paper's clocks and power") {
+  for (const std::string gpu : {"mi325x", "mi300x"}) {
+    const auto r = cli({"profile", "check", gpu});
+    INFO(r.out, r.err);
+    REQUIRE(r.status == 0);
+    // Each row: label, model "lo - hi", target "lo - hi".
+    const auto model_range = [&](const std::string& label) {
+      const auto at = r.out.find(label);
+      REQUIRE(at != std::string::npos);
+      std::istringstream row(r.out.substr(at + label.size()));
+      double lo = 0, hi = 0;
+      std::string dash;
+      row >> lo >> dash >> hi;
+      return std::pair{lo, hi};
+    };
+    const auto prefill_clock = model_range("prefill MoE kernel: clock / peak");
+    CHECK(prefill_clock.first >= 0.72);
+    CHECK(prefill_clock.second <= 0.79);
+    const auto decode_clock = model_range("decode MoE kernel: clock / peak");
+    CHECK(decode_clock.first >= 0.97);
+    const auto decode_power = model_range("decode MoE kernel: power / TDP");
+    CHECK(decode_power.first >= 0.41);
+    CHECK(decode_power.second <= 0.47);
+    const auto spread = model_range("prefill kernel time at balanced load / mean");
+    CHECK(spread.second / spread.first <= (gpu == "mi325x" ? 1.07 : 1.035));
+    CHECK(spread.second / spread.first >= 1.01);
+  }
+}

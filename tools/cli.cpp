@@ -23,6 +23,8 @@ commands:
                           an SGLang expert-location file (physical_to_logical_map, ...)
   profile fit CSV --gpu-col NAME --time-col NAME -o PROFILE.json
                           fit a variability profile to per-run measurements of a GPU fleet
+  profile check GPU[/PROFILE]
+                          the DVFS model's clocks, power and spread beside calibration targets
   list                    the models, GPUs, variability profiles and policies available
   bench [--json]          speed benchmarks (layer steps per second, ...)
   help                    this text
