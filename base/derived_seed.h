@@ -18,6 +18,7 @@ enum class RandomStream : std::uint64_t {
   kRoutingCalibration = 4,
   kKernelJitter = 5,
   kProfiling = 6,
+  kThermalDrift = 7,
 };
 
 inline std::uint64_t derive_seed(std::uint64_t seed, std::initializer_list<std::uint64_t> labels) {

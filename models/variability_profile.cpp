@@ -94,6 +94,9 @@ nlohmann::json VariabilityProfile::to_json() const {
                         {"memory_factor", memory_factor.to_json()},
                         {"relative_time", relative_time.to_json()},
                         {"kernel_jitter_cv", kernel_jitter_cv}};
+  if (thermal_drift.stddev > 0)
+    out["thermal_drift"] = {{"stddev", thermal_drift.stddev},
+                            {"time_constant_s", thermal_drift.time_constant_s}};
   if (!summary.is_null()) out["summary"] = summary;
   if (!measured.is_null()) out["measured"] = measured;
   return out;
@@ -109,6 +112,12 @@ VariabilityProfile parse_variability_profile(ConfigObject& c, std::string name) 
   p.memory_factor = parse_distribution(c, "memory_factor", 0, 10);
   if (c.has("relative_time")) p.relative_time = parse_distribution(c, "relative_time", 0.05, 20);
   p.kernel_jitter_cv = c.number_or("kernel_jitter_cv", 0.0, 0.0, 0.5);
+  if (c.has("thermal_drift")) {
+    auto drift = c.object("thermal_drift");
+    p.thermal_drift.stddev = drift.number("stddev", 0.0, 0.5);
+    p.thermal_drift.time_constant_s = drift.number_or("time_constant_s", 60.0, 1e-3, 1e6);
+    drift.finish();
+  }
   if (c.has("summary")) p.summary = c.raw("summary");
   if (c.has("calibration_targets")) c.raw("calibration_targets");  // read by `profile check`
   if (c.has("measured")) p.measured = c.raw("measured");

@@ -35,6 +35,12 @@ struct GpuVariation {
   double relative_time = 1;
 };
 
+// Slow thermal drift of every GPU's speed while running (see sim/gpu_conditions).
+struct ThermalDriftSpec {
+  double stddev = 0;            // stationary standard deviation of the relative slowdown; 0 = none
+  double time_constant_s = 60;  // how fast it reverts to the mean
+};
+
 struct VariabilityProfile {
   std::string name;
   std::string description;
@@ -43,6 +49,7 @@ struct VariabilityProfile {
   ScalarDistribution memory_factor;
   ScalarDistribution relative_time{ScalarDistribution::Kind::kConstant, 1.0, 0.0, {}};
   double kernel_jitter_cv = 0;
+  ThermalDriftSpec thermal_drift;
   // What a fitted profile records about its data (`summary` of r_g, and
   // `measured`: lognormal fit, correlations, ...); kept as read, for
   // config.resolved.json.

@@ -24,6 +24,9 @@ struct RecalibrationSpec {
   int check_every = 10;              // drift: H, passes between cosine tests
   double threshold = 0.05;           // drift: delta, cosine distance that triggers
   int cooldown = 10;                 // drift: passes after a re-placement with no test
+  // Re-run the profiling micro-benchmark before each re-placement, so the
+  // policy sees the GPUs as they are now (throttled, drifted), not as profiled at start.
+  bool reprofile = false;
 };
 
 enum class Replacement { kNone, kFullResolve, kIncremental };

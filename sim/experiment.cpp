@@ -189,7 +189,22 @@ Experiment load_experiment(const std::filesystem::path& path,
         static_cast<int>(r.integer_or("check_every", spec.check_every, 1, 1'000'000));
     spec.threshold = r.number_or("threshold", spec.threshold, 0.0, 1.0);
     spec.cooldown = static_cast<int>(r.integer_or("cooldown", spec.cooldown, 0, 1'000'000));
+    spec.reprofile = r.boolean_or("reprofile", false);
     r.finish();
+  }
+
+  if (c.has("gpu_events")) {
+    const auto& list = c.raw("gpu_events");
+    if (!list.is_array()) throw c.error("gpu_events", "expected a list of events");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      ConfigObject e(list[i], x.source, fmt::format("gpu_events[{}]", i));
+      ThrottleEvent event;
+      event.gpu = static_cast<int>(e.integer("gpu", 0, x.num_gpus - 1));
+      event.at = SimTime::from_ns(static_cast<std::int64_t>(e.number("at_ms", 0, 1e9) * 1e6));
+      event.slowdown = e.number("slowdown_percent", 0, 1000) / 100;
+      e.finish();
+      x.gpu_events.push_back(event);
+    }
   }
 
   if (c.has("policies")) {

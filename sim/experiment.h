@@ -13,6 +13,7 @@
 #include "models/moe_model.h"
 #include "models/variability_profile.h"
 #include "policies/recalibration.h"
+#include "sim/gpu_conditions.h"
 #include "traces/synthetic_routing.h"
 
 namespace vibesim {
@@ -50,6 +51,7 @@ struct Experiment {
   RoutingSpec routing;
   int profiling_repetitions = 0;
   RecalibrationSpec recalibration;
+  std::vector<ThrottleEvent> gpu_events;  // scheduled slowdowns and recoveries
   std::vector<std::string> policies;
 
   // The experiment with every default filled in and the named model, SKU and

@@ -13,6 +13,7 @@
 #include "policies/policy_registry.h"
 #include "sim/event_engine.h"
 #include "sim/expert_migration.h"
+#include "sim/gpu_conditions.h"
 #include "sim/gpu_profiler.h"
 #include "traces/count_trace_routing.h"
 
@@ -140,6 +141,11 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     latency_us.reserve(static_cast<std::size_t>(x.iterations) * static_cast<std::size_t>(layers));
     double idle_sum = 0, imbalance_sum = 0;
 
+    // Layer steps run back to back on the event clock: each schedules the next.
+    EventEngine engine;
+    GpuConditions conditions(g_count, x.profile.thermal_drift, x.gpu_events,
+                             derive_seed(x.seed, RandomStream::kThermalDrift));
+    std::vector<double> latency_after_event_us;
     RecalibrationController recalibration(x.recalibration, context.expert_loads);
     std::vector<std::vector<std::int32_t>> pass_counts(static_cast<std::size_t>(layers));
     // After a forward pass: maybe re-place; returns the stall for moving experts.
@@ -148,6 +154,17 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
       if (action == Replacement::kNone) return SimDuration{};
       PlacementContext now = context;
       now.expert_loads = recalibration.window_loads();
+      if (x.recalibration.reprofile) {  // measure the GPUs as they are now
+        std::vector<GpuKernelModel> current;
+        const auto& slowdown = conditions.at(engine.now());
+        for (std::size_t g = 0; g < gpus.size(); ++g) {
+          auto v = gpus[g].variation();
+          v.relative_time *= slowdown[g];
+          current.emplace_back(x.sku, v, x.model);
+        }
+        now.gpu_latency = profile_gpus(current, profiling);
+        ++summary.reprofiles;
+      }
       now.current = action == Replacement::kIncremental ? &placement : nullptr;
       Placement next = checked_place(name, *policy, now);
       const auto cost = migration_cost(placement, next, topology, x.model.expert_weight_bytes());
@@ -160,14 +177,14 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
       return cost.stall;
     };
 
-    // Layer steps run back to back on the event clock: each schedules the next.
-    EventEngine engine;
     int iteration = 0, layer = 0;
     std::function<void()> run_layer = [&] {
       const auto counts = routing->next_counts({layer, x.batch_tokens});
       pass_counts[static_cast<std::size_t>(layer)].assign(counts.begin(), counts.end());
+      stepper.set_kernel_time_multipliers(conditions.at(engine.now()));
       const auto step = stepper.step(layer, counts);
       latency_us.push_back(step.layer.us());
+      if (conditions.any_event_applied()) latency_after_event_us.push_back(step.layer.us());
       idle_sum += step.barrier_idle_fraction();
       imbalance_sum += step.max_over_mean_tokens();
       ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
@@ -194,6 +211,11 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     summary.latency_p50_us = quantile_sorted(latency_us, 0.50);
     summary.latency_p90_us = quantile_sorted(latency_us, 0.90);
     summary.latency_p99_us = quantile_sorted(latency_us, 0.99);
+    if (!latency_after_event_us.empty()) {
+      std::sort(latency_after_event_us.begin(), latency_after_event_us.end());
+      summary.after_event_p50_us = quantile_sorted(latency_after_event_us, 0.50);
+      summary.after_event_p90_us = quantile_sorted(latency_after_event_us, 0.90);
+    }
     summary.barrier_idle_fraction = idle_sum / static_cast<double>(summary.layer_steps);
     summary.max_over_mean_tokens = imbalance_sum / static_cast<double>(summary.layer_steps);
     result.policies.push_back(std::move(summary));

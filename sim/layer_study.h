@@ -47,6 +47,10 @@ struct PolicySummary {
   int recalibrations = 0;                      // re-placements while running
   std::int64_t experts_moved = 0;              // expert copies over all re-placements and layers
   double migration_stall_ms = 0;               // serving time lost to those copies
+  int reprofiles = 0;                          // profiling runs before re-placements
+  // Layer latency from the first scheduled GPU event on (0 without events):
+  // what a stale profile costs, next to the whole-run figures.
+  double after_event_p50_us = 0, after_event_p90_us = 0;
   SimDuration simulated_time;
 };
 

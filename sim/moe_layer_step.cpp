@@ -80,6 +80,7 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
       batch.add_expert(n, tile_mask);
     }
     double kernel_ns = gpus_[g].duration_ns(batch);
+    if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
     if (jitter_cv_ > 0 && kernel_ns > 0)
       kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
     tokens_[g] = static_cast<double>(batch.tokens);

@@ -49,6 +49,12 @@ class MoeLayerStepper {
   // Switches to another placement (same GPUs and slots per GPU) from the next step on.
   void set_placement(const Placement& placement);
 
+  // Per-GPU kernel-time multipliers (GpuConditions) for the following steps;
+  // empty = all 1.
+  void set_kernel_time_multipliers(std::span<const double> multipliers) {
+    multipliers_ = multipliers;
+  }
+
   // Runs MoE layer `moe_layer` with per-expert token counts `expert_counts`.
   LayerStepResult step(int moe_layer, std::span<const std::int32_t> expert_counts);
 
@@ -68,6 +74,7 @@ class MoeLayerStepper {
   double combine_bytes_per_token_;
   double jitter_cv_;
   std::vector<LayerSlots> layers_;
+  std::span<const double> multipliers_;
   std::mt19937_64 jitter_rng_;
   std::normal_distribution<double> normal_{0.0, 1.0};
   // Scratch, reused every step.

@@ -10,6 +10,7 @@
 
 #include "base/derived_seed.h"
 #include "io/config_error.h"
+#include "io/config_object.h"
 #include "models/gpu_sku.h"
 #include "models/topology.h"
 #include "policies/policy_registry.h"
@@ -75,11 +76,14 @@ double layer_steps_per_s(const CliContext& context, int num_gpus, double min_sec
   PlacementContext placement_context;
   placement_context.num_experts = experts;
   placement_context.num_gpus = num_gpus;
-  placement_context.max_slots_per_gpu = experts / num_gpus;
+  // More GPUs than experts: one slot per GPU, filled with EPLB's replicas.
+  placement_context.max_slots_per_gpu = std::max(1, experts / num_gpus);
+  placement_context.num_nodes = topology.num_nodes();
   placement_context.expert_loads.assign(
       static_cast<std::size_t>(layers),
       std::vector<double>(static_cast<std::size_t>(experts), 1.0));
-  const auto placement = context.registry.make("static")->place(placement_context);
+  const auto placement =
+      context.registry.make(num_gpus <= experts ? "static" : "eplb")->place(placement_context);
   MoeLayerStepper stepper(model, gpus, topology, placement, 0.005, 3);
 
   std::int64_t sink = 0;
@@ -130,6 +134,26 @@ double placement_ms(const CliContext& context, const std::string& policy, int sl
   return 1e3 / per_second;
 }
 
+// Seconds to draw `num_gpus` GPUs from MI325X's high-variability profile and
+// build their kernel models (DVFS tables), the topology (8 per node) and the
+// all-to-all model: the set-up of a run at that scale.
+double cluster_build_s(const CliContext& context, int num_gpus, double min_seconds) {
+  const auto model = load_moe_model(context.locations.config_dir / "models" / "deepseek-v3.json");
+  const auto sku = load_gpu_sku(context.locations.config_dir / "gpus" / "mi325x.json");
+  ConfigObject config(sku.profiles.at("high-variability"), "mi325x", "profiles.high-variability");
+  const auto profile = parse_variability_profile(config, "high-variability");
+  std::size_t sink = 0;
+  const double per_s = rate(min_seconds, 1, [&] {
+    std::vector<GpuKernelModel> gpus;
+    for (const auto& v : profile.draw(num_gpus, 7)) gpus.emplace_back(sku, v, model);
+    const Topology topology(num_gpus, 8, sku.interconnect);
+    AllToAllModel all_to_all(topology);
+    sink += gpus.size() + topology.num_links();
+  });
+  if (sink == 1) fmt::print("");
+  return 1.0 / per_s;
+}
+
 double engine_events_per_s(double min_seconds) {
   return rate(min_seconds, 100'000, [] {
     EventEngine engine;
@@ -172,6 +196,13 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
        [&] { return layer_steps_per_s(context, 8, min_seconds); }},
       {"layer_steps_per_s.64gpu_256e", "steps/s", "the same on 64 GPUs in 8 nodes",
        [&] { return layer_steps_per_s(context, 64, min_seconds); }},
+      {"cluster_build_s.1024gpu", "s",
+       "draw 1,024 MI325X GPUs (high-variability), build kernel models, 128-node topology and "
+       "all-to-all routes",
+       [&] { return cluster_build_s(context, 1024, min_seconds); }},
+      {"layer_steps_per_s.1024gpu_256e", "steps/s",
+       "DeepSeek-V3 layer steps on 1,024 GPUs in 128 nodes, one EPLB slot per GPU",
+       [&] { return layer_steps_per_s(context, 1024, min_seconds); }},
       {"placement_ms.eplb_dsv3", "ms",
        "EPLB placing DeepSeek-V3 (58 layers x 256 experts) on 32 GPUs, 288 slots (target < 5)",
        [&] { return placement_ms(context, "eplb", 288, min_seconds); }},

@@ -108,7 +108,8 @@ int check_command(const CliContext& context, const std::vector<std::string>& arg
   options.add_options()("help,h", "show this help")(
       "model", po::value(&model_name)->default_value(model_name), "model whose experts run")(
       "gpus", po::value(&gpus)->default_value(8), "GPUs to draw")(
-      "seed", po::value(&seed)->default_value(1), "experiment seed (GPUs drawn as `run` draws them)");
+      "seed", po::value(&seed)->default_value(1),
+      "experiment seed (GPUs drawn as `run` draws them)");
   po::options_description hidden;
   hidden.add_options()("gpu", po::value(&gpu_profile));
   po::options_description all;
@@ -132,8 +133,8 @@ int check_command(const CliContext& context, const std::vector<std::string>& arg
       load_moe_model(context.locations.config_dir / "models" / (model_name + ".json"));
   const auto it = sku.profiles.find(profile_name);
   if (it == sku.profiles.end())
-    throw InputError(fmt::format("profile check: GPU '{}' has no profile '{}'", sku_name,
-                                 profile_name));
+    throw InputError(
+        fmt::format("profile check: GPU '{}' has no profile '{}'", sku_name, profile_name));
   ConfigObject config(it->second, sku_name, "profiles." + profile_name);
   const auto profile = parse_variability_profile(config, profile_name);
   const nlohmann::json targets = it->second.value("calibration_targets", nlohmann::json::object());
@@ -158,14 +159,14 @@ int check_command(const CliContext& context, const std::vector<std::string>& arg
   fmt::print(out, "{} / {}: {} GPUs drawn (seed {}), {} experts\n", sku_name, profile_name, gpus,
              seed, model.name);
   fmt::print(out, "{:<44} {:>15} {:>15}\n", "", "model", "target");
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill MoE kernel: clock / peak", range(prefill_clock, 3),
-             target(targets, "prefill_clock_fraction", 3));
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill MoE kernel: power / TDP", range(prefill_power, 3),
-             target(targets, "prefill_power_fraction", 3));
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "decode MoE kernel: clock / peak", range(decode_clock, 3),
-             target(targets, "decode_clock_fraction", 3));
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "decode MoE kernel: power / TDP", range(decode_power, 3),
-             target(targets, "decode_power_fraction", 3));
+  fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill MoE kernel: clock / peak",
+             range(prefill_clock, 3), target(targets, "prefill_clock_fraction", 3));
+  fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill MoE kernel: power / TDP",
+             range(prefill_power, 3), target(targets, "prefill_power_fraction", 3));
+  fmt::print(out, "{:<44} {:>15} {:>15}\n", "decode MoE kernel: clock / peak",
+             range(decode_clock, 3), target(targets, "decode_clock_fraction", 3));
+  fmt::print(out, "{:<44} {:>15} {:>15}\n", "decode MoE kernel: power / TDP",
+             range(decode_power, 3), target(targets, "decode_power_fraction", 3));
   fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill kernel time at balanced load / mean",
              range(prefill_ns, 3), target(targets, "balanced_kernel_time_rel", 3));
   if (targets.contains("source"))
@@ -188,8 +189,8 @@ int profile_command(const CliContext& context, const std::vector<std::string>& a
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "fit") return fit_command(context, rest);
   if (args[0] == "check") return check_command(context, rest);
-  throw InputError(fmt::format(
-      "profile: unknown subcommand '{}'; valid subcommands are: fit, check", args[0]));
+  throw InputError(
+      fmt::format("profile: unknown subcommand '{}'; valid subcommands are: fit, check", args[0]));
 }
 
 }  // namespace vibesim

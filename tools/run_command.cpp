@@ -1,4 +1,5 @@
 // `vibesim run`: one experiment, every policy, tables on stdout, files in a run directory.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -72,6 +73,9 @@ nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult&
               ? static_cast<double>(p.experts_moved) / (p.recalibrations * x.model.num_moe_layers())
               : 0.0},
          {"migration_stall_ms", p.migration_stall_ms},
+         {"reprofiles", p.reprofiles},
+         {"layer_latency_after_first_gpu_event_us",
+          {{"p50", p.after_event_p50_us}, {"p90", p.after_event_p90_us}}},
          {"simulated_time_ms", p.simulated_time.ms()}});
   }
   return out;
@@ -100,6 +104,18 @@ void print_tables(std::ostream& out, const Experiment& x, const LayerStudyResult
                                             (p.recalibrations * x.model.num_moe_layers())
                                       : 0.0,
                  p.migration_stall_ms);
+  }
+  if (!x.gpu_events.empty()) {
+    fmt::print(out, "\nfrom the first GPU event (at {:.1f} ms) on:\n{:<14} {:>9} {:>9}\n",
+               static_cast<double>(
+                   std::min_element(x.gpu_events.begin(), x.gpu_events.end(),
+                                    [](const auto& a, const auto& b) { return a.at < b.at; })
+                       ->at.ns()) *
+                   1e-6,
+               "policy", "p50 us", "p90 us");
+    for (const auto& p : r.policies)
+      fmt::print(out, "{:<14} {:>9.1f} {:>9.1f}\n", p.policy, p.after_event_p50_us,
+                 p.after_event_p90_us);
   }
   fmt::print(out, "\nstraggler histogram (layer steps each GPU finished last):\n{:<14}", "policy");
   for (std::size_t g = 0; g < r.gpus.size(); ++g) fmt::print(out, " {:>6}", fmt::format("g{}", g));

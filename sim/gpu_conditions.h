@@ -1,0 +1,48 @@
+#pragma once
+// How each GPU's speed changes while a run goes on, as a multiplier on its
+// kernel times (1 = as drawn):
+//  - slow thermal drift: a mean-reverting (Ornstein-Uhlenbeck) process per GPU
+//    with stationary standard deviation `stddev` and time constant `time_constant_s`,
+//    advanced exactly between the times it is asked for;
+//  - scheduled events: from `at` on, GPU `gpu` runs `slowdown` slower
+//    (0.15 = kernels take 15 % longer; 0 = recovered).
+// Policies do not see this: they keep the curves they profiled until they re-profile.
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "models/variability_profile.h"
+#include "sim/sim_time.h"
+
+namespace vibesim {
+
+struct ThrottleEvent {
+  int gpu = 0;
+  SimTime at;
+  double slowdown = 0;  // fraction added to kernel time from `at` on; 0 recovers
+};
+
+class GpuConditions {
+ public:
+  // `events` in any order; `seed` drives the drift.
+  GpuConditions(int num_gpus, const ThermalDriftSpec& drift, std::vector<ThrottleEvent> events,
+                std::uint64_t seed);
+
+  // Moves to time `now` (never backwards) and returns each GPU's kernel-time multiplier.
+  const std::vector<double>& at(SimTime now);
+  // True once any scheduled event has taken effect.
+  [[nodiscard]] bool any_event_applied() const { return next_event_ > 0; }
+
+ private:
+  ThermalDriftSpec drift_;
+  std::vector<ThrottleEvent> events_;  // sorted by time
+  std::size_t next_event_ = 0;
+  std::vector<double> drift_state_;  // per GPU, relative
+  std::vector<double> throttle_;     // per GPU
+  std::vector<double> multiplier_;   // per GPU
+  SimTime now_;
+  std::mt19937_64 rng_;
+  std::normal_distribution<double> normal_{0.0, 1.0};
+};
+
+}  // namespace vibesim
