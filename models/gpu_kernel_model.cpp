@@ -15,9 +15,11 @@ GpuKernelModel::GpuKernelModel(const GpuSku& sku, const GpuVariation& variation,
       launch_ns_(sku.kernel.launch_overhead_us * 1e3) {
   const double flops_per_s = sku.peak_flops_per_s(model.dtype) * sku.kernel.compute_efficiency;
   ns_per_padded_token_at_max_clock_ = model.expert_flops_per_token() / flops_per_s * 1e9;
+  ns_per_flop_at_max_clock_ = 1e9 / flops_per_s;
   const double bytes_per_s =
       sku.hbm_bandwidth_bytes_per_s * sku.kernel.memory_efficiency * variation.memory_factor;
   ns_per_active_expert_ = model.expert_weight_bytes() / bytes_per_s * 1e9;
+  ns_per_byte_ = 1e9 / bytes_per_s;
   // Per token: the hidden state in (model dtype) and out (bf16), the SwiGLU
   // intermediate written and read back once (bf16).
   const double d = static_cast<double>(model.hidden_size);
@@ -59,6 +61,17 @@ double GpuKernelModel::sustained_clock_fraction(double activity) const {
   const double t = pos - i;
   return clock_by_activity_[static_cast<std::size_t>(i)] * (1 - t) +
          clock_by_activity_[static_cast<std::size_t>(i + 1)] * t;
+}
+
+double GpuKernelModel::dense_kernel_ns(double flops, double bytes) const {
+  if (flops <= 0 && bytes <= 0) return 0;
+  const double compute_at_max_ns = flops * ns_per_flop_at_max_clock_;
+  const double memory_ns = bytes * ns_per_byte_;
+  const double busy = compute_at_max_ns / std::max(compute_at_max_ns, memory_ns);
+  const double activity = power_.activity_memory_bound +
+                          (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
+  const double compute_ns = compute_at_max_ns / sustained_clock_fraction(activity);
+  return (std::max(compute_ns, memory_ns) + launch_ns_) * variation_.relative_time;
 }
 
 KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {

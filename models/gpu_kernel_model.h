@@ -52,6 +52,11 @@ class GpuKernelModel {
     return time(batch).duration_ns;
   }
 
+  // A dense (non-expert) kernel: attention, dense FFN, shared experts, on this
+  // GPU's share of the work — `flops` at the model's dtype peak and `bytes`
+  // of HBM traffic, roofline with the same DVFS and relative time as experts.
+  [[nodiscard]] double dense_kernel_ns(double flops, double bytes) const;
+
   // Highest clock fraction in [min/max clock, 1] whose power at `activity` fits the cap.
   [[nodiscard]] double sustained_clock_fraction(double activity) const;
   [[nodiscard]] double power_w(double clock_fraction, double activity) const;
@@ -71,6 +76,8 @@ class GpuKernelModel {
   double ns_per_active_expert_;  // weight load
   double ns_per_token_memory_;   // activations in and out
   double launch_ns_;
+  double ns_per_flop_at_max_clock_;
+  double ns_per_byte_;
   std::array<double, kActivitySteps + 1> clock_by_activity_{};
 };
 

@@ -27,6 +27,32 @@ std::int64_t MoeModel::attention_weight_params() const {
          a.num_heads * a.head_dim * d;
 }
 
+double MoeModel::kv_cache_bytes_per_token() const {
+  const auto& a = attention;
+  if (a.kind == "mla") return 2.0 * static_cast<double>(a.kv_lora_rank + a.qk_rope_head_dim);
+  return 2.0 * 2.0 * static_cast<double>(a.num_kv_heads * a.head_dim);
+}
+
+double MoeModel::attention_flops_per_context_token() const {
+  const auto& a = attention;
+  // 2 FLOPs per multiply-add for q.k and for p.v, per head.
+  if (a.kind == "mla")  // absorbed form: scores and values in the latent space
+    return 2.0 * static_cast<double>(a.num_heads) *
+           static_cast<double>(2 * a.kv_lora_rank + a.qk_rope_head_dim);
+  return 2.0 * 2.0 * static_cast<double>(a.num_heads * a.head_dim);
+}
+
+double MoeModel::total_weight_bytes() const {
+  const double moe = static_cast<double>(num_moe_layers()) *
+                     static_cast<double>(routed_experts + shared_experts) * expert_weight_bytes();
+  const double dense = static_cast<double>(num_layers - num_moe_layers()) * 3.0 *
+                       static_cast<double>(hidden_size) *
+                       static_cast<double>(dense_intermediate_size) * bytes_per_element(dtype);
+  const double attn = static_cast<double>(num_layers) *
+                      static_cast<double>(attention_weight_params()) * bytes_per_element(dtype);
+  return moe + dense + attn;
+}
+
 nlohmann::json MoeModel::to_json() const {
   nlohmann::json attn = {{"kind", attention.kind}, {"num_heads", attention.num_heads}};
   if (attention.kind == "mla") {

@@ -60,6 +60,21 @@ struct MoeModel {
   }
   // Weight parameters of one attention block's projections.
   [[nodiscard]] std::int64_t attention_weight_params() const;
+  // KV-cache bytes one token keeps in one layer (bf16): MLA caches the latent
+  // and the rope key; GQA a key and a value per KV head.
+  [[nodiscard]] double kv_cache_bytes_per_token() const;
+  // FLOPs of one query token attending to one context token (scores + values).
+  [[nodiscard]] double attention_flops_per_context_token() const;
+  // Shared experts' FLOPs per token (every token runs them) and their weight bytes.
+  [[nodiscard]] double shared_expert_flops_per_token() const {
+    return static_cast<double>(shared_experts) * expert_flops_per_token();
+  }
+  // Dense (non-MoE) layer FFN FLOPs per token and weight bytes.
+  [[nodiscard]] double dense_ffn_flops_per_token() const {
+    return 6.0 * static_cast<double>(hidden_size) * static_cast<double>(dense_intermediate_size);
+  }
+  // Every weight of the model, in bytes (the model's dtype): what HBM must hold.
+  [[nodiscard]] double total_weight_bytes() const;
 
   [[nodiscard]] nlohmann::json to_json() const;
 };

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sim/sim_time.h"
+#include "base/sim_time.h"
 
 namespace vibesim {
 

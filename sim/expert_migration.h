@@ -7,9 +7,9 @@
 // Serving stalls for that long (no overlap with compute is modelled).
 #include <cstdint>
 
+#include "base/sim_time.h"
 #include "models/topology.h"
 #include "policies/placement.h"
-#include "sim/sim_time.h"
 
 namespace vibesim {
 

@@ -11,8 +11,8 @@
 #include <random>
 #include <vector>
 
+#include "base/sim_time.h"
 #include "models/variability_profile.h"
-#include "sim/sim_time.h"
 
 namespace vibesim {
 

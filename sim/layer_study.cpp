@@ -11,6 +11,7 @@
 #include "policies/latency_bound.h"
 #include "policies/latency_packing.h"
 #include "policies/policy_registry.h"
+#include "sim/cluster_setup.h"
 #include "sim/event_engine.h"
 #include "sim/expert_migration.h"
 #include "sim/gpu_conditions.h"
@@ -20,37 +21,6 @@
 namespace vibesim {
 
 namespace {
-
-std::unique_ptr<RoutingSource> make_routing(const Experiment& x, RandomStream batches) {
-  const int layers = static_cast<int>(x.model.num_moe_layers());
-  const int experts = static_cast<int>(x.model.routed_experts);
-  const int top_k = static_cast<int>(x.model.top_k);
-  if (x.routing.source == "count_trace")
-    return std::make_unique<CountTraceRouting>(x.routing.trace_path, layers, experts, top_k);
-  auto spec = x.routing.synthetic;
-  // The recorded past the policies calibrate on precedes any drift.
-  if (batches == RandomStream::kRoutingCalibration) spec.drift_at_batches.clear();
-  return std::make_unique<SyntheticRouting>(layers, experts, top_k, spec,
-                                            derive_seed(x.seed, RandomStream::kRoutingPopularity),
-                                            derive_seed(x.seed, batches));
-}
-
-// The load matrix an operator would record: mean counts over calibration batches.
-std::vector<std::vector<double>> record_loads(const Experiment& x) {
-  auto routing = make_routing(x, RandomStream::kRoutingCalibration);
-  std::vector<std::vector<double>> loads(
-      static_cast<std::size_t>(x.model.num_moe_layers()),
-      std::vector<double>(static_cast<std::size_t>(x.model.routed_experts), 0.0));
-  for (int b = 0; b < x.calibration_batches; ++b) {
-    for (std::size_t l = 0; l < loads.size(); ++l) {
-      const auto counts = routing->next_counts({static_cast<int>(l), x.batch_tokens});
-      for (std::size_t e = 0; e < counts.size(); ++e) loads[l][e] += counts[e];
-    }
-  }
-  for (auto& layer : loads)
-    for (auto& w : layer) w /= x.calibration_batches;
-  return loads;
-}
 
 // Per-GPU recorded tokens under `placement` (replicas share evenly) -> max_g f_g.
 double predicted_latency_ns(const Placement& placement, int layer, const PlacementContext& c,
@@ -68,11 +38,11 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
                                  const LayerRowSink& sink) {
   const int g_count = x.num_gpus;
   const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
-  const auto variations = x.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw));
-  std::vector<GpuKernelModel> gpus;
-  for (const auto& v : variations) gpus.emplace_back(x.sku, v, x.model);
-  const Topology topology(g_count, x.gpus_per_node, x.sku.interconnect);
-
+  ClusterSetup setup = prepare_cluster(x);
+  const auto& gpus = setup.gpus;
+  const auto& topology = setup.topology;
+  const auto& profiling = setup.profiling;
+  const PlacementContext& context = setup.context;
   LayerStudyResult result;
   const std::int64_t balanced_tokens = x.batch_tokens * x.model.top_k / g_count;
   std::vector<double> balanced_ns;
@@ -86,24 +56,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   for (std::size_t g = 0; g < gpus.size(); ++g)
     result.gpus[g].balanced_kernel_time_rel = balanced_ns[g] / balanced_mean;
 
-  PlacementContext context;
-  context.num_experts = static_cast<int>(x.model.routed_experts);
-  context.num_gpus = g_count;
-  context.num_nodes = topology.num_nodes();
-  context.expert_groups = static_cast<int>(x.model.expert_groups);
-  context.max_slots_per_gpu = experts_per_gpu + x.redundant_slots_per_gpu;
-  context.expert_loads = record_loads(x);
-  ProfilingSpec profiling;
-  profiling.experts_per_gpu = experts_per_gpu;
-  profiling.max_tokens = 4.0 * static_cast<double>(balanced_tokens);
-  profiling.repetitions = x.profiling_repetitions;
-  profiling.jitter_cv = x.profile.kernel_jitter_cv;
-  profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);
-  context.gpu_latency = profile_gpus(gpus, profiling);
   result.gpu_latency = context.gpu_latency;
   result.expert_loads = context.expert_loads;
-  context.all_to_all_ns_per_token = AllToAllModel(topology).ns_per_routed_token(
-      x.model.dispatch_bytes_per_token(), x.model.combine_bytes_per_token());
   const auto predicted_curves =
       with_all_to_all(context.gpu_latency, context.all_to_all_ns_per_token);
 
@@ -113,14 +67,6 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   std::vector<double> lower_bound_ns;
   for (const auto& w : context.expert_loads)
     lower_bound_ns.push_back(latency_lower_bound_ns(w, predicted_curves, max_replicas));
-  const auto checked_place = [&](const std::string& name, const PlacementPolicy& policy,
-                                 const PlacementContext& c) {
-    Placement p = policy.place(c);
-    if (const auto problem = placement_problem(p, layers, c.num_experts); !problem.empty())
-      throw std::logic_error(
-          fmt::format("policy '{}' returned a bad placement: {}", name, problem));
-    return p;
-  };
   for (const auto& name : x.policies) {
     const auto policy = registry.make(name);
     Placement placement = checked_place(name, *policy, context);

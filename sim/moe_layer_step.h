@@ -11,11 +11,11 @@
 #include <span>
 #include <vector>
 
+#include "base/sim_time.h"
 #include "models/gpu_kernel_model.h"
 #include "models/moe_model.h"
 #include "models/topology.h"
 #include "policies/placement.h"
-#include "sim/sim_time.h"
 
 namespace vibesim {
 

@@ -1,0 +1,37 @@
+#pragma once
+// What every run starts from, whether a layer study or a serving run: the
+// cluster drawn from the experiment's profile, its topology, and what the
+// operator knows before placing experts — the recorded load matrix and the
+// profiled latency curves (the policies' PlacementContext).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/derived_seed.h"
+#include "models/gpu_kernel_model.h"
+#include "models/topology.h"
+#include "policies/placement_policy.h"
+#include "sim/experiment.h"
+#include "sim/gpu_profiler.h"
+#include "traces/routing_source.h"
+
+namespace vibesim {
+
+struct ClusterSetup {
+  std::vector<GpuKernelModel> gpus;
+  Topology topology;
+  ProfilingSpec profiling;   // how the curves were measured (re-profiling repeats it)
+  PlacementContext context;  // recorded loads, profiled f_g, all-to-all cost, slots
+};
+
+ClusterSetup prepare_cluster(const Experiment& experiment);
+
+// The experiment's routing, drawing batches from stream `batches`
+// (kRoutingCalibration is drift-free: the recorded past precedes any drift).
+std::unique_ptr<RoutingSource> make_routing(const Experiment& experiment, RandomStream batches);
+
+// `policy.place(context)`, checked: a malformed placement is a logic_error naming the policy.
+Placement checked_place(const std::string& name, const PlacementPolicy& policy,
+                        const PlacementContext& context);
+
+}  // namespace vibesim
