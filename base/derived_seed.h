@@ -19,6 +19,7 @@ enum class RandomStream : std::uint64_t {
   kKernelJitter = 5,
   kProfiling = 6,
   kThermalDrift = 7,
+  kRequests = 8,
 };
 
 inline std::uint64_t derive_seed(std::uint64_t seed, std::initializer_list<std::uint64_t> labels) {

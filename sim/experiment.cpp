@@ -95,6 +95,13 @@ Experiment load_experiment(const std::filesystem::path& path,
     throw InputError(fmt::format("{}: expected a JSON object at the top level", path.string()));
   apply_overrides(json, overrides);
   const auto dir = path.parent_path();
+  // "data:x/y" is x/y in the measured-data folder; other relative paths are
+  // relative to the experiment file.
+  const auto resolve_path = [&](const std::string& text) {
+    if (text.starts_with("data:")) return locations.data_dir / text.substr(5);
+    const std::filesystem::path p(text);
+    return p.is_absolute() ? p : dir / p;
+  };
   Experiment x;
   x.source = path.string();
   ConfigObject c(json, x.source);
@@ -207,6 +214,53 @@ Experiment load_experiment(const std::filesystem::path& path,
     }
   }
 
+  if (c.has("serving")) {
+    auto sv = c.object("serving");
+    auto& spec = x.serving;
+    spec.enabled = true;
+    spec.mode = sv.choice_or("mode", "mixed", {"mixed", "prefill_only", "decode_only"});
+    spec.deployment = sv.choice_or("deployment", "tp_attention", {"tp_attention", "dp_attention"});
+    spec.max_batched_tokens = sv.integer_or("max_batched_tokens", 8192, 1, 1 << 24);
+    spec.max_running = static_cast<int>(sv.integer_or("max_running", 256, 1, 1'000'000));
+    spec.chunked_prefill = sv.boolean_or("chunked_prefill", true);
+    spec.kv_cache_tokens = sv.integer_or("kv_cache_tokens", 0, 0, std::int64_t{1} << 40);
+    auto slo = sv.object("slo");
+    spec.slo_ttft_ms = slo.number("ttft_ms", 1e-3, 1e9);
+    spec.slo_tpot_ms = slo.number("tpot_ms", 1e-3, 1e9);
+    slo.finish();
+    auto rq = sv.object("requests");
+    spec.request_source = rq.choice("source", {"trace", "poisson", "gamma"});
+    if (spec.request_source == "trace") {
+      spec.trace_path = resolve_path(rq.string("path"));
+    } else {
+      auto& g = spec.generator;
+      g.arrival = spec.request_source;
+      g.rate_per_s = rq.number("rate_per_gpu", 1e-6, 1e6) * x.num_gpus;
+      g.count = rq.integer_or("count", 1000, 1, 10'000'000);
+      if (g.arrival == "gamma") g.burstiness_cv = rq.number_or("burstiness_cv", 2.0, 0.05, 100);
+      auto lengths = rq.object("lengths");
+      g.lengths.kind = lengths.choice("kind", {"fixed", "sharegpt", "trace"});
+      if (g.lengths.kind == "fixed") {
+        g.lengths.input_tokens = lengths.integer_or("input_tokens", 1024, 1, 1 << 24);
+        g.lengths.output_tokens = lengths.integer_or("output_tokens", 128, 1, 1 << 24);
+      } else if (g.lengths.kind == "trace") {
+        g.lengths.trace = resolve_path(lengths.string("path"));
+      }
+      lengths.finish();
+    }
+    rq.finish();
+    if (sv.has("frontier")) {
+      auto f = sv.object("frontier");
+      spec.frontier_target = f.number_or("target", 0.9, 0.01, 1.0);
+      spec.frontier_min_rate_per_gpu = f.number_or("min_rate_per_gpu", 0.01, 1e-6, 1e6);
+      spec.frontier_max_rate_per_gpu =
+          f.number_or("max_rate_per_gpu", 50, spec.frontier_min_rate_per_gpu, 1e6);
+      spec.frontier_steps = static_cast<int>(f.integer_or("steps", 10, 1, 60));
+      f.finish();
+    }
+    sv.finish();
+  }
+
   if (c.has("policies")) {
     x.policies = c.string_list("policies");
     if (x.policies.empty()) throw c.error("policies", "lists no policy");
@@ -257,6 +311,34 @@ nlohmann::ordered_json Experiment::resolved_json() const {
       {"controller", recalibration.controller}, {"every_k_steps", recalibration.every_k_steps},
       {"window", recalibration.window},         {"check_every", recalibration.check_every},
       {"threshold", recalibration.threshold},   {"cooldown", recalibration.cooldown}};
+  if (serving.enabled) {
+    nlohmann::ordered_json requests = {{"source", serving.request_source}};
+    if (serving.request_source == "trace") {
+      requests["path"] = serving.trace_path.string();
+    } else {
+      requests["rate_per_gpu"] = serving.generator.rate_per_s / num_gpus;
+      requests["count"] = serving.generator.count;
+      if (serving.request_source == "gamma")
+        requests["burstiness_cv"] = serving.generator.burstiness_cv;
+      requests["lengths"] = {{"kind", serving.generator.lengths.kind},
+                             {"input_tokens", serving.generator.lengths.input_tokens},
+                             {"output_tokens", serving.generator.lengths.output_tokens},
+                             {"path", serving.generator.lengths.trace.string()}};
+    }
+    out["serving"] = {{"mode", serving.mode},
+                      {"deployment", serving.deployment},
+                      {"max_batched_tokens", serving.max_batched_tokens},
+                      {"max_running", serving.max_running},
+                      {"chunked_prefill", serving.chunked_prefill},
+                      {"kv_cache_tokens", serving.kv_cache_tokens},
+                      {"slo", {{"ttft_ms", serving.slo_ttft_ms}, {"tpot_ms", serving.slo_tpot_ms}}},
+                      {"requests", requests},
+                      {"frontier",
+                       {{"target", serving.frontier_target},
+                        {"min_rate_per_gpu", serving.frontier_min_rate_per_gpu},
+                        {"max_rate_per_gpu", serving.frontier_max_rate_per_gpu},
+                        {"steps", serving.frontier_steps}}}};
+  }
   out["policies"] = policies;
   return out;
 }

@@ -14,6 +14,7 @@
 #include "models/variability_profile.h"
 #include "policies/recalibration.h"
 #include "sim/gpu_conditions.h"
+#include "traces/request_trace.h"
 #include "traces/synthetic_routing.h"
 
 namespace vibesim {
@@ -34,6 +35,24 @@ struct RoutingSpec {
   std::filesystem::path trace_path;  // count_trace: CSV step,layer,expert,count
 };
 
+// The serving loop's settings (experiment key `serving`; see sim/serving_loop.h).
+struct ServingSpec {
+  bool enabled = false;                     // the experiment has a `serving` section
+  std::string mode = "mixed";               // "mixed", "prefill_only" or "decode_only"
+  std::string deployment = "tp_attention";  // or "dp_attention"
+  std::int64_t max_batched_tokens = 8192;
+  int max_running = 256;
+  bool chunked_prefill = true;
+  std::int64_t kv_cache_tokens = 0;  // 0: what HBM holds after the weights (90 %)
+  double slo_ttft_ms = 0, slo_tpot_ms = 0;
+  std::string request_source = "poisson";  // "trace", "poisson" or "gamma"
+  std::filesystem::path trace_path;
+  RequestGeneratorSpec generator;  // rate_per_s = rate_per_gpu * num_gpus
+  double frontier_target = 0.9;
+  double frontier_min_rate_per_gpu = 0.01, frontier_max_rate_per_gpu = 50;
+  int frontier_steps = 10;
+};
+
 struct Experiment {
   std::string source;  // the file it came from, for messages
   std::string name;
@@ -52,6 +71,7 @@ struct Experiment {
   int profiling_repetitions = 0;
   RecalibrationSpec recalibration;
   std::vector<ThrottleEvent> gpu_events;  // scheduled slowdowns and recoveries
+  ServingSpec serving;
   std::vector<std::string> policies;
 
   // The experiment with every default filled in and the named model, SKU and

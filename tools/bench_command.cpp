@@ -16,6 +16,7 @@
 #include "policies/policy_registry.h"
 #include "sim/event_engine.h"
 #include "sim/moe_layer_step.h"
+#include "sim/serving_loop.h"
 #include "tools/cli.h"
 #include "traces/count_trace_routing.h"
 #include "traces/synthetic_routing.h"
@@ -154,6 +155,23 @@ double cluster_build_s(const CliContext& context, int num_gpus, double min_secon
   return 1.0 / per_s;
 }
 
+// Seconds for one serving run: DeepSeek-V3 on 8 MI325X GPUs (the paper's
+// deployment), 5,000 ShareGPT-like Poisson requests at 4 per second per GPU
+// (near saturation), every layer of every iteration, one policy (eplb),
+// set-up (drawing, calibration, profiling) included.
+double serving_run_s(const CliContext& context) {
+  const auto x = load_experiment(
+      context.locations.config_dir / "experiments" / "paper-dsv3-sharegpt.json",
+      {"serving.requests.count=5000", "serving.requests.rate_per_gpu=4", "policies=[\"eplb\"]"},
+      context.locations, context.registry);
+  const auto start = std::chrono::steady_clock::now();
+  const auto requests = experiment_requests(x);
+  const auto summary = run_serving(x, context.registry, requests, nullptr);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (summary.front().requests != 5000) throw std::logic_error("serving bench lost requests");
+  return s;
+}
+
 double engine_events_per_s(double min_seconds) {
   return rate(min_seconds, 100'000, [] {
     EventEngine engine;
@@ -210,6 +228,10 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
        [&] { return placement_ms(context, "vibe", 256, min_seconds); }},
       {"placement_ms.latency_lpt_dsv3", "ms", "latency_lpt placing the same, 288 slots",
        [&] { return placement_ms(context, "latency_lpt", 288, min_seconds); }},
+      {"serving_run_s", "s",
+       "DeepSeek-V3 serving on 8 MI325X: 5,000 ShareGPT-like requests, all layers, one policy "
+       "(target < 2)",
+       [&] { return serving_run_s(context); }},
       {"engine_events_per_s", "events/s",
        "event engine: schedule + run of self-rescheduling events",
        [&] { return engine_events_per_s(min_seconds); }},

@@ -12,6 +12,7 @@
 #include "io/run_directory.h"
 #include "models/gpu_latency_profile.h"
 #include "sim/layer_study.h"
+#include "sim/serving_loop.h"
 #include "tools/cli.h"
 
 namespace vibesim {
@@ -127,18 +128,134 @@ void print_tables(std::ostream& out, const Experiment& x, const LayerStudyResult
   }
 }
 
+nlohmann::ordered_json percentiles_json(const Percentiles& p) {
+  return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}};
+}
+
+// The serving form of a run: requests.csv, summary.json (per policy SLO
+// metrics), and the frontier when asked for.
+void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir, bool quiet,
+           bool frontier, const std::string& requests_override) {
+  Experiment ex = x;
+  if (!requests_override.empty()) {
+    ex.serving.request_source = "trace";
+    ex.serving.trace_path = requests_override;
+  }
+  const auto requests = experiment_requests(ex);
+  std::unique_ptr<std::FILE, FileCloser> csv(
+      std::fopen(run_dir.staged("requests.csv").c_str(), "w"));
+  if (!csv)
+    throw InputError(fmt::format("{}: cannot write", run_dir.staged("requests.csv").string()));
+  fmt::print(csv.get(),
+             "policy,request,arrival_ms,input_tokens,output_tokens,first_token_ms,finish_ms,"
+             "ttft_ms,tpot_ms,e2e_ms,slo_met\n");
+  const auto summaries = run_serving(
+      ex, context.registry, requests, [&](const std::string& policy, const RequestRecord& r) {
+        const bool met =
+            r.ttft_ms() <= ex.serving.slo_ttft_ms && r.tpot_ms() <= ex.serving.slo_tpot_ms;
+        fmt::print(csv.get(), "{},{},{:.3f},{},{},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{}\n", policy,
+                   r.request->id, (r.request->arrival - SimTime{}).ms(), r.request->input_tokens,
+                   r.output_tokens, (r.first_token - SimTime{}).ms(), (r.finish - SimTime{}).ms(),
+                   r.ttft_ms(), r.tpot_ms(), r.e2e_ms(), met ? 1 : 0);
+      });
+  if (std::fflush(csv.get()) != 0) throw std::runtime_error("cannot write requests.csv");
+  csv.reset();
+  std::vector<FrontierPoint> points;
+  if (frontier) points = slo_frontier(ex, context.registry);
+
+  nlohmann::ordered_json out;
+  out["experiment"] = ex.name;
+  out["seed"] = ex.seed;
+  out["model"] = ex.model.name;
+  out["gpu"] = ex.sku.name;
+  out["profile"] = ex.profile.name;
+  out["num_gpus"] = ex.num_gpus;
+  out["mode"] = ex.serving.mode;
+  out["deployment"] = ex.serving.deployment;
+  out["requests"] = requests.size();
+  out["slo"] = {{"ttft_ms", ex.serving.slo_ttft_ms}, {"tpot_ms", ex.serving.slo_tpot_ms}};
+  out["policies"] = nlohmann::ordered_json::array();
+  for (const auto& p : summaries) {
+    const double busy = p.moe_kernel_s + p.all_to_all_s + p.attention_s + p.other_s;
+    const auto share = [&](double v) { return busy > 0 ? v / busy : 0.0; };
+    out["policies"].push_back({{"policy", p.policy},
+                               {"requests", p.requests},
+                               {"ttft_ms", percentiles_json(p.ttft_ms)},
+                               {"tpot_ms", percentiles_json(p.tpot_ms)},
+                               {"e2e_ms", percentiles_json(p.e2e_ms)},
+                               {"slo_attainment", p.slo_attainment},
+                               {"goodput_requests_per_s", p.goodput_rps},
+                               {"throughput_output_tokens_per_s", p.throughput_tokens_per_s},
+                               {"requests_per_s", p.requests_per_s},
+                               {"duration_s", p.duration_s},
+                               {"iterations", p.iterations},
+                               {"moe_layer_steps", p.moe_layer_steps},
+                               {"barrier_idle_fraction", p.barrier_idle_fraction},
+                               {"recalibrations", p.recalibrations},
+                               {"experts_moved", p.experts_moved},
+                               {"migration_stall_ms", p.migration_stall_ms},
+                               {"time_share",
+                                {{"moe_kernel", share(p.moe_kernel_s)},
+                                 {"all_to_all", share(p.all_to_all_s)},
+                                 {"attention", share(p.attention_s)},
+                                 {"other", share(p.other_s)}}}});
+  }
+  if (frontier) {
+    out["frontier"] = {{"target", ex.serving.frontier_target},
+                       {"points", nlohmann::ordered_json::array()}};
+    for (const auto& f : points)
+      out["frontier"]["points"].push_back({{"policy", f.policy},
+                                           {"max_requests_per_s_per_gpu", f.max_rate_per_gpu},
+                                           {"attainment_at_max", f.attainment_at_max},
+                                           {"runs", f.runs}});
+  }
+  write_text(run_dir.staged("summary.json"), out.dump(2) + "\n");
+  if (quiet) return;
+  auto& o = context.out;
+  fmt::print(o, "\n{:<12} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>7}\n", "policy",
+             "requests", "TTFT p50", "TTFT p90", "TTFT p99", "TPOT p50", "TPOT p90", "SLO %",
+             "tok/s", "idle %");
+  for (const auto& p : summaries)
+    fmt::print(
+        o, "{:<12} {:>8} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.2f} {:>9.2f} {:>8.1f} {:>9.0f} {:>7.2f}\n",
+        p.policy, p.requests, p.ttft_ms.p50, p.ttft_ms.p90, p.ttft_ms.p99, p.tpot_ms.p50,
+        p.tpot_ms.p90, 100 * p.slo_attainment, p.throughput_tokens_per_s,
+        100 * p.barrier_idle_fraction);
+  fmt::print(o, "(times in ms; SLO: TTFT <= {} ms and TPOT <= {} ms)\n", ex.serving.slo_ttft_ms,
+             ex.serving.slo_tpot_ms);
+  fmt::print(o, "\ntime share (mean GPU):\n{:<12} {:>10} {:>10} {:>10} {:>10}\n", "policy",
+             "MoE FFN", "all-to-all", "attention", "other");
+  for (const auto& p : summaries) {
+    const double busy = p.moe_kernel_s + p.all_to_all_s + p.attention_s + p.other_s;
+    fmt::print(o, "{:<12} {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>9.1f}%\n", p.policy,
+               100 * p.moe_kernel_s / busy, 100 * p.all_to_all_s / busy, 100 * p.attention_s / busy,
+               100 * p.other_s / busy);
+  }
+  if (frontier) {
+    fmt::print(o, "\nSLO frontier (max requests/s per GPU with >= {:.0f} % meeting both SLOs):\n",
+               100 * ex.serving.frontier_target);
+    for (const auto& f : points)
+      fmt::print(o, "{:<12} {:>9.3f}   (attainment {:.3f}, {} runs)\n", f.policy,
+                 f.max_rate_per_gpu, f.attainment_at_max, f.runs);
+  }
+}
+
 }  // namespace
 
 int run_command(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("vibesim run [EXPERIMENT.json] [options]");
   std::string experiment_path, out_dir;
   std::vector<std::string> overrides;
+  std::string requests_path;
   options.add_options()("help,h", "show this help")(
       "out,o", po::value(&out_dir),
       "run directory to write (default: runs/<experiment>-N, a new one)")(
       "set", po::value(&overrides)->composing(),
       "override a key of the experiment, e.g. --set workload.iterations=10 (repeatable; value is "
-      "JSON or a bare string)")("quiet,q", "print only the run directory");
+      "JSON or a bare string)")("quiet,q", "print only the run directory")(
+      "requests", po::value(&requests_path),
+      "serving experiments: replay this request trace instead (.csv Azure format, .jsonl)")(
+      "frontier", "serving experiments: also find the max request rate per GPU meeting the SLOs");
   po::options_description hidden;
   hidden.add_options()("experiment", po::value(&experiment_path));
   po::options_description all;
@@ -173,8 +290,19 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
                fmt::join(x.policies, ", "));
   }
 
+  const bool frontier = vm.count("frontier") > 0;
+  if (!x.serving.enabled && (frontier || !requests_path.empty()))
+    throw InputError(
+        fmt::format("{}: --requests and --frontier need a 'serving' section", experiment_path));
   RunDirectory run_dir(out_dir.empty() ? RunDirectory::next_free("runs", x.name)
                                        : std::filesystem::path(out_dir));
+  if (x.serving.enabled) {
+    serve(context, x, run_dir, quiet, frontier, requests_path);
+    write_text(run_dir.staged("config.resolved.json"), x.resolved_json().dump(2) + "\n");
+    run_dir.commit();
+    fmt::print(context.out, "{}run directory: {}\n", quiet ? "" : "\n", run_dir.target().string());
+    return 0;
+  }
   std::unique_ptr<std::FILE, FileCloser> layers(
       std::fopen(run_dir.staged("layers.csv").c_str(), "w"));
   if (!layers)

@@ -11,6 +11,9 @@ namespace vibesim {
 
 namespace {
 
+// Binomials with at least this variance are drawn from the normal approximation.
+constexpr double kNormalApproximationVariance = 50.0;
+
 // Caps every probability at `cap`, re-spreading the excess over the others in
 // proportion (water-filling), so the result still sums to 1.
 void cap_probabilities(std::vector<double>& p, double cap) {
@@ -36,13 +39,39 @@ std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::
                                            std::int64_t cap, std::mt19937_64& rng) {
   const std::size_t n = p.size();
   std::vector<std::int32_t> counts(n, 0);
+  if (assignments < static_cast<std::int64_t>(n)) {
+    // Few assignments: draw each one (inverse CDF by binary search), redrawing
+    // any that lands on a capped expert — O(assignments log E), not E binomials.
+    std::vector<double> cumulative(n);
+    std::partial_sum(p.begin(), p.end(), cumulative.begin());
+    std::uniform_real_distribution<double> uniform(0.0, cumulative.back());
+    for (std::int64_t a = 0; a < assignments;) {
+      const auto e = static_cast<std::size_t>(
+          std::upper_bound(cumulative.begin(), cumulative.end(), uniform(rng)) -
+          cumulative.begin());
+      if (e >= n || counts[e] >= cap) continue;
+      ++counts[e];
+      ++a;
+    }
+    return counts;
+  }
+  std::normal_distribution<double> normal(0.0, 1.0);
   std::int64_t remaining = assignments;
   double remaining_mass = 1.0;
   for (std::size_t e = 0; e < n && remaining > 0; ++e) {
     std::int64_t c = remaining;
     if (e + 1 < n) {
       const double q = std::clamp(p[e] / std::max(remaining_mass, 1e-300), 0.0, 1.0);
-      c = std::binomial_distribution<std::int64_t>(remaining, q)(rng);
+      const double variance = static_cast<double>(remaining) * q * (1 - q);
+      if (variance >= kNormalApproximationVariance) {
+        // Normal approximation (continuity-corrected by rounding): one draw
+        // instead of a rejection loop; at this variance its error is far below
+        // the sampling noise (a test checks the pool means for bias).
+        const double draw = static_cast<double>(remaining) * q + std::sqrt(variance) * normal(rng);
+        c = std::clamp<std::int64_t>(std::llround(draw), 0, remaining);
+      } else {
+        c = std::binomial_distribution<std::int64_t>(remaining, q)(rng);
+      }
     }
     c = std::min(c, cap);
     counts[e] = static_cast<std::int32_t>(c);

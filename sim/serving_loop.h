@@ -1,0 +1,97 @@
+#pragma once
+// Serving: requests arrive, a continuous-batching scheduler in the style of
+// vLLM forms iterations, and every iteration runs all of the model's layers —
+// attention and dense layers on the GPUs' own speeds, MoE layers through the
+// synchronized MoE layer step with routing drawn for that iteration's tokens.
+//
+// Scheduler, per iteration (token budget `max_batched_tokens`):
+//  1. every running request past its prefill decodes one token;
+//  2. running requests still prefilling get the next chunk of their prompt
+//     (the whole rest when chunked prefill is off, if it fits);
+//  3. waiting requests are admitted in arrival order while fewer than
+//     `max_running` run and the KV cache can hold their prompt and output.
+// A request's first token comes at the end of the iteration that finishes its
+// prefill; each later iteration adds one token. Modes: `prefill_only` (every
+// request ends with its first token) and `decode_only` (prompts are already in
+// the KV cache: the first token is the first decode step), as the paper measured.
+//
+// Deployments: `tp_attention` (the paper's: attention and dense layers split
+// across the expert-parallel group with an all-reduce after each; MoE layers
+// expert-parallel) and `dp_attention` (each GPU runs attention for its share
+// of requests with the full attention weights, no all-reduce).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/sim_time.h"
+#include "sim/experiment.h"
+#include "traces/request_trace.h"
+
+namespace vibesim {
+
+class PolicyRegistry;
+
+struct RequestRecord {
+  const Request* request = nullptr;
+  SimTime first_token, finish;
+  std::int64_t output_tokens = 0;  // as generated (1 in prefill-only mode)
+  [[nodiscard]] double ttft_ms() const { return (first_token - request->arrival).ms(); }
+  [[nodiscard]] double e2e_ms() const { return (finish - request->arrival).ms(); }
+  // Mean time per output token after the first; 0 for a one-token output.
+  [[nodiscard]] double tpot_ms() const {
+    return output_tokens > 1 ? (finish - first_token).ms() / static_cast<double>(output_tokens - 1)
+                             : 0.0;
+  }
+};
+
+struct Percentiles {
+  double p50 = 0, p90 = 0, p99 = 0;
+};
+
+struct ServingSummary {
+  std::string policy;
+  std::int64_t requests = 0;
+  Percentiles ttft_ms, tpot_ms, e2e_ms;
+  double slo_attainment = 0;           // fraction meeting both the TTFT and the TPOT SLO
+  double goodput_rps = 0;              // requests meeting both SLOs per second of the run
+  double throughput_tokens_per_s = 0;  // output tokens
+  double requests_per_s = 0;
+  double duration_s = 0;  // first arrival to last finish
+  std::int64_t iterations = 0, moe_layer_steps = 0;
+  double barrier_idle_fraction = 0;  // mean over MoE layer steps
+  int recalibrations = 0;
+  std::int64_t experts_moved = 0;
+  double migration_stall_ms = 0;
+  // Where GPU time goes (mean over GPUs, summed over the run): MoE expert
+  // kernels, all-to-all (dispatch + combine), attention, everything else
+  // (dense FFN, shared experts, all-reduce).
+  double moe_kernel_s = 0, all_to_all_s = 0, attention_s = 0, other_s = 0;
+};
+
+using RequestSink = std::function<void(const std::string& policy, const RequestRecord&)>;
+
+// Runs every policy of `experiment` on `requests` (sorted by arrival), common
+// random numbers across policies. `sink` sees each request as it finishes.
+std::vector<ServingSummary> run_serving(const Experiment& experiment,
+                                        const PolicyRegistry& registry,
+                                        const std::vector<Request>& requests,
+                                        const RequestSink& sink);
+
+// The requests an experiment's `serving.requests` asks for (trace or generator),
+// generated at `rate_per_s` when given (> 0) instead of the configured rate.
+std::vector<Request> experiment_requests(const Experiment& experiment, double rate_per_s = 0);
+
+struct FrontierPoint {
+  std::string policy;
+  double max_rate_per_gpu = 0;  // requests/s per GPU at which attainment >= target
+  double attainment_at_max = 0;
+  int runs = 0;
+};
+
+// Bisection on the generator's rate: the highest rate per GPU at which at
+// least `serving.frontier.target` of requests meet both SLOs, per policy.
+std::vector<FrontierPoint> slo_frontier(const Experiment& experiment,
+                                        const PolicyRegistry& registry);
+
+}  // namespace vibesim
