@@ -65,7 +65,7 @@ class DenseLayerCost {
   }
 
   struct Times {
-    double attention_ns = 0, other_ns = 0;
+    double attention_ns = 0, ffn_ns = 0, all_reduce_ns = 0;
   };
 
   // One attention block (+ the dense FFN for a dense layer, or the shared
@@ -95,7 +95,7 @@ class DenseLayerCost {
       const double k = multiplier.empty() ? 1.0 : multiplier[g];
       t.attention_ns =
           std::max(t.attention_ns, gpus_[g].dense_kernel_ns(attn_flops / g_, attn_bytes) * k);
-      t.other_ns = std::max(t.other_ns, gpus_[g].dense_kernel_ns(ffn_flops, ffn_bytes) * k);
+      t.ffn_ns = std::max(t.ffn_ns, gpus_[g].dense_kernel_ns(ffn_flops, ffn_bytes) * k);
     }
     // Tensor parallelism: an all-reduce of the hidden states (bf16) after
     // attention and after a dense FFN. On a full mesh, reduce-scatter then
@@ -108,7 +108,7 @@ class DenseLayerCost {
                                        ? 2.0 * (bytes / g_ / link_bytes_per_ns_ + link_latency_ns_)
                                        : 2.0 * (g_ - 1) / g_ * bytes / link_bytes_per_ns_ +
                                              2.0 * (g_ - 1) * link_latency_ns_;
-      t.other_ns += all_reduce_ns * (moe_layer ? 1.0 : 2.0);
+      t.all_reduce_ns = all_reduce_ns * (moe_layer ? 1.0 : 2.0);
     }
     return t;
   }
@@ -171,8 +171,8 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   const auto admit_arrivals = [&] {
     while (next_arrival < requests.size() && requests[next_arrival].arrival <= engine.now()) {
       const Request& r = requests[next_arrival++];
-      Sequence seq{&r,
-                   spec.mode == "prefill_only" ? 1 : std::max<std::int64_t>(1, r.output_tokens)};
+      Sequence seq{&r, spec.mode == "prefill_only" ? 1 : std::max<std::int64_t>(1, r.output_tokens),
+                   0, 0, SimTime{}};
       if (spec.mode == "decode_only") seq.prefilled = r.input_tokens;
       waiting.push_back(seq);
     }
@@ -249,9 +249,10 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     int moe_index = 0;
     for (std::size_t l = 0; l < is_moe.size(); ++l) {
       const auto t = dense.layer(b, is_moe[l], multiplier);
-      iteration_ns += t.attention_ns + t.other_ns;
+      iteration_ns += t.attention_ns + t.ffn_ns + t.all_reduce_ns;
       s.attention_s += t.attention_ns * 1e-9;
-      s.other_s += t.other_ns * 1e-9;
+      s.all_reduce_s += t.all_reduce_ns * 1e-9;
+      s.other_s += t.ffn_ns * 1e-9;
       if (!is_moe[l]) continue;
       const auto drawn = routing.next_counts({moe_index, bucket});
       std::copy(drawn.begin(), drawn.end(), counts.begin());

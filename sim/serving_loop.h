@@ -63,10 +63,10 @@ struct ServingSummary {
   int recalibrations = 0;
   std::int64_t experts_moved = 0;
   double migration_stall_ms = 0;
-  // Where GPU time goes (mean over GPUs, summed over the run): MoE expert
-  // kernels, all-to-all (dispatch + combine), attention, everything else
-  // (dense FFN, shared experts, all-reduce).
-  double moe_kernel_s = 0, all_to_all_s = 0, attention_s = 0, other_s = 0;
+  // Where the time goes, summed over the run: MoE expert kernels and
+  // all-to-all (dispatch + combine) as the mean over GPUs; attention, the TP
+  // all-reduce and the rest (dense FFN, shared experts) on the slowest GPU.
+  double moe_kernel_s = 0, all_to_all_s = 0, attention_s = 0, all_reduce_s = 0, other_s = 0;
 };
 
 using RequestSink = std::function<void(const std::string& policy, const RequestRecord&)>;

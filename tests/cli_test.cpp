@@ -7,19 +7,9 @@
 #include "tools/cli.h"
 
 using namespace vibesim;
+using testing::cli;
 
 namespace {
-
-struct CliResult {
-  int status;
-  std::string out, err;
-};
-
-CliResult cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int status = run_cli(args, out, err);
-  return {status, out.str(), err.str()};
-}
 
 // The quickstart, shortened so a test runs in well under a second.
 std::vector<std::string> short_quickstart(const std::filesystem::path& out_dir) {

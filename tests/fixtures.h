@@ -9,6 +9,7 @@
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
 #include "sim/experiment.h"
+#include "tools/cli.h"
 
 namespace vibesim::testing {
 
@@ -67,6 +68,17 @@ struct TempDir {
     return path / file;
   }
 };
+
+// The vibesim command line run in-process: exit status, stdout, stderr.
+struct CliResult {
+  int status;
+  std::string out, err;
+};
+inline CliResult cli(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int status = run_cli(args, out, err);
+  return {status, out.str(), err.str()};
+}
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -9,19 +9,9 @@
 #include "tools/cli.h"
 
 using namespace vibesim;
+using testing::cli;
 
 namespace {
-
-struct CliResult {
-  int status;
-  std::string out, err;
-};
-
-CliResult cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int status = run_cli(args, out, err);
-  return {status, out.str(), err.str()};
-}
 
 constexpr const char* kEplbReadmeLoads =
     R"({"logical_count": [[90,132,40,61,104,165,39,4,73,56,183,86],

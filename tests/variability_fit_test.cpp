@@ -11,19 +11,9 @@
 #include "tools/cli.h"
 
 using namespace vibesim;
+using testing::cli;
 
 namespace {
-
-struct CliResult {
-  int status;
-  std::string out, err;
-};
-
-CliResult cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int status = run_cli(args, out, err);
-  return {status, out.str(), err.str()};
-}
 
 // GPU medians 20, 22 and 18 -> r = 1.0, 1.1, 0.9; two rows of c have no usable time.
 constexpr const char* kSmallFleet =

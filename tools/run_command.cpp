@@ -176,7 +176,8 @@ void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir
   out["slo"] = {{"ttft_ms", ex.serving.slo_ttft_ms}, {"tpot_ms", ex.serving.slo_tpot_ms}};
   out["policies"] = nlohmann::ordered_json::array();
   for (const auto& p : summaries) {
-    const double busy = p.moe_kernel_s + p.all_to_all_s + p.attention_s + p.other_s;
+    const double busy =
+        p.moe_kernel_s + p.all_to_all_s + p.attention_s + p.all_reduce_s + p.other_s;
     const auto share = [&](double v) { return busy > 0 ? v / busy : 0.0; };
     out["policies"].push_back({{"policy", p.policy},
                                {"requests", p.requests},
@@ -198,6 +199,7 @@ void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir
                                 {{"moe_kernel", share(p.moe_kernel_s)},
                                  {"all_to_all", share(p.all_to_all_s)},
                                  {"attention", share(p.attention_s)},
+                                 {"all_reduce", share(p.all_reduce_s)},
                                  {"other", share(p.other_s)}}}});
   }
   if (frontier) {
@@ -223,13 +225,14 @@ void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir
         100 * p.barrier_idle_fraction);
   fmt::print(o, "(times in ms; SLO: TTFT <= {} ms and TPOT <= {} ms)\n", ex.serving.slo_ttft_ms,
              ex.serving.slo_tpot_ms);
-  fmt::print(o, "\ntime share (mean GPU):\n{:<12} {:>10} {:>10} {:>10} {:>10}\n", "policy",
-             "MoE FFN", "all-to-all", "attention", "other");
+  fmt::print(o, "\ntime share:\n{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "policy", "MoE FFN",
+             "all-to-all", "attention", "all-reduce", "other");
   for (const auto& p : summaries) {
-    const double busy = p.moe_kernel_s + p.all_to_all_s + p.attention_s + p.other_s;
-    fmt::print(o, "{:<12} {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>9.1f}%\n", p.policy,
+    const double busy =
+        p.moe_kernel_s + p.all_to_all_s + p.attention_s + p.all_reduce_s + p.other_s;
+    fmt::print(o, "{:<12} {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>9.1f}%\n", p.policy,
                100 * p.moe_kernel_s / busy, 100 * p.all_to_all_s / busy, 100 * p.attention_s / busy,
-               100 * p.other_s / busy);
+               100 * p.all_reduce_s / busy, 100 * p.other_s / busy);
   }
   if (frontier) {
     fmt::print(o, "\nSLO frontier (max requests/s per GPU with >= {:.0f} % meeting both SLOs):\n",

@@ -1,0 +1,216 @@
+// Requests in (traces and generators), the serving loop, and its outputs.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/statistics.h"
+#include "fixtures.h"
+#include "io/config_error.h"
+#include "tools/cli.h"
+#include "traces/request_trace.h"
+
+using namespace vibesim;
+using testing::cli;
+
+namespace {
+
+std::string experiment(const char* name) {
+  return (testing::config_dir() / "experiments" / name).string();
+}
+
+void check_trace_error(const testing::TempDir& dir, const std::string& file,
+                       const std::string& text, const std::string& expected) {
+  const auto path = dir.write(file, text);
+  try {
+    (void)read_request_trace(path);
+    FAIL("no error for ", file);
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find(expected) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the Azure CSV and JSONL readers give arrivals relative to the first request") {
+  testing::TempDir dir("requests-read");
+  const auto csv = dir.write("t.csv",
+                             "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                             "2023-11-16 18:15:46.6805900,374,44\n"
+                             "2023-11-16 18:15:50.9951690,396,109\n"
+                             "2023-11-17 00:00:00,10,0\n");
+  const auto r = read_request_trace(csv);
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].arrival.ns() == 0);
+  CHECK(r[1].arrival.ns() == 4'314'579'000);
+  CHECK(r[2].arrival.ns() == ((5 * 60 + 44) * 60 + 13) * 1'000'000'000LL + 319'410'000);
+  CHECK(r[1].input_tokens == 396);
+  CHECK(r[1].output_tokens == 109);
+  const auto jsonl =
+      dir.write("t.jsonl", R"({"timestamp": 1000, "input_length": 5, "output_length": 7, "x": 1})"
+                           "\n\n"
+                           R"({"timestamp": 1002.5, "input_length": 6, "output_length": 0})"
+                           "\n");
+  const auto j = read_request_trace(jsonl);
+  REQUIRE(j.size() == 2);
+  CHECK(j[1].arrival.ns() == 2'500'000);
+  CHECK(j[1].output_tokens == 0);
+}
+
+TEST_CASE("bad request traces name the line") {
+  testing::TempDir dir("requests-bad");
+  const std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  check_trace_error(dir, "order.csv", header + "2023-11-16 18:15:50,1,1\n2023-11-16 18:15:49,1,1\n",
+                    "order.csv:3: timestamp goes back in time");
+  check_trace_error(dir, "ts.csv", header + "yesterday,1,1\n", "ts.csv:2: TIMESTAMP 'yesterday'");
+  check_trace_error(dir, "neg.csv", header + "2023-11-16 18:15:50,5,-3\n",
+                    "neg.csv:2: column 'GeneratedTokens' must be >= 0");
+  check_trace_error(dir, "empty.csv", header, "empty.csv: no requests");
+  check_trace_error(dir, "order.jsonl",
+                    "{\"timestamp\": 5, \"input_length\": 1, \"output_length\": 1}\n"
+                    "{\"timestamp\": 4, \"input_length\": 1, \"output_length\": 1}\n",
+                    "order.jsonl:2: timestamp goes back in time");
+  check_trace_error(dir, "neg.jsonl",
+                    "{\"timestamp\": 5, \"input_length\": -1, \"output_length\": 1}\n",
+                    "neg.jsonl:1: input_length must be an integer >= 1");
+  check_trace_error(dir, "bad.jsonl", "{\"timestamp\": 5,\n", "bad.jsonl:1: not a JSON object");
+  check_trace_error(dir, "empty.jsonl", "\n", "empty.jsonl: no requests");
+}
+
+TEST_CASE("request generators: Poisson and Gamma rates, ShareGPT-like and fixed lengths") {
+  RequestGeneratorSpec spec;
+  spec.rate_per_s = 4;
+  spec.count = 20000;
+  spec.lengths.kind = "sharegpt";
+  const auto poisson = generate_requests(spec, 1, {});
+  std::vector<double> gaps, in, out;
+  for (std::size_t i = 1; i < poisson.size(); ++i)
+    gaps.push_back((poisson[i].arrival - poisson[i - 1].arrival).seconds());
+  for (const auto& r : poisson) {
+    in.push_back(static_cast<double>(r.input_tokens));
+    out.push_back(static_cast<double>(r.output_tokens));
+  }
+  CHECK(mean(gaps) == doctest::Approx(0.25).epsilon(0.03));
+  CHECK(population_stddev(gaps) / mean(gaps) == doctest::Approx(1.0).epsilon(0.05));
+  CHECK(mean(in) == doctest::Approx(219).epsilon(0.08));
+  CHECK(mean(out) == doctest::Approx(201).epsilon(0.08));
+  CHECK(quantile(in, 0.99) > 4 * quantile(in, 0.5));  // heavy-tailed
+  spec.arrival = "gamma";
+  spec.burstiness_cv = 3;
+  spec.lengths.kind = "fixed";
+  const auto gamma = generate_requests(spec, 1, {});
+  gaps.clear();
+  for (std::size_t i = 1; i < gamma.size(); ++i)
+    gaps.push_back((gamma[i].arrival - gamma[i - 1].arrival).seconds());
+  CHECK(mean(gaps) == doctest::Approx(0.25).epsilon(0.1));
+  CHECK(population_stddev(gaps) / mean(gaps) == doctest::Approx(3.0).epsilon(0.1));
+  CHECK(gamma[5].input_tokens == 1024);
+  CHECK(gamma[5].output_tokens == 128);
+}
+
+TEST_CASE("a serving run writes every request with consistent metrics, byte-identical on rerun") {
+  testing::TempDir dir("serve-small");
+  const auto run = [&](const std::string& out) {
+    return cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+                (dir.path / out).string(), "--set", "serving.requests.count=24", "--set",
+                "workload.calibration_batches=5", "--set", R"(policies=["static","vibe"])"});
+  };
+  const auto a = run("a");
+  INFO(a.err);
+  REQUIRE(a.status == 0);
+  REQUIRE(run("b").status == 0);
+  const auto csv = testing::read_file(dir.path / "a" / "requests.csv");
+  CHECK(csv == testing::read_file(dir.path / "b" / "requests.csv"));
+  CHECK(testing::read_file(dir.path / "a" / "summary.json") ==
+        testing::read_file(dir.path / "b" / "summary.json"));
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 2 * 24);
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  int met = 0, rows = 0;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    REQUIRE(f.size() == 11);
+    const double arrival = std::stod(f[2]), first = std::stod(f[5]), finish = std::stod(f[6]);
+    CHECK(first > arrival);
+    CHECK(finish >= first);
+    CHECK(std::stod(f[7]) == doctest::Approx(first - arrival).epsilon(1e-4));  // 3 decimals
+    CHECK(f[4] == "128");
+    CHECK(std::stod(f[8]) == doctest::Approx((finish - first) / 127).epsilon(1e-3));
+    if (f[0] == "static") {
+      ++rows;
+      met += f[10] == "1";
+    }
+  }
+  const auto s = nlohmann::json::parse(testing::read_file(dir.path / "a" / "summary.json"));
+  CHECK(s["policies"][0]["slo_attainment"].get<double>() == doctest::Approx(met / double(rows)));
+  const auto& share = s["policies"][0]["time_share"];
+  CHECK(share["moe_kernel"].get<double>() + share["all_to_all"].get<double>() +
+            share["attention"].get<double>() + share["all_reduce"].get<double>() +
+            share["other"].get<double>() ==
+        doctest::Approx(1.0));
+}
+
+TEST_CASE("prefill-only requests end with their first token; decode-only start prefilled") {
+  testing::TempDir dir("serve-modes");
+  for (const std::string mode : {"prefill_only", "decode_only"}) {
+    const auto r = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+                        (dir.path / mode).string(), "--set", "serving.requests.count=8", "--set",
+                        "serving.mode=" + mode, "--set", "workload.calibration_batches=5", "--set",
+                        R"(policies=["eplb"])"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const auto s = nlohmann::json::parse(testing::read_file(dir.path / mode / "summary.json"));
+    const auto& p = s["policies"][0];
+    CHECK(p["requests"] == 8);
+    if (mode == "prefill_only") {
+      CHECK(p["tpot_ms"]["p99"] == 0.0);
+      CHECK(p["e2e_ms"]["p50"] == p["ttft_ms"]["p50"]);
+    } else {
+      // No prompt to process: the first token is one decode step, far below a 1024-token prefill.
+      CHECK(p["ttft_ms"]["p50"].get<double>() < 100);
+      CHECK(p["tpot_ms"]["p50"].get<double>() > 0);
+    }
+  }
+}
+
+TEST_CASE("--requests replays a trace and rejects a bad one with status 2 and no output") {
+  testing::TempDir dir("serve-trace");
+  const auto good = dir.write("r.jsonl",
+                              "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 4}\n"
+                              "{\"timestamp\": 50, \"input_length\": 300, \"output_length\": 2}\n");
+  const auto ok = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+                       (dir.path / "ok").string(), "--requests", good.string(), "--set",
+                       "workload.calibration_batches=5", "--set", R"(policies=["static"])"});
+  INFO(ok.err);
+  REQUIRE(ok.status == 0);
+  const auto csv = testing::read_file(dir.path / "ok" / "requests.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  const auto bad = dir.write("bad.jsonl",
+                             "{\"timestamp\": 9, \"input_length\": 100, \"output_length\": 4}\n"
+                             "{\"timestamp\": 5, \"input_length\": 300, \"output_length\": 2}\n");
+  const auto e = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+                      (dir.path / "bad").string(), "--requests", bad.string()});
+  CHECK(e.status == 2);
+  CHECK(e.err.find("bad.jsonl:2: timestamp goes back in time") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "bad"));
+  const auto layer_only = cli({"run", "--quiet", "--out", (dir.path / "x").string(), "--frontier"});
+  CHECK(layer_only.status == 2);
+  CHECK(layer_only.err.find("need a 'serving' section") != std::string::npos);
+}
+
+TEST_CASE("the Azure conversation trace reads whole") {
+  const auto path =
+      testing::data_dir() / "requests" / "azure-llm-2023" / "AzureLLMInferenceTrace_conv.csv";
+  if (!std::filesystem::exists(path)) {
+    MESSAGE("skipped: ", path.string(), " is absent (set VIBESIM_DATA)");
+    return;
+  }
+  const auto r = read_request_trace(path);
+  CHECK(r.size() == 19366);
+  CHECK((r.back().arrival - r.front().arrival).seconds() == doctest::Approx(3500).epsilon(0.05));
+}
