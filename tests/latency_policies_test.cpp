@@ -163,3 +163,32 @@ TEST_CASE("optimal reports itself unavailable without CBC") {
   CHECK_THROWS_AS(PolicyRegistry::builtin().make("optimal"), InputError);
 }
 #endif
+
+TEST_CASE("latency_lpt given a placement in force refines it with few moves and never worsens it") {
+  std::vector<double> before, after;
+  for (int e = 1; e <= 64; ++e) {
+    before.push_back(1000.0 / std::sqrt(e));
+    after.push_back(1000.0 / std::sqrt(65 - e));  // the hot set moves to the other end
+  }
+  auto c = two_speed_context(before, {1.0, 1.05, 0.97, 1.02, 0.95, 1.0, 1.03, 0.99});
+  const auto policy = PolicyRegistry::builtin().make("latency_lpt");
+  const Placement current = policy->place(c);
+  c.expert_loads = {after};
+  const double stale = makespan(current, c);
+  c.current = &current;
+  const Placement refined = policy->place(c);
+  REQUIRE(placement_problem(refined, 1, 64).empty());
+  const auto changed = [&](const Placement& p) {
+    int n = 0;
+    for (std::size_t s = 0; s < 64; ++s)
+      n += p.physical_to_logical[0][s] != current.physical_to_logical[0][s];
+    return n;
+  };
+  c.current = nullptr;
+  const Placement full = policy->place(c);
+  MESSAGE("stale ", stale, "; refined ", makespan(refined, c), " changing ", changed(refined),
+          " slots; full re-solve ", makespan(full, c), " changing ", changed(full));
+  CHECK(makespan(refined, c) < stale);
+  CHECK(changed(refined) > 0);
+  CHECK(changed(refined) * 2 < changed(full));
+}

@@ -10,10 +10,14 @@
 //     the highest predicted latency and any other GPU, until none helps;
 //  4. all of it on f_g(n) + a*n, where a is the all-to-all time per token a
 //     GPU receives: a GPU given more tokens also waits longer on its links.
+// Given a placement in force (drift recalibration), it refines that one by
+// swaps instead, moving few experts.
 #include <algorithm>
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <span>
+#include <vector>
 
 #include "policies/eplb.h"
 #include "policies/latency_packing.h"
@@ -26,14 +30,51 @@ namespace {
 // (items per GPU)^4 per GPU pair, so only on GPUs with this many items or fewer.
 constexpr int kPairSwapItems = 12;
 
+// Incremental mode (a placement in force, as drift recalibration passes it):
+// keep every expert's replica count and refine the layout by swap search on
+// the new loads, stopping within this much of the mean GPU latency, so a
+// re-placement moves a few experts rather than re-packing all of them.
+constexpr double kIncrementalEpsilon = 0.01;
+constexpr int kIncrementalMaxSwaps = 64;
+
 class LatencyLptPlacement final : public PlacementPolicy {
  public:
+  static std::vector<int> refine(const std::vector<int>& current, std::span<const double> w,
+                                 std::span<const LatencyCurve> f, int slots) {
+    const auto g_count = f.size();
+    std::vector<int> count(w.size(), 0);
+    for (int e : current) ++count[static_cast<std::size_t>(e)];
+    std::vector<double> item_weight;
+    for (int e : current)
+      item_weight.push_back(w[static_cast<std::size_t>(e)] / count[static_cast<std::size_t>(e)]);
+    GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
+    for (std::size_t s = 0; s < current.size(); ++s) {
+      const auto g = s / static_cast<std::size_t>(slots);
+      bins.items[g].push_back(static_cast<int>(s));
+      bins.tokens[g] += item_weight[s];
+    }
+    improve_by_swaps(
+        bins, item_weight, f, kIncrementalEpsilon, /*any_partner=*/true, kIncrementalMaxSwaps,
+        /*pair_swap_items=*/0, [&](int item, int gpu) {
+          for (int other : bins.items[static_cast<std::size_t>(gpu)])
+            if (current[static_cast<std::size_t>(other)] == current[static_cast<std::size_t>(item)])
+              return true;
+          return false;
+        });
+    return slots_of(bins, current);
+  }
+
   Placement place(const PlacementContext& c) const override {
     const int slots = c.max_slots_per_gpu;
     const auto g_count = static_cast<std::size_t>(c.num_gpus);
     Placement p{c.num_gpus, slots, {}};
     const auto f = with_all_to_all(c.gpu_latency, c.all_to_all_ns_per_token);
-    for (const auto& w : c.expert_loads) {
+    for (std::size_t l = 0; l < c.expert_loads.size(); ++l) {
+      const auto& w = c.expert_loads[l];
+      if (c.current != nullptr && c.current->slots_per_gpu == slots) {
+        p.physical_to_logical.push_back(refine(c.current->physical_to_logical[l], w, f, slots));
+        continue;
+      }
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
       std::vector<double> item_weight;
       for (int e : replicas.phy_to_log)
