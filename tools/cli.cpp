@@ -17,7 +17,9 @@ usage: vibesim <command> [options]
 commands:
   run [EXPERIMENT.json]   simulate an experiment (default: configs/experiments/quickstart.json)
                           and write summary.json, layers.csv, gpu_profile.json,
-                          expert_loads.json, config.resolved.json
+                          expert_loads.json, config.resolved.json; an experiment with a
+                          'serving' section runs requests through continuous batching
+                          and writes requests.csv and SLO metrics (--frontier, --requests)
   place --policy NAME --loads FILE --gpus G [...]
                           place experts for recorded loads of a real deployment and write
                           an SGLang expert-location file (physical_to_logical_map, ...)
