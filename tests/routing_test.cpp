@@ -86,10 +86,11 @@ TEST_CASE("rescale_counts keeps proportions and hits the target exactly within t
   CHECK(c == std::vector<std::int32_t>{5, 15, 30});
   std::vector<std::int32_t> d{1, 1, 1};
   rescale_counts(d, 4, 10);
-  CHECK(d == std::vector<std::int32_t>{2, 1, 1});  // equal remainders: lowest index first
+  // Running sums 1, 2, 3 scaled by 4/3 round to 1, 3, 4.
+  CHECK(d == std::vector<std::int32_t>{1, 2, 1});
   std::vector<std::int32_t> e{100, 1, 1};
   rescale_counts(e, 30, 20);
-  CHECK(e == std::vector<std::int32_t>{20, 5, 5});
+  CHECK(e == std::vector<std::int32_t>{20, 5, 5});  // capped: largest remainder, re-spread
 }
 
 TEST_CASE("count trace layers map in order and steps wrap and counts rescale to the batch") {

@@ -23,9 +23,11 @@ class RoutingSource {
   [[nodiscard]] virtual int num_experts() const = 0;
 };
 
-// Rescales `counts` (summing to anything > 0) to sum exactly to `target`,
-// in proportion, without exceeding `cap` per expert; largest remainders get
-// the rounding (lowest expert index first among ties). Deterministic, O(E log E).
+// Rescales `counts` (summing to anything > 0) to sum exactly to `target`, in
+// proportion, no expert above `cap`: cumulative rounding (expert e gets
+// round(S_e t/T) - round(S_(e-1) t/T), S the running sum), each within one
+// of its exact share; if that breaks a cap, largest-remainder rounding with
+// caps. Deterministic, O(E).
 void rescale_counts(std::span<std::int32_t> counts, std::int64_t target, std::int64_t cap);
 
 }  // namespace vibesim
