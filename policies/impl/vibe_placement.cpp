@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <memory>
 #include <numeric>
+#include <queue>
+#include <utility>
 
 #include "policies/latency_packing.h"
 #include "policies/placement_policy.h"
@@ -35,16 +37,22 @@ GpuBins greedy_targets(std::span<const double> w, std::span<const LatencyCurve> 
     return w[static_cast<std::size_t>(a)] > w[static_cast<std::size_t>(b)];
   });
   GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
+  // GPUs with a free slot by remaining gap tau_g - n_g, largest first, lowest
+  // index among equal gaps: a heap instead of a scan per expert.
+  using Entry = std::pair<double, std::size_t>;  // gap, GPU
+  const auto lower = [](const Entry& a, const Entry& b) {
+    return a.first < b.first || (a.first == b.first && a.second > b.second);
+  };
+  std::priority_queue<Entry, std::vector<Entry>, decltype(lower)> open(lower);
+  for (std::size_t g = 0; g < g_count; ++g)
+    if (slots_per_gpu > 0) open.emplace(total * speed[g] / speed_sum, g);
   for (int e : order) {
-    std::size_t best = g_count;
-    double best_gap = 0;
-    for (std::size_t g = 0; g < g_count; ++g) {
-      if (static_cast<int>(bins.items[g].size()) >= slots_per_gpu) continue;
-      const double gap = total * speed[g] / speed_sum - bins.tokens[g];
-      if (best == g_count || gap > best_gap) best = g, best_gap = gap;
-    }
+    auto [gap, best] = open.top();
+    open.pop();
     bins.items[best].push_back(e);
     bins.tokens[best] += w[static_cast<std::size_t>(e)];
+    if (static_cast<int>(bins.items[best].size()) < slots_per_gpu)
+      open.emplace(total * speed[best] / speed_sum - bins.tokens[best], best);
   }
   return bins;
 }
