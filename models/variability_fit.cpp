@@ -148,6 +148,18 @@ nlohmann::ordered_json variability_profile_json(const VariabilityFit& fit, const
         {"per_gpu_median_p95", finite.empty() ? 0.0 : quantile_sorted(finite, 0.95)},
         {"correlation_with_relative_time", s.correlation_with_relative_time}};
   }
+  // Per GPU, in id order: its median time, r_g and the side columns' medians.
+  measured["per_gpu"] = nlohmann::ordered_json::array();
+  for (std::size_t g = 0; g < fit.gpu_ids.size(); ++g) {
+    nlohmann::ordered_json gpu = {{"gpu", fit.gpu_ids[g]},
+                                  {"median_time", fit.median_time[g]},
+                                  {"relative_time", fit.relative_time[g]}};
+    for (const auto& side : fit.side) {
+      const double v = side.per_gpu_median[g];
+      gpu[side.column] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+    }
+    measured["per_gpu"].push_back(std::move(gpu));
+  }
   out["measured"] = measured;
   return out;
 }

@@ -58,6 +58,12 @@ TEST_CASE("profile fit: medians per GPU, r_g against the median GPU, the summary
   std::sort(keys.begin(), keys.end());
   CHECK(keys == std::vector<std::string>{"cv", "gpus", "max_over_min", "p05", "p50", "p95"});
   CHECK(j["summary"]["gpus"] == 3);
+  const auto& per_gpu = j["measured"]["per_gpu"];
+  REQUIRE(per_gpu.size() == 3);
+  CHECK(per_gpu[1]["gpu"] == "b");
+  CHECK(per_gpu[1]["median_time"] == 22.0);
+  CHECK(per_gpu[1]["freq"] == 1300.0);
+  CHECK(per_gpu[2]["relative_time"].get<double>() == doctest::Approx(0.9));
 
   SUBCASE("the fitted profile drives a run: GPUs differ by their relative time") {
     const auto run =
