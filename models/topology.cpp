@@ -96,20 +96,91 @@ std::span<const int> Topology::route(int src, int dst) const {
           route_offsets_[pair + 1] - route_offsets_[pair]};
 }
 
-AllToAllModel::AllToAllModel(const Topology& topology)
+AllToAllModel::AllToAllModel(const Topology& topology, bool exploit_structure)
     : num_gpus_(topology.num_gpus()),
+      gpus_per_node_(topology.gpus_per_node()),
       link_bytes_(topology.num_links(), 0.0),
       drain_ns_(topology.num_links(), 0.0) {
   for (std::size_t l = 0; l < topology.num_links(); ++l)
     ns_per_byte_.push_back(1.0 / topology.link_bandwidth_bytes_per_ns(static_cast<int>(l)));
+  const auto g = static_cast<std::size_t>(num_gpus_);
+  // Does every inter-node route decompose into uplink(src) + downlink(dst)?
+  inter_node_by_node_ = exploit_structure && topology.num_nodes() > 1;
+  uplink_.assign(g, -1);
+  downlink_.assign(g, -1);
+  for (int src = 0; src < num_gpus_ && inter_node_by_node_; ++src) {
+    for (int dst = 0; dst < num_gpus_ && inter_node_by_node_; ++dst) {
+      if (topology.node_of(src) == topology.node_of(dst)) continue;
+      const auto route = topology.route(src, dst);
+      auto& up = uplink_[static_cast<std::size_t>(src)];
+      auto& down = downlink_[static_cast<std::size_t>(dst)];
+      if (up < 0) up = route.empty() ? -1 : route.front();
+      if (down < 0) down = route.size() < 2 ? -1 : route.back();
+      if (inter_node_latency_ns_ == 0) inter_node_latency_ns_ = topology.route_latency_ns(src, dst);
+      inter_node_by_node_ = route.size() == 2 && route.front() == up && route.back() == down &&
+                            topology.route_latency_ns(src, dst) == inter_node_latency_ns_;
+    }
+  }
+  node_max_.assign(static_cast<std::size_t>(topology.num_nodes()), 0.0);
   for (int src = 0; src < num_gpus_; ++src) {
     for (int dst = 0; dst < num_gpus_; ++dst) {
       if (src == dst) continue;
+      if (inter_node_by_node_ && topology.node_of(src) != topology.node_of(dst)) continue;
       const auto route = topology.route(src, dst);
       flows_.push_back({src, dst, links_.size(), links_.size() + route.size(),
                         topology.route_latency_ns(src, dst)});
       links_.insert(links_.end(), route.begin(), route.end());
     }
+  }
+}
+
+void AllToAllModel::add_inter_node_flows(std::span<const double> carried_bytes, bool combine,
+                                         std::span<double> longest_ns) {
+  // Dispatch: flow i -> j carries j's bytes. Uplink(i) carries the bytes of
+  // every GPU outside i's node; downlink(j) carries j's bytes once per GPU
+  // outside j's node. Combine mirrors it (flow i -> j carries i's bytes).
+  const auto g = carried_bytes.size();
+  const auto per_node = static_cast<std::size_t>(gpus_per_node_);
+  const auto nodes = node_max_.size();
+  double total = 0;
+  std::vector<double>& node_total = node_max_;  // reused: per-node sums first
+  std::fill(node_total.begin(), node_total.end(), 0.0);
+  for (std::size_t i = 0; i < g; ++i) {
+    node_total[i / per_node] += carried_bytes[i];
+    total += carried_bytes[i];
+  }
+  const double others = static_cast<double>(g - per_node);
+  for (std::size_t i = 0; i < g; ++i) {
+    const double outside = total - node_total[i / per_node];
+    const auto up = static_cast<std::size_t>(uplink_[i]);
+    const auto down = static_cast<std::size_t>(downlink_[i]);
+    link_bytes_[up] += combine ? others * carried_bytes[i] : outside;
+    link_bytes_[down] += combine ? outside : others * carried_bytes[i];
+  }
+  for (std::size_t i = 0; i < g; ++i) {
+    for (auto link : {uplink_[i], downlink_[i]}) {
+      const auto l = static_cast<std::size_t>(link);
+      drain_ns_[l] = link_bytes_[l] * ns_per_byte_[l];
+    }
+  }
+  // The far end of a carrier's flows: uplinks of other nodes' GPUs (dispatch)
+  // or their downlinks (combine). Per node its maximum, then the best two.
+  std::fill(node_max_.begin(), node_max_.end(), 0.0);
+  for (std::size_t i = 0; i < g; ++i) {
+    const auto far = static_cast<std::size_t>(combine ? downlink_[i] : uplink_[i]);
+    node_max_[i / per_node] = std::max(node_max_[i / per_node], drain_ns_[far]);
+  }
+  std::size_t best = 0;
+  for (std::size_t n = 1; n < nodes; ++n)
+    if (node_max_[n] > node_max_[best]) best = n;
+  double second = 0;
+  for (std::size_t n = 0; n < nodes; ++n)
+    if (n != best) second = std::max(second, node_max_[n]);
+  for (std::size_t c = 0; c < g; ++c) {
+    const auto near = static_cast<std::size_t>(combine ? uplink_[c] : downlink_[c]);
+    const double far = c / per_node == best ? second : node_max_[best];
+    longest_ns[c] =
+        std::max(longest_ns[c], std::max(far, drain_ns_[near]) + inter_node_latency_ns_);
   }
 }
 
@@ -131,6 +202,12 @@ void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, doubl
   for (std::size_t l = 0; l < link_bytes_.size(); ++l)
     drain_ns_[l] = link_bytes_[l] * ns_per_byte_[l];
   std::fill(longest_ns.begin(), longest_ns.end(), 0.0);
+  if (inter_node_by_node_) {  // NIC links carry no intra-node flow: add them separately
+    carried_scratch_.resize(tokens_to_gpu.size());
+    for (std::size_t i = 0; i < tokens_to_gpu.size(); ++i)
+      carried_scratch_[i] = tokens_to_gpu[i] * bytes_per_carried_token;
+    add_inter_node_flows(carried_scratch_, combine, longest_ns);
+  }
   for (const auto& f : flows_) {
     double drain = 0;
     for (auto l = f.first_link; l < f.end_link; ++l)
@@ -151,7 +228,7 @@ double AllToAllModel::ns_per_routed_token(double dispatch_bytes_per_token,
   longest_flow_ns(even, dispatch_bytes_per_token, false, dispatch);
   longest_flow_ns(even, combine_bytes_per_token, true, combine);
   // Latency does not grow with tokens: take it off (the longest route's, as in the flows above).
-  double latency = 0;
+  double latency = inter_node_by_node_ ? inter_node_latency_ns_ : 0.0;
   for (const auto& f : flows_) latency = std::max(latency, f.latency_ns);
   return std::max(0.0, (dispatch[0] + combine[0] - 2 * latency) / probe_tokens);
 }

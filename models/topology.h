@@ -45,9 +45,15 @@ class Topology {
 // to every j != i in dispatch, and the results come back the same way in combine.
 // All flows start together; a flow finishes when the busiest link on its route
 // has drained (bytes on link / bandwidth) plus the route's latency.
+//
+// Cost: a flow per GPU pair is O(G^2) per call. When every inter-node route is
+// the source's NIC uplink then the destination's downlink with one latency
+// (as Topology builds them), inter-node flows are summed per node instead:
+// O(G x GPUs per node + G) per call. `exploit_structure` false keeps every
+// flow (the reference the fast path is tested against).
 class AllToAllModel {
  public:
-  explicit AllToAllModel(const Topology& topology);
+  explicit AllToAllModel(const Topology& topology, bool exploit_structure = true);
 
   // For every GPU j, the duration of the longest flow carrying j's tokens:
   // in dispatch (`combine` false) the flows i -> j bringing tokens_to_gpu[j]/G
@@ -67,8 +73,19 @@ class AllToAllModel {
     std::size_t first_link, end_link;  // into links_
     double latency_ns;
   };
+  void add_inter_node_flows(std::span<const double> carried_bytes, bool combine,
+                            std::span<double> longest_ns);
+
   int num_gpus_;
-  std::vector<Flow> flows_;  // every ordered GPU pair, src != dst
+  int gpus_per_node_;
+  std::vector<Flow>
+      flows_;  // every ordered GPU pair, src != dst (intra-node only on the fast path)
+  // Fast path: per GPU its NIC uplink and downlink; the inter-node latency.
+  bool inter_node_by_node_ = false;
+  std::vector<int> uplink_, downlink_;
+  double inter_node_latency_ns_ = 0;
+  std::vector<double> node_max_;         // scratch, per node
+  std::vector<double> carried_scratch_;  // scratch, per GPU
   std::vector<int> links_;
   std::vector<double> ns_per_byte_;  // per link
   std::vector<double> link_bytes_;   // scratch
