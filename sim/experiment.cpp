@@ -232,6 +232,8 @@ Experiment load_experiment(const std::filesystem::path& path,
     spec.request_source = rq.choice("source", {"trace", "poisson", "gamma"});
     if (spec.request_source == "trace") {
       spec.trace_path = resolve_path(rq.string("path"));
+      if (!std::filesystem::exists(spec.trace_path))
+        throw rq.error("path", fmt::format("file '{}' does not exist", spec.trace_path.string()));
     } else {
       auto& g = spec.generator;
       g.arrival = spec.request_source;
@@ -245,6 +247,9 @@ Experiment load_experiment(const std::filesystem::path& path,
         g.lengths.output_tokens = lengths.integer_or("output_tokens", 128, 1, 1 << 24);
       } else if (g.lengths.kind == "trace") {
         g.lengths.trace = resolve_path(lengths.string("path"));
+        if (!std::filesystem::exists(g.lengths.trace))
+          throw lengths.error("path",
+                              fmt::format("file '{}' does not exist", g.lengths.trace.string()));
       }
       lengths.finish();
     }

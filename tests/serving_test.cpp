@@ -198,6 +198,12 @@ TEST_CASE("--requests replays a trace and rejects a bad one with status 2 and no
   CHECK(e.status == 2);
   CHECK(e.err.find("bad.jsonl:2: timestamp goes back in time") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.path / "bad"));
+  const auto missing = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+                            (dir.path / "m").string(), "--set",
+                            R"(serving.requests={"source":"trace","path":"data:nope.csv"})"});
+  CHECK(missing.status == 2);
+  CHECK(missing.err.find("key 'serving.requests.path': file") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "m"));
   const auto layer_only = cli({"run", "--quiet", "--out", (dir.path / "x").string(), "--frontier"});
   CHECK(layer_only.status == 2);
   CHECK(layer_only.err.find("need a 'serving' section") != std::string::npos);
