@@ -5,7 +5,7 @@
 //
 // Cost: drawing a multinomial costs O(E) binomials, far too slow to do per
 // layer step. Instead each (layer, batch size) gets a pool of `pool_size`
-// exact draws, made once from a stream seeded by (seed, layer, tokens); each
+// draws, made once from a stream seeded by (seed, layer, tokens); each
 // step picks one pool entry at random. A step then costs O(1), independent of
 // tokens; the pool's mean matches the popularity (tested for bias).
 #include <cstdint>
@@ -62,7 +62,9 @@ class SyntheticRouting final : public RoutingSource {
 };
 
 // Draws counts of `assignments` over experts with probabilities `p`, no expert
-// above `cap` (conditional binomials; excess beyond a cap is re-spread).
+// above `cap`: conditional binomials (normal approximation at variance >= 50;
+// excess beyond a cap is re-spread), or with fewer assignments than experts
+// one inverse-CDF draw per assignment, redrawn when it lands on a capped expert.
 std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
                                            std::int64_t cap, std::mt19937_64& rng);
 
