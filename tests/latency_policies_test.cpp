@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "io/config_error.h"
 #include "policies/latency_bound.h"
 #include "policies/policy_registry.h"
 
