@@ -13,9 +13,8 @@
 #include "policies/policy_registry.h"
 #include "sim/cluster_setup.h"
 #include "sim/event_engine.h"
-#include "sim/expert_migration.h"
 #include "sim/gpu_conditions.h"
-#include "sim/gpu_profiler.h"
+#include "sim/live_placement.h"
 #include "traces/count_trace_routing.h"
 
 namespace vibesim {
@@ -41,7 +40,6 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   ClusterSetup setup = prepare_cluster(x);
   const auto& gpus = setup.gpus;
   const auto& topology = setup.topology;
-  const auto& profiling = setup.profiling;
   const PlacementContext& context = setup.context;
   LayerStudyResult result;
   const std::int64_t balanced_tokens = x.batch_tokens * x.model.top_k / g_count;
@@ -69,15 +67,15 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     lower_bound_ns.push_back(latency_lower_bound_ns(w, predicted_curves, max_replicas));
   for (const auto& name : x.policies) {
     const auto policy = registry.make(name);
-    Placement placement = checked_place(name, *policy, context);
-    MoeLayerStepper stepper(x.model, gpus, topology, placement, x.profile.kernel_jitter_cv,
+    LivePlacement live(x, setup, name, *policy);
+    MoeLayerStepper stepper(x.model, gpus, topology, live.placement(), x.profile.kernel_jitter_cv,
                             derive_seed(x.seed, RandomStream::kKernelJitter));
     routing->rewind();
 
     PolicySummary summary;
     summary.policy = name;
     for (int l = 0; l < layers; ++l) {
-      const double predicted = predicted_latency_ns(placement, l, context, predicted_curves);
+      const double predicted = predicted_latency_ns(live.placement(), l, context, predicted_curves);
       summary.predicted_latency_us += predicted * 1e-3 / layers;
       summary.predicted_gap_to_bound +=
           (predicted / lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;
@@ -92,41 +90,10 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     GpuConditions conditions(g_count, x.profile.thermal_drift, x.gpu_events,
                              derive_seed(x.seed, RandomStream::kThermalDrift));
     std::vector<double> latency_after_event_us;
-    RecalibrationController recalibration(x.recalibration, context.expert_loads);
-    std::vector<std::vector<std::int32_t>> pass_counts(static_cast<std::size_t>(layers));
-    // After a forward pass: maybe re-place; returns the stall for moving experts.
-    const auto recalibrate = [&] {
-      const auto action = recalibration.observe_pass(pass_counts);
-      if (action == Replacement::kNone) return SimDuration{};
-      PlacementContext now = context;
-      now.expert_loads = recalibration.window_loads();
-      if (x.recalibration.reprofile) {  // measure the GPUs as they are now
-        std::vector<GpuKernelModel> current;
-        const auto& slowdown = conditions.at(engine.now());
-        for (std::size_t g = 0; g < gpus.size(); ++g) {
-          auto v = gpus[g].variation();
-          v.relative_time *= slowdown[g];
-          current.emplace_back(x.sku, v, x.model);
-        }
-        now.gpu_latency = profile_gpus(current, profiling);
-        ++summary.reprofiles;
-      }
-      now.current = action == Replacement::kIncremental ? &placement : nullptr;
-      Placement next = checked_place(name, *policy, now);
-      const auto cost = migration_cost(placement, next, topology, x.model.expert_weight_bytes());
-      ++summary.recalibrations;
-      summary.experts_moved += cost.experts_moved;
-      summary.migration_stall_ms += cost.stall.ms();
-      placement = std::move(next);
-      stepper.set_placement(placement);
-      recalibration.placed(std::move(now.expert_loads));
-      return cost.stall;
-    };
-
     int iteration = 0, layer = 0;
     std::function<void()> run_layer = [&] {
       const auto counts = routing->next_counts({layer, x.batch_tokens});
-      pass_counts[static_cast<std::size_t>(layer)].assign(counts.begin(), counts.end());
+      live.record(layer, counts);
       stepper.set_kernel_time_multipliers(conditions.at(engine.now()));
       const auto step = stepper.step(layer, counts);
       latency_us.push_back(step.layer.us());
@@ -139,7 +106,7 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
       if (++layer == layers) {
         layer = 0;
         ++iteration;
-        if (iteration < x.iterations) stall = recalibrate();
+        if (iteration < x.iterations) stall = live.end_pass(conditions.at(engine.now()), stepper);
       }
       if (iteration < x.iterations) {
         engine.schedule_after(step.layer + stall, run_layer);
@@ -162,6 +129,7 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
       summary.after_event_p50_us = quantile_sorted(latency_after_event_us, 0.50);
       summary.after_event_p90_us = quantile_sorted(latency_after_event_us, 0.90);
     }
+    summary.recalibration = live.totals();
     summary.barrier_idle_fraction = idle_sum / static_cast<double>(summary.layer_steps);
     summary.max_over_mean_tokens = imbalance_sum / static_cast<double>(summary.layer_steps);
     result.policies.push_back(std::move(summary));

@@ -11,6 +11,7 @@
 #include "models/latency_curve.h"
 #include "models/variability_profile.h"
 #include "sim/experiment.h"
+#include "sim/live_placement.h"
 #include "sim/moe_layer_step.h"
 
 namespace vibesim {
@@ -44,10 +45,7 @@ struct PolicySummary {
   double predicted_latency_us = 0;
   double predicted_gap_to_bound = 0;
   std::vector<std::int64_t> straggler_counts;  // per GPU
-  int recalibrations = 0;                      // re-placements while running
-  std::int64_t experts_moved = 0;              // expert copies over all re-placements and layers
-  double migration_stall_ms = 0;               // serving time lost to those copies
-  int reprofiles = 0;                          // profiling runs before re-placements
+  RecalibrationTotals recalibration;
   // Layer latency from the first scheduled GPU event on (0 without events):
   // what a stale profile costs, next to the whole-run figures.
   double after_event_p50_us = 0, after_event_p90_us = 0;

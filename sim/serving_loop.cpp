@@ -9,11 +9,10 @@
 #include "base/derived_seed.h"
 #include "base/statistics.h"
 #include "policies/policy_registry.h"
-#include "policies/recalibration.h"
 #include "sim/cluster_setup.h"
 #include "sim/event_engine.h"
-#include "sim/expert_migration.h"
 #include "sim/gpu_conditions.h"
+#include "sim/live_placement.h"
 #include "sim/moe_layer_step.h"
 
 namespace vibesim {
@@ -135,22 +134,19 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
                                 const PlacementPolicy& policy, const std::vector<Request>& requests,
                                 const RequestSink& sink) {
   const auto& spec = x.serving;
-  const int moe_layers = static_cast<int>(x.model.num_moe_layers());
   const auto top_k = x.model.top_k;
   const std::int64_t kv_capacity = kv_capacity_tokens(x);
   std::vector<bool> is_moe(static_cast<std::size_t>(x.model.num_layers), false);
   for (auto l : x.model.moe_layers) is_moe[static_cast<std::size_t>(l)] = true;
 
-  Placement placement = checked_place(name, policy, setup.context);
-  MoeLayerStepper stepper(x.model, setup.gpus, setup.topology, placement,
+  LivePlacement live(x, setup, name, policy);
+  MoeLayerStepper stepper(x.model, setup.gpus, setup.topology, live.placement(),
                           x.profile.kernel_jitter_cv,
                           derive_seed(x.seed, RandomStream::kKernelJitter));
   routing.rewind();  // every policy sees the same routing (common random numbers)
   GpuConditions conditions(x.num_gpus, x.profile.thermal_drift, x.gpu_events,
                            derive_seed(x.seed, RandomStream::kThermalDrift));
-  RecalibrationController recalibration(x.recalibration, setup.context.expert_loads);
   const DenseLayerCost dense(x, setup);
-  const bool recalibrating = x.recalibration.controller != "never";
 
   ServingSummary s;
   s.policy = name;
@@ -164,7 +160,6 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   std::int64_t kv_used = 0;
   std::size_t next_arrival = 0;
   std::vector<std::int32_t> counts(static_cast<std::size_t>(x.model.routed_experts));
-  std::vector<std::vector<std::int32_t>> pass_counts(static_cast<std::size_t>(moe_layers));
 
   EventEngine engine;
   std::function<void()> iterate;
@@ -257,7 +252,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
       const auto drawn = routing.next_counts({moe_index, bucket});
       std::copy(drawn.begin(), drawn.end(), counts.begin());
       if (bucket != b.tokens) rescale_counts(counts, b.tokens * top_k, b.tokens);
-      if (recalibrating) pass_counts[static_cast<std::size_t>(moe_index)] = counts;
+      live.record(moe_index, counts);
       const auto step = stepper.step(moe_index, counts);
       iteration_ns += static_cast<double>(step.layer.ns());
       idle_sum += step.barrier_idle_fraction();
@@ -273,24 +268,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     }
     ++s.iterations;
     // Recalibration between iterations: a pass is one iteration.
-    SimDuration stall;
-    if (const auto action =
-            recalibrating ? recalibration.observe_pass(pass_counts) : Replacement::kNone;
-        action != Replacement::kNone) {
-      PlacementContext now = setup.context;
-      now.expert_loads = recalibration.window_loads();
-      now.current = action == Replacement::kIncremental ? &placement : nullptr;
-      Placement next = checked_place(name, policy, now);
-      const auto cost =
-          migration_cost(placement, next, setup.topology, x.model.expert_weight_bytes());
-      ++s.recalibrations;
-      s.experts_moved += cost.experts_moved;
-      s.migration_stall_ms += cost.stall.ms();
-      placement = std::move(next);
-      stepper.set_placement(placement);
-      recalibration.placed(std::move(now.expert_loads));
-      stall = cost.stall;
-    }
+    const SimDuration stall = live.end_pass(multiplier, stepper);
     const SimTime end =
         engine.now() + SimDuration::from_ns(static_cast<std::int64_t>(std::ceil(iteration_ns)));
     // Tokens come out at the end of the iteration.
@@ -329,6 +307,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     s.throughput_tokens_per_s = static_cast<double>(output_tokens) / s.duration_s;
     s.requests_per_s = static_cast<double>(s.requests) / s.duration_s;
   }
+  s.recalibration = live.totals();
   s.barrier_idle_fraction =
       s.moe_layer_steps > 0 ? idle_sum / static_cast<double>(s.moe_layer_steps) : 0.0;
   return s;

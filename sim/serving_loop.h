@@ -26,6 +26,7 @@
 
 #include "base/sim_time.h"
 #include "sim/experiment.h"
+#include "sim/live_placement.h"
 #include "traces/request_trace.h"
 
 namespace vibesim {
@@ -60,9 +61,7 @@ struct ServingSummary {
   double duration_s = 0;  // first arrival to last finish
   std::int64_t iterations = 0, moe_layer_steps = 0;
   double barrier_idle_fraction = 0;  // mean over MoE layer steps
-  int recalibrations = 0;
-  std::int64_t experts_moved = 0;
-  double migration_stall_ms = 0;
+  RecalibrationTotals recalibration;
   // Where the time goes, summed over the run: MoE expert kernels and
   // all-to-all (dispatch + combine) as the mean over GPUs; attention, the TP
   // all-reduce and the rest (dense FFN, shared experts) on the slowest GPU.

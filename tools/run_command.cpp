@@ -67,14 +67,12 @@ nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult&
          {"predicted_latency_us", p.predicted_latency_us},
          {"predicted_gap_to_lower_bound", p.predicted_gap_to_bound},
          {"straggler_histogram", p.straggler_counts},
-         {"recalibrations", p.recalibrations},
-         {"experts_moved", p.experts_moved},
+         {"recalibrations", p.recalibration.recalibrations},
+         {"experts_moved", p.recalibration.experts_moved},
          {"experts_moved_per_layer_per_recalibration",
-          p.recalibrations > 0
-              ? static_cast<double>(p.experts_moved) / (p.recalibrations * x.model.num_moe_layers())
-              : 0.0},
-         {"migration_stall_ms", p.migration_stall_ms},
-         {"reprofiles", p.reprofiles},
+          p.recalibration.experts_moved_per_layer_per_recalibration(x.model.num_moe_layers())},
+         {"migration_stall_ms", p.recalibration.migration_stall_ms},
+         {"reprofiles", p.recalibration.reprofiles},
          {"layer_latency_after_first_gpu_event_us",
           {{"p50", p.after_event_p50_us}, {"p90", p.after_event_p90_us}}},
          {"simulated_time_ms", p.simulated_time.ms()}});
@@ -99,12 +97,11 @@ void print_tables(std::ostream& out, const Experiment& x, const LayerStudyResult
                x.recalibration.controller, "policy", "re-placed", "experts moved", "moved/layer",
                "stall ms");
     for (const auto& p : r.policies)
-      fmt::print(out, "{:<14} {:>8} {:>14} {:>12.2f} {:>12.3f}\n", p.policy, p.recalibrations,
-                 p.experts_moved,
-                 p.recalibrations > 0 ? static_cast<double>(p.experts_moved) /
-                                            (p.recalibrations * x.model.num_moe_layers())
-                                      : 0.0,
-                 p.migration_stall_ms);
+      fmt::print(
+          out, "{:<14} {:>8} {:>14} {:>12.2f} {:>12.3f}\n", p.policy,
+          p.recalibration.recalibrations, p.recalibration.experts_moved,
+          p.recalibration.experts_moved_per_layer_per_recalibration(x.model.num_moe_layers()),
+          p.recalibration.migration_stall_ms);
   }
   if (!x.gpu_events.empty()) {
     fmt::print(out, "\nfrom the first GPU event (at {:.1f} ms) on:\n{:<14} {:>9} {:>9}\n",
@@ -192,9 +189,10 @@ void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir
                                {"iterations", p.iterations},
                                {"moe_layer_steps", p.moe_layer_steps},
                                {"barrier_idle_fraction", p.barrier_idle_fraction},
-                               {"recalibrations", p.recalibrations},
-                               {"experts_moved", p.experts_moved},
-                               {"migration_stall_ms", p.migration_stall_ms},
+                               {"recalibrations", p.recalibration.recalibrations},
+                               {"experts_moved", p.recalibration.experts_moved},
+                               {"migration_stall_ms", p.recalibration.migration_stall_ms},
+                               {"reprofiles", p.recalibration.reprofiles},
                                {"time_share",
                                 {{"moe_kernel", share(p.moe_kernel_s)},
                                  {"all_to_all", share(p.all_to_all_s)},

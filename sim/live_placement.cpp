@@ -1,0 +1,53 @@
+#include "sim/live_placement.h"
+
+#include "sim/expert_migration.h"
+#include "sim/gpu_profiler.h"
+
+namespace vibesim {
+
+LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
+                             const std::string& name, const PlacementPolicy& policy)
+    : x_(x),
+      setup_(setup),
+      name_(name),
+      policy_(policy),
+      placement_(checked_place(name, policy, setup.context)),
+      controller_(x.recalibration, setup.context.expert_loads),
+      pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())) {}
+
+void LivePlacement::record(int moe_layer, std::span<const std::int32_t> counts) {
+  if (x_.recalibration.controller == "never") return;  // nothing will read them
+  pass_counts_[static_cast<std::size_t>(moe_layer)].assign(counts.begin(), counts.end());
+}
+
+SimDuration LivePlacement::end_pass(std::span<const double> kernel_time_multipliers,
+                                    MoeLayerStepper& stepper) {
+  if (x_.recalibration.controller == "never") return SimDuration{};
+  const auto action = controller_.observe_pass(pass_counts_);
+  if (action == Replacement::kNone) return SimDuration{};
+  PlacementContext now = setup_.context;
+  now.expert_loads = controller_.window_loads();
+  if (x_.recalibration.reprofile) {  // measure the GPUs as they are now
+    std::vector<GpuKernelModel> current;
+    for (std::size_t g = 0; g < setup_.gpus.size(); ++g) {
+      auto v = setup_.gpus[g].variation();
+      if (!kernel_time_multipliers.empty()) v.relative_time *= kernel_time_multipliers[g];
+      current.emplace_back(x_.sku, v, x_.model);
+    }
+    now.gpu_latency = profile_gpus(current, setup_.profiling);
+    ++totals_.reprofiles;
+  }
+  now.current = action == Replacement::kIncremental ? &placement_ : nullptr;
+  Placement next = checked_place(name_, policy_, now);
+  const auto cost =
+      migration_cost(placement_, next, setup_.topology, x_.model.expert_weight_bytes());
+  ++totals_.recalibrations;
+  totals_.experts_moved += cost.experts_moved;
+  totals_.migration_stall_ms += cost.stall.ms();
+  placement_ = std::move(next);
+  stepper.set_placement(placement_);
+  controller_.placed(std::move(now.expert_loads));
+  return cost.stall;
+}
+
+}  // namespace vibesim
