@@ -87,7 +87,6 @@ class DenseLayerCost {
       ffn_flops = m.dense_ffn_flops_per_token() * tokens / g_;
       ffn_bytes = 3.0 * static_cast<double>(m.hidden_size) *
                   static_cast<double>(m.dense_intermediate_size) * bpe / (tp ? g_ : 1.0);
-      if (!tp) ffn_flops = m.dense_ffn_flops_per_token() * tokens / g_;
     }
     Times t;
     for (std::size_t g = 0; g < gpus_.size(); ++g) {
@@ -173,12 +172,13 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     }
   };
   const auto finish = [&](Sequence& q, SimTime now) {
-    RequestRecord rec{q.request, q.first_token, now, q.generated};
+    RequestRecord rec{q.request, q.first_token, now, q.generated, false};
+    rec.slo_met = rec.ttft_ms() <= spec.slo_ttft_ms && rec.tpot_ms() <= spec.slo_tpot_ms;
     ttft.push_back(rec.ttft_ms());
     tpot.push_back(rec.tpot_ms());
     e2e.push_back(rec.e2e_ms());
     output_tokens += q.generated;
-    if (rec.ttft_ms() <= spec.slo_ttft_ms && rec.tpot_ms() <= spec.slo_tpot_ms) ++met;
+    met += rec.slo_met ? 1 : 0;
     if (sink) sink(name, rec);
     kv_used -= q.request->input_tokens + q.output_tokens;
   };

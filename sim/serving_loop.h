@@ -37,6 +37,7 @@ struct RequestRecord {
   const Request* request = nullptr;
   SimTime first_token, finish;
   std::int64_t output_tokens = 0;  // as generated (1 in prefill-only mode)
+  bool slo_met = false;            // both the TTFT and the TPOT SLO
   [[nodiscard]] double ttft_ms() const { return (first_token - request->arrival).ms(); }
   [[nodiscard]] double e2e_ms() const { return (finish - request->arrival).ms(); }
   // Mean time per output token after the first; 0 for a one-token output.

@@ -195,13 +195,8 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
       "only", po::value(&only), "run only the figures whose name contains this text")(
       "min-seconds", po::value(&min_seconds)->default_value(1.0),
       "measure each figure for at least this long");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(options).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    fmt::print(context.out, "{}", fmt::streamed(options));
-    return 0;
-  }
+  const auto vm = parse_command_line(context, args, options);
+  if (!vm) return 0;
   struct Benchmark {
     const char* name;
     const char* unit;
@@ -241,7 +236,7 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
     if (std::string_view(b.name).find(only) != std::string_view::npos)
       figures.push_back({b.name, b.measure(), b.unit, b.what});
   if (figures.empty()) throw InputError(fmt::format("bench: no figure matches '{}'", only));
-  if (vm.count("json")) {
+  if (vm->count("json")) {
     nlohmann::ordered_json out;
     for (const auto& f : figures) out[f.name] = f.value;
     context.out << out.dump(2) << "\n";

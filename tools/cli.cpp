@@ -37,6 +37,28 @@ Environment: VIBESIM_CONFIGS overrides the configs folder, VIBESIM_DATA the meas
 
 }  // namespace
 
+std::optional<boost::program_options::variables_map> parse_command_line(
+    const CliContext& context, const std::vector<std::string>& args,
+    const boost::program_options::options_description& options, const std::string& positional_name,
+    std::string* positional_value) {
+  namespace po = boost::program_options;
+  po::options_description all;
+  all.add(options);
+  po::positional_options_description positional;
+  if (positional_value != nullptr) {
+    all.add_options()(positional_name.c_str(), po::value(positional_value));
+    positional.add(positional_name.c_str(), 1);
+  }
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    fmt::print(context.out, "{}", fmt::streamed(options));
+    return std::nullopt;
+  }
+  return vm;
+}
+
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     out << kUsage;

@@ -1,9 +1,12 @@
 #pragma once
 // The vibesim command line, as a function so tests can drive it in-process.
 // Exit status: 0 success, 2 bad input (one-line message on `err`), 1 internal error.
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include <boost/program_options.hpp>
 
 #include "policies/policy_registry.h"
 #include "sim/experiment.h"
@@ -19,6 +22,15 @@ struct CliContext {
 };
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Parses a subcommand's `args` against `options`, plus one optional positional
+// argument stored in `*positional_value` when `positional_name` is given.
+// Returns nullopt after printing `options` for --help (the subcommand then
+// returns 0); unknown options throw boost::program_options errors (status 2).
+std::optional<boost::program_options::variables_map> parse_command_line(
+    const CliContext& context, const std::vector<std::string>& args,
+    const boost::program_options::options_description& options,
+    const std::string& positional_name = "", std::string* positional_value = nullptr);
 
 // Subcommands, one file each: `args` excludes the subcommand name.
 int run_command(const CliContext& context, const std::vector<std::string>& args);

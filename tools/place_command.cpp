@@ -75,23 +75,18 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
       "per-GPU latency curves, {\"gpu_latency\": [{\"tokens\": [...], \"latency_ns\": [...]}, "
       "...]} (as `vibesim run` writes in gpu_profile.json)")("out,o", po::value(&out_path),
                                                              "output file (default: stdout)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(options).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    fmt::print(context.out, "{}", fmt::streamed(options));
-    return 0;
-  }
+  const auto vm = parse_command_line(context, args, options);
+  if (!vm) return 0;
   for (const char* required : {"policy", "loads", "gpus"})
-    if (!vm.count(required)) throw InputError(fmt::format("place: --{} is required", required));
-  if (vm.count("gpu-speeds") && vm.count("profile"))
+    if (!vm->count(required)) throw InputError(fmt::format("place: --{} is required", required));
+  if (vm->count("gpu-speeds") && vm->count("profile"))
     throw InputError("place: give --gpu-speeds or --profile, not both");
   auto placement_policy = context.registry.make(policy);
 
   const auto loads = read_expert_loads(loads_path);
   const int experts = static_cast<int>(loads[0].size());
   if (gpus < 1) throw InputError(fmt::format("--gpus: must be at least 1, got {}", gpus));
-  if (!vm.count("replicas")) replicas = experts;
+  if (!vm->count("replicas")) replicas = experts;
   if (experts % gpus != 0 &&
       (replicas == experts || !context.registry.entry(policy).fills_redundant_slots))
     throw InputError(fmt::format(
@@ -118,14 +113,14 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   c.max_slots_per_gpu = replicas / gpus;
   c.expert_loads = loads;
   std::string latency_unit = "ns";
-  if (vm.count("profile")) {
+  if (vm->count("profile")) {
     c.gpu_latency = read_gpu_latency_profile(profile_path);
     if (static_cast<int>(c.gpu_latency.size()) != gpus)
       throw InputError(fmt::format("{}: key 'gpu_latency': has {} GPUs, --gpus is {}", profile_path,
                                    c.gpu_latency.size(), gpus));
   } else {
-    const auto speeds = vm.count("gpu-speeds") ? parse_speeds(speeds_text)
-                                               : std::vector<double>(std::size_t(gpus), 1.0);
+    const auto speeds = vm->count("gpu-speeds") ? parse_speeds(speeds_text)
+                                                : std::vector<double>(std::size_t(gpus), 1.0);
     if (static_cast<int>(speeds.size()) != gpus)
       throw InputError(
           fmt::format("--gpu-speeds: {} values given, --gpus is {}", speeds.size(), gpus));

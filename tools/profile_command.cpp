@@ -39,22 +39,11 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
                                                                 "optional: temperature column")(
       "name", po::value(&name), "profile name (default: the CSV's file name)")(
       "out,o", po::value(&out_path), "profile file to write");
-  po::options_description hidden;
-  hidden.add_options()("csv", po::value(&csv));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("csv", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    fmt::print(context.out, "{}", fmt::streamed(options));
-    return 0;
-  }
+  const auto vm = parse_command_line(context, args, options, "csv", &csv);
+  if (!vm) return 0;
   if (csv.empty()) throw InputError("profile fit: the CSV file is required");
   for (const char* required : {"gpu-col", "time-col", "out"})
-    if (!vm.count(required))
+    if (!vm->count(required))
       throw InputError(fmt::format("profile fit: --{} is required", required));
   if (!clock.empty()) columns.clock = clock;
   if (!power.empty()) columns.power = power;
@@ -110,19 +99,8 @@ int check_command(const CliContext& context, const std::vector<std::string>& arg
       "gpus", po::value(&gpus)->default_value(8), "GPUs to draw")(
       "seed", po::value(&seed)->default_value(1),
       "experiment seed (GPUs drawn as `run` draws them)");
-  po::options_description hidden;
-  hidden.add_options()("gpu", po::value(&gpu_profile));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("gpu", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    fmt::print(context.out, "{}", fmt::streamed(options));
-    return 0;
-  }
+  const auto vm = parse_command_line(context, args, options, "gpu", &gpu_profile);
+  if (!vm) return 0;
   if (gpu_profile.empty()) throw InputError("profile check: name a GPU, e.g. mi325x/default");
   if (gpus < 1 || gpus > 4096) throw InputError("--gpus: must be in [1, 4096]");
   const auto slash = gpu_profile.find('/');

@@ -148,12 +148,10 @@ void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir
              "ttft_ms,tpot_ms,e2e_ms,slo_met\n");
   const auto summaries = run_serving(
       ex, context.registry, requests, [&](const std::string& policy, const RequestRecord& r) {
-        const bool met =
-            r.ttft_ms() <= ex.serving.slo_ttft_ms && r.tpot_ms() <= ex.serving.slo_tpot_ms;
         fmt::print(csv.get(), "{},{},{:.3f},{},{},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{}\n", policy,
                    r.request->id, (r.request->arrival - SimTime{}).ms(), r.request->input_tokens,
                    r.output_tokens, (r.first_token - SimTime{}).ms(), (r.finish - SimTime{}).ms(),
-                   r.ttft_ms(), r.tpot_ms(), r.e2e_ms(), met ? 1 : 0);
+                   r.ttft_ms(), r.tpot_ms(), r.e2e_ms(), r.slo_met ? 1 : 0);
       });
   if (std::fflush(csv.get()) != 0) throw std::runtime_error("cannot write requests.csv");
   csv.reset();
@@ -257,24 +255,15 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
       "requests", po::value(&requests_path),
       "serving experiments: replay this request trace instead (.csv Azure format, .jsonl)")(
       "frontier", "serving experiments: also find the max request rate per GPU meeting the SLOs");
-  po::options_description hidden;
-  hidden.add_options()("experiment", po::value(&experiment_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("experiment", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    fmt::print(context.out, "{}\nWith no EXPERIMENT, runs the shipped quickstart ({}).\n",
-               fmt::streamed(options),
+  const auto vm = parse_command_line(context, args, options, "experiment", &experiment_path);
+  if (!vm) {
+    fmt::print(context.out, "With no EXPERIMENT, runs the shipped quickstart ({}).\n",
                (context.locations.config_dir / "experiments" / "quickstart.json").string());
     return 0;
   }
   if (experiment_path.empty())
     experiment_path = (context.locations.config_dir / "experiments" / "quickstart.json").string();
-  const bool quiet = vm.count("quiet") > 0;
+  const bool quiet = vm->count("quiet") > 0;
 
   const Experiment x =
       load_experiment(experiment_path, overrides, context.locations, context.registry);
@@ -291,7 +280,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
                fmt::join(x.policies, ", "));
   }
 
-  const bool frontier = vm.count("frontier") > 0;
+  const bool frontier = vm->count("frontier") > 0;
   if (!x.serving.enabled && (frontier || !requests_path.empty()))
     throw InputError(
         fmt::format("{}: --requests and --frontier need a 'serving' section", experiment_path));
