@@ -26,17 +26,56 @@ std::vector<std::string> split(const std::string& line) {
   }
 }
 
+std::string without_cr(std::string line) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
 }  // namespace
+
+CsvLines::CsvLines(const std::filesystem::path& path) : file_(path.string()), in_(path) {
+  if (!in_) throw InputError(fmt::format("{}: cannot open file", file_));
+  if (!std::getline(in_, header_)) throw InputError(fmt::format("{}: file is empty", file_));
+  header_ = without_cr(std::move(header_));
+}
+
+void CsvLines::require_header(std::string_view expected) const {
+  if (header_ != expected)
+    throw InputError(
+        fmt::format("{}:1: expected the header '{}', got '{}'", file_, expected, header_));
+}
+
+bool CsvLines::next() {
+  while (std::getline(in_, line_)) {
+    ++line_number_;
+    line_ = without_cr(std::move(line_));
+    if (!line_.empty()) return true;
+  }
+  return false;
+}
+
+std::vector<std::string_view> CsvLines::fields(std::size_t count) const {
+  std::vector<std::string_view> out;
+  std::string_view rest = line_;
+  for (auto comma = rest.find(','); comma != std::string_view::npos; comma = rest.find(',')) {
+    out.push_back(rest.substr(0, comma));
+    rest = rest.substr(comma + 1);
+  }
+  out.push_back(rest);
+  if (out.size() != count)
+    throw InputError(fmt::format("{}: expected {} comma-separated fields", where(), count));
+  return out;
+}
+
+std::string CsvLines::where() const {
+  return fmt::format("{}:{}", file_, line_number_);
+}
 
 CsvColumns read_csv_columns(const std::filesystem::path& path,
                             const std::vector<std::string>& names) {
-  const auto file = path.string();
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open file", file));
-  std::string line;
-  if (!std::getline(in, line)) throw InputError(fmt::format("{}: file is empty", file));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split(line);
+  CsvLines csv(path);
+  const auto& file = csv.file();
+  const auto header = split(csv.header());
   std::vector<std::size_t> index;
   std::size_t needed = 0;
   for (const auto& name : names) {
@@ -48,17 +87,15 @@ CsvColumns read_csv_columns(const std::filesystem::path& path,
     needed = std::max(needed, index.back() + 1);
   }
   CsvColumns out{names, {}, {}};
-  for (std::size_t line_no = 2; std::getline(in, line); ++line_no) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    auto fields = split(line);
+  while (csv.next()) {
+    auto fields = split(csv.line());
     if (fields.size() < needed)
-      throw InputError(fmt::format("{}:{}: {} fields, the header has {}", file, line_no,
-                                   fields.size(), header.size()));
+      throw InputError(fmt::format("{}: {} fields, the header has {}", csv.where(), fields.size(),
+                                   header.size()));
     std::vector<std::string> row;
     for (auto i : index) row.push_back(std::move(fields[i]));
     out.values.push_back(std::move(row));
-    out.line_numbers.push_back(line_no);
+    out.line_numbers.push_back(csv.line_number());
   }
   return out;
 }

@@ -1,12 +1,43 @@
 #pragma once
-// Reading chosen columns of a CSV file with a header line, by column name.
-// Fields are split on commas; surrounding double quotes are removed (quoted
-// fields containing commas are not supported). Errors name the file and line.
+// Reading CSV files with a header line. Errors name the file and line.
+//  - CsvLines: line by line, for fixed formats (check the header, split each
+//    line into a known number of fields);
+//  - read_csv_columns: chosen columns of any CSV, by name. Fields are split on
+//    commas; surrounding double quotes are removed (quoted fields containing
+//    commas are not supported).
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vibesim {
+
+class CsvLines {
+ public:
+  // Opens `path` and reads its header; InputError if it cannot be opened or is empty.
+  explicit CsvLines(const std::filesystem::path& path);
+
+  [[nodiscard]] const std::string& header() const { return header_; }
+  // InputError "file:1: expected the header '...', got '...'" unless it is `expected`.
+  void require_header(std::string_view expected) const;
+  // Moves to the next non-empty line (a trailing '\r' removed); false at the end.
+  bool next();
+  [[nodiscard]] const std::string& line() const { return line_; }
+  // The current line split on commas into exactly `count` fields, else an
+  // InputError naming the line. Views into line().
+  [[nodiscard]] std::vector<std::string_view> fields(std::size_t count) const;
+  // "file:line" of the current line, for error messages.
+  [[nodiscard]] std::string where() const;
+  [[nodiscard]] std::size_t line_number() const { return line_number_; }
+  [[nodiscard]] const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::ifstream in_;
+  std::string header_, line_;
+  std::size_t line_number_ = 1;
+};
 
 struct CsvColumns {
   std::vector<std::string> names;                // as requested

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <map>
 #include <numeric>
 #include <string>
@@ -10,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "io/config_error.h"
+#include "io/csv_columns.h"
 
 namespace vibesim {
 
@@ -31,33 +31,17 @@ std::int64_t parse_field(std::string_view text, const std::string& where, const 
 CountTraceRouting::CountTraceRouting(const std::filesystem::path& csv, int num_moe_layers,
                                      int num_experts, int top_k)
     : num_experts_(num_experts), top_k_(top_k) {
-  std::ifstream in(csv);
-  if (!in) throw InputError(fmt::format("{}: cannot open file", csv.string()));
-  std::string line;
-  std::size_t line_no = 1;
-  if (!std::getline(in, line)) throw InputError(fmt::format("{}: file is empty", csv.string()));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line != "step,layer,expert,count")
-    throw InputError(fmt::format("{}:1: expected the header 'step,layer,expert,count', got '{}'",
-                                 csv.string(), line));
+  CsvLines lines(csv);
+  lines.require_header("step,layer,expert,count");
   std::map<std::int64_t, std::map<std::int64_t, std::vector<std::int32_t>>>
       by_step;  // step -> layer -> counts
   std::vector<std::int64_t> layer_ids;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto where = fmt::format("{}:{}", csv.string(), line_no);
-    std::string_view rest = line;
+  while (lines.next()) {
+    const auto where = lines.where();
+    const auto text = lines.fields(4);
     std::int64_t fields[4];
     const char* names[4] = {"step", "layer", "expert", "count"};
-    for (int f = 0; f < 4; ++f) {
-      const auto comma = rest.find(',');
-      if ((f < 3) != (comma != std::string_view::npos))
-        throw InputError(fmt::format("{}: expected 4 comma-separated fields", where));
-      fields[f] = parse_field(rest.substr(0, comma), where, names[f]);
-      rest = f < 3 ? rest.substr(comma + 1) : std::string_view{};
-    }
+    for (std::size_t f = 0; f < 4; ++f) fields[f] = parse_field(text[f], where, names[f]);
     if (fields[2] >= num_experts)
       throw InputError(
           fmt::format("{}: expert id {} is out of range [0, {})", where, fields[2], num_experts));

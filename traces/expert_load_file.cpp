@@ -2,13 +2,13 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "io/config_error.h"
 #include "io/config_object.h"
+#include "io/csv_columns.h"
 
 namespace vibesim {
 
@@ -48,25 +48,13 @@ std::vector<std::vector<double>> read_json_loads(const std::filesystem::path& pa
 }
 
 std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& path) {
-  const auto file = path.string();
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open file", file));
-  std::string line;
-  if (!std::getline(in, line)) throw InputError(fmt::format("{}: file is empty", file));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line != "layer,expert,count")
-    throw InputError(
-        fmt::format("{}:1: expected the header 'layer,expert,count', got '{}'", file, line));
+  CsvLines csv(path);
+  csv.require_header("layer,expert,count");
   std::vector<std::vector<double>> loads;
   std::size_t experts = 0;
-  for (std::size_t line_no = 2; std::getline(in, line); ++line_no) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto where = fmt::format("{}:{}", file, line_no);
-    const auto c1 = line.find(',');
-    const auto c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
-    if (c2 == std::string::npos || line.find(',', c2 + 1) != std::string::npos)
-      throw InputError(fmt::format("{}: expected 3 comma-separated fields", where));
+  while (csv.next()) {
+    const auto where = csv.where();
+    const auto fields = csv.fields(3);
     const auto index = [&](std::string_view text, const char* column) {
       std::size_t v = 0;
       const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -75,10 +63,9 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
             fmt::format("{}: column '{}' is not an id in [0, 1000000]: '{}'", where, column, text));
       return v;
     };
-    const std::string_view view = line;
-    const auto layer = index(view.substr(0, c1), "layer");
-    const auto expert = index(view.substr(c1 + 1, c2 - c1 - 1), "expert");
-    const auto count_text = view.substr(c2 + 1);
+    const auto layer = index(fields[0], "layer");
+    const auto expert = index(fields[1], "expert");
+    const auto count_text = fields[2];
     double count = 0;
     const auto [ptr, ec] =
         std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
@@ -92,7 +79,7 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
     if (row.size() <= expert) row.resize(expert + 1, 0.0);
     row[expert] += count;
   }
-  if (loads.empty()) throw InputError(fmt::format("{}: no data rows", file));
+  if (loads.empty()) throw InputError(fmt::format("{}: no data rows", csv.file()));
   for (auto& row : loads) row.resize(experts, 0.0);
   return loads;
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/config_error.h"
+#include "io/csv_columns.h"
 
 namespace vibesim {
 
@@ -71,42 +72,28 @@ void check_order(std::vector<Request>& requests, std::int64_t previous_ns, std::
 }
 
 std::vector<Request> read_azure_csv(const std::filesystem::path& path) {
-  const auto file = path.string();
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open file", file));
-  std::string line;
-  if (!std::getline(in, line)) throw InputError(fmt::format("{}: file is empty", file));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line != "TIMESTAMP,ContextTokens,GeneratedTokens")
-    throw InputError(
-        fmt::format("{}:1: expected the header 'TIMESTAMP,ContextTokens,GeneratedTokens', got '{}'",
-                    file, line));
+  CsvLines csv(path);
+  csv.require_header("TIMESTAMP,ContextTokens,GeneratedTokens");
   std::vector<Request> requests;
   std::int64_t first_ns = 0, previous_ns = 0;
-  for (std::size_t line_no = 2; std::getline(in, line); ++line_no) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto where = fmt::format("{}:{}", file, line_no);
-    const auto c1 = line.find(',');
-    const auto c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
-    if (c2 == std::string::npos || line.find(',', c2 + 1) != std::string::npos)
-      throw InputError(fmt::format("{}: expected 3 comma-separated fields", where));
-    const std::string_view view = line;
-    const auto ts = parse_timestamp_ns(view.substr(0, c1));
+  while (csv.next()) {
+    const auto where = csv.where();
+    const auto fields = csv.fields(3);
+    const auto ts = parse_timestamp_ns(fields[0]);
     if (!ts)
       throw InputError(fmt::format("{}: TIMESTAMP '{}' is not 'YYYY-MM-DD HH:MM:SS.fraction'",
-                                   where, view.substr(0, c1)));
+                                   where, fields[0]));
     check_order(requests, previous_ns, *ts, where);
     if (requests.empty()) first_ns = *ts;
     previous_ns = *ts;
     Request r;
     r.id = static_cast<std::int64_t>(requests.size());
     r.arrival = SimTime::from_ns(*ts - first_ns);
-    r.input_tokens = parse_length(view.substr(c1 + 1, c2 - c1 - 1), where, "ContextTokens", 1);
-    r.output_tokens = parse_length(view.substr(c2 + 1), where, "GeneratedTokens", 0);
+    r.input_tokens = parse_length(fields[1], where, "ContextTokens", 1);
+    r.output_tokens = parse_length(fields[2], where, "GeneratedTokens", 0);
     requests.push_back(r);
   }
-  if (requests.empty()) throw InputError(fmt::format("{}: no requests", file));
+  if (requests.empty()) throw InputError(fmt::format("{}: no requests", csv.file()));
   return requests;
 }
 
