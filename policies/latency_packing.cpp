@@ -101,6 +101,27 @@ std::vector<LatencyCurve> with_all_to_all(std::span<const LatencyCurve> f, doubl
   return out;
 }
 
+std::vector<double> replica_weights(std::span<const int> item_expert,
+                                    std::span<const double> expert_loads) {
+  std::vector<int> count(expert_loads.size(), 0);
+  for (int e : item_expert) ++count[static_cast<std::size_t>(e)];
+  std::vector<double> weight;
+  weight.reserve(item_expert.size());
+  for (int e : item_expert)
+    weight.push_back(expert_loads[static_cast<std::size_t>(e)] /
+                     count[static_cast<std::size_t>(e)]);
+  return weight;
+}
+
+ForbiddenMove no_two_replicas_per_gpu(const GpuBins& bins, std::span<const int> item_expert) {
+  return [&bins, item_expert](int item, int gpu) {
+    const int expert = item_expert[static_cast<std::size_t>(item)];
+    for (int other : bins.items[static_cast<std::size_t>(gpu)])
+      if (item_expert[static_cast<std::size_t>(other)] == expert) return true;
+    return false;
+  };
+}
+
 std::vector<int> slots_of(const GpuBins& bins, std::span<const int> item_expert) {
   std::vector<int> slots;
   for (const auto& gpu : bins.items)

@@ -29,6 +29,14 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
                      double epsilon, bool any_partner, int max_swaps, int pair_swap_items,
                      const ForbiddenMove& forbidden);
 
+// Weights of the items of a slot layout: item i holds expert item_expert[i]
+// and carries its load split evenly over the items holding that expert.
+std::vector<double> replica_weights(std::span<const int> item_expert,
+                                    std::span<const double> expert_loads);
+
+// Forbids moving an item onto a GPU of `bins` that already holds its expert.
+ForbiddenMove no_two_replicas_per_gpu(const GpuBins& bins, std::span<const int> item_expert);
+
 // f_g(n) + ns_per_token * n: kernel plus the all-to-all time that grows with a GPU's tokens.
 std::vector<LatencyCurve> with_all_to_all(std::span<const LatencyCurve> f, double ns_per_token);
 

@@ -42,25 +42,16 @@ class LatencyLptPlacement final : public PlacementPolicy {
   static std::vector<int> refine(const std::vector<int>& current, std::span<const double> w,
                                  std::span<const LatencyCurve> f, int slots) {
     const auto g_count = f.size();
-    std::vector<int> count(w.size(), 0);
-    for (int e : current) ++count[static_cast<std::size_t>(e)];
-    std::vector<double> item_weight;
-    for (int e : current)
-      item_weight.push_back(w[static_cast<std::size_t>(e)] / count[static_cast<std::size_t>(e)]);
+    const auto item_weight = replica_weights(current, w);
     GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
     for (std::size_t s = 0; s < current.size(); ++s) {
       const auto g = s / static_cast<std::size_t>(slots);
       bins.items[g].push_back(static_cast<int>(s));
       bins.tokens[g] += item_weight[s];
     }
-    improve_by_swaps(
-        bins, item_weight, f, kIncrementalEpsilon, /*any_partner=*/true, kIncrementalMaxSwaps,
-        /*pair_swap_items=*/0, [&](int item, int gpu) {
-          for (int other : bins.items[static_cast<std::size_t>(gpu)])
-            if (current[static_cast<std::size_t>(other)] == current[static_cast<std::size_t>(item)])
-              return true;
-          return false;
-        });
+    improve_by_swaps(bins, item_weight, f, kIncrementalEpsilon, /*any_partner=*/true,
+                     kIncrementalMaxSwaps, /*pair_swap_items=*/0,
+                     no_two_replicas_per_gpu(bins, current));
     return slots_of(bins, current);
   }
 
@@ -76,10 +67,7 @@ class LatencyLptPlacement final : public PlacementPolicy {
         continue;
       }
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
-      std::vector<double> item_weight;
-      for (int e : replicas.phy_to_log)
-        item_weight.push_back(w[static_cast<std::size_t>(e)] /
-                              replicas.log_count[static_cast<std::size_t>(e)]);
+      const auto item_weight = replica_weights(replicas.phy_to_log, w);
       std::vector<int> order(item_weight.size());
       std::iota(order.begin(), order.end(), 0);
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
@@ -108,15 +96,8 @@ class LatencyLptPlacement final : public PlacementPolicy {
         bins.tokens[best] += wi;
         holds[best][expert] = true;
       }
-      const auto expert_of = [&](int item) {
-        return replicas.phy_to_log[static_cast<std::size_t>(item)];
-      };
       improve_by_swaps(bins, item_weight, f, 0.0, /*any_partner=*/true, 100'000, kPairSwapItems,
-                       [&](int item, int gpu) {
-                         for (int other : bins.items[static_cast<std::size_t>(gpu)])
-                           if (expert_of(other) == expert_of(item)) return true;
-                         return false;
-                       });
+                       no_two_replicas_per_gpu(bins, replicas.phy_to_log));
       p.physical_to_logical.push_back(slots_of(bins, replicas.phy_to_log));
     }
     return p;

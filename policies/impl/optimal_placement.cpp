@@ -229,10 +229,7 @@ class OptimalPlacement final : public PlacementPolicy {
     for (int l = 0; l < c.num_layers(); ++l) {
       const auto& w = c.expert_loads[static_cast<std::size_t>(l)];
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
-      std::vector<double> item_weight;
-      for (int e : replicas.phy_to_log)
-        item_weight.push_back(w[static_cast<std::size_t>(e)] /
-                              replicas.log_count[static_cast<std::size_t>(e)]);
+      const auto item_weight = replica_weights(replicas.phy_to_log, w);
       // latency_lpt's slots, mapped back to items (k-th replica of e -> its k-th item).
       std::vector<std::vector<int>> items_of(w.size());
       for (std::size_t i = replicas.phy_to_log.size(); i-- > 0;)
