@@ -63,40 +63,35 @@ double GpuKernelModel::sustained_clock_fraction(double activity) const {
          clock_by_activity_[static_cast<std::size_t>(i + 1)] * t;
 }
 
-double GpuKernelModel::dense_kernel_ns(double flops, double bytes) const {
-  if (flops <= 0 && bytes <= 0) return 0;
-  const double compute_at_max_ns = flops * ns_per_flop_at_max_clock_;
-  const double memory_ns = bytes * ns_per_byte_;
-  const double busy = compute_at_max_ns / std::max(compute_at_max_ns, memory_ns);
-  const double activity = power_.activity_memory_bound +
-                          (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
-  const double compute_ns = compute_at_max_ns / sustained_clock_fraction(activity);
-  return (std::max(compute_ns, memory_ns) + launch_ns_) * variation_.relative_time;
-}
-
-KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
+KernelTiming GpuKernelModel::roofline(double compute_at_max_ns, double useful_at_max_ns,
+                                      double memory_ns) const {
   KernelTiming out;
-  if (batch.active_experts == 0) {
-    return out;
-  }
-  const double compute_at_max_ns =
-      static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_;
-  const double memory_ns = static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
-                           static_cast<double>(batch.tokens) * ns_per_token_memory_;
-  // How busy the math units are with real tokens at full clock sets switching
-  // activity, hence power: tile padding rows multiply zeros, which toggle
-  // little, so they take time but not (much) power.
-  const double useful_at_max_ns =
-      static_cast<double>(batch.tokens) * ns_per_padded_token_at_max_clock_;
+  // How busy the math units are with real work at full clock sets switching
+  // activity, hence power.
   const double busy = useful_at_max_ns / std::max(compute_at_max_ns, memory_ns);
-  const double activity = power_.activity_memory_bound +
-                          (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
-  out.activity = activity;
-  out.clock_fraction = sustained_clock_fraction(activity);
+  out.activity = power_.activity_memory_bound +
+                 (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
+  out.clock_fraction = sustained_clock_fraction(out.activity);
   const double compute_ns = compute_at_max_ns / out.clock_fraction;
   out.compute_bound = compute_ns >= memory_ns;
   out.duration_ns = (std::max(compute_ns, memory_ns) + launch_ns_) * variation_.relative_time;
   return out;
+}
+
+double GpuKernelModel::dense_kernel_ns(double flops, double bytes) const {
+  if (flops <= 0 && bytes <= 0) return 0;
+  const double compute_at_max_ns = flops * ns_per_flop_at_max_clock_;
+  return roofline(compute_at_max_ns, compute_at_max_ns, bytes * ns_per_byte_).duration_ns;
+}
+
+KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
+  if (batch.active_experts == 0) return KernelTiming{};
+  // Tile padding rows multiply zeros, which toggle little: they take time but
+  // not (much) power, so activity counts the real tokens only.
+  return roofline(static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_,
+                  static_cast<double>(batch.tokens) * ns_per_padded_token_at_max_clock_,
+                  static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
+                      static_cast<double>(batch.tokens) * ns_per_token_memory_);
 }
 
 }  // namespace vibesim

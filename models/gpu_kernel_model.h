@@ -66,6 +66,10 @@ class GpuKernelModel {
  private:
   static constexpr int kActivitySteps = 64;
   [[nodiscard]] double solve_clock_fraction(double activity) const;
+  // Roofline with power-capped DVFS: compute time at full clock (padding
+  // included), the part of it doing real work (sets activity), memory time.
+  [[nodiscard]] KernelTiming roofline(double compute_at_max_ns, double useful_at_max_ns,
+                                      double memory_ns) const;
 
   PowerModelSpec power_;
   GpuVariation variation_;
