@@ -11,18 +11,19 @@ LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
       setup_(setup),
       name_(name),
       policy_(policy),
+      recalibrating_(x.recalibration.controller != "never"),
       placement_(checked_place(name, policy, setup.context)),
       controller_(x.recalibration, setup.context.expert_loads),
       pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())) {}
 
 void LivePlacement::record(int moe_layer, std::span<const std::int32_t> counts) {
-  if (x_.recalibration.controller == "never") return;  // nothing will read them
+  if (!recalibrating_) return;  // nothing will read them
   pass_counts_[static_cast<std::size_t>(moe_layer)].assign(counts.begin(), counts.end());
 }
 
 SimDuration LivePlacement::end_pass(std::span<const double> kernel_time_multipliers,
                                     MoeLayerStepper& stepper) {
-  if (x_.recalibration.controller == "never") return SimDuration{};
+  if (!recalibrating_) return SimDuration{};
   const auto action = controller_.observe_pass(pass_counts_);
   if (action == Replacement::kNone) return SimDuration{};
   PlacementContext now = setup_.context;

@@ -54,6 +54,7 @@ class LivePlacement {
   const ClusterSetup& setup_;
   const std::string& name_;
   const PlacementPolicy& policy_;
+  bool recalibrating_;  // a controller other than "never"
   Placement placement_;
   RecalibrationController controller_;
   std::vector<std::vector<std::int32_t>> pass_counts_;  // [moe_layer][expert]
