@@ -242,8 +242,11 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     const std::int64_t bucket = routing_bucket(b.tokens);
     double iteration_ns = 0;
     int moe_index = 0;
+    // Every layer of a kind costs the same for this batch: compute each once.
+    const DenseLayerCost::Times around_moe = dense.layer(b, true, multiplier);
+    const DenseLayerCost::Times dense_layer = dense.layer(b, false, multiplier);
     for (std::size_t l = 0; l < is_moe.size(); ++l) {
-      const auto t = dense.layer(b, is_moe[l], multiplier);
+      const auto& t = is_moe[l] ? around_moe : dense_layer;
       iteration_ns += t.attention_ns + t.ffn_ns + t.all_reduce_ns;
       s.attention_s += t.attention_ns * 1e-9;
       s.all_reduce_s += t.all_reduce_ns * 1e-9;
