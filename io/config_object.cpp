@@ -33,8 +33,9 @@ std::string type_name(const nlohmann::json& v) {
 }
 }  // namespace
 
-ConfigObject::ConfigObject(const nlohmann::json& value, std::string source, std::string path)
-    : value_(&value), source_(std::move(source)), path_(std::move(path)) {
+ConfigObject::ConfigObject(const nlohmann::json& value, std::string source, std::string path,
+                           const PathRules* rules)
+    : value_(&value), source_(std::move(source)), path_(std::move(path)), rules_(rules) {
   if (!value.is_object()) {
     throw InputError(path_.empty()
                          ? fmt::format("{}: expected a JSON object at the top level", source_)
@@ -190,7 +191,18 @@ std::vector<std::string> ConfigObject::string_list(const std::string& key) {
 }
 
 ConfigObject ConfigObject::object(const std::string& key) {
-  return ConfigObject(lookup(key), source_, key_path(key));
+  return ConfigObject(lookup(key), source_, key_path(key), rules_);
+}
+
+ConfigPath ConfigObject::file(const std::string& key) {
+  const auto text = string(key);
+  if (text.empty()) throw error(key, "expected a file path, got an empty string");
+  const PathRules fallback{std::filesystem::path(source_).parent_path(), {}};
+  const auto path = ConfigPath::resolve(text, rules_ != nullptr ? *rules_ : fallback);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path.resolved, ec))
+    throw error(key, fmt::format("file '{}' does not exist", path.resolved.string()));
+  return path;
 }
 
 void ConfigObject::finish() const {

@@ -13,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/choice_table.h"
 #include "io/config_error.h"
+#include "io/config_path.h"
 
 namespace vibesim {
 
@@ -24,7 +26,9 @@ class ConfigObject {
  public:
   // `source` names the file (or "--set" etc.) in errors; `path` is the key
   // path of this object inside it ("" for the root).
-  ConfigObject(const nlohmann::json& value, std::string source, std::string path = "");
+  // `rules` (optional, kept by reference) resolves path keys read with file().
+  ConfigObject(const nlohmann::json& value, std::string source, std::string path = "",
+               const PathRules* rules = nullptr);
 
   [[nodiscard]] bool has(const std::string& key) const;
 
@@ -45,12 +49,26 @@ class ConfigObject {
   std::string choice(const std::string& key, const std::vector<std::string>& allowed);
   std::string choice_or(const std::string& key, std::string fallback,
                         const std::vector<std::string>& allowed);
+  // An enumerated setting (see io/choice_table.h); the error lists the valid names.
+  template <class Enum, std::size_t N>
+  Enum choice(const std::string& key, const ChoiceTable<Enum, N>& table) {
+    const auto text = string(key);
+    for (const auto& c : table)
+      if (text == c.name) return c.value;
+    throw error(key, "unknown value '" + text + "'; valid values are: " + names_of(table));
+  }
+  template <class Enum, std::size_t N>
+  Enum choice_or(const std::string& key, Enum fallback, const ChoiceTable<Enum, N>& table) {
+    return has(key) ? choice(key, table) : fallback;
+  }
   bool boolean_or(const std::string& key, bool fallback);
   std::vector<std::int64_t> integer_list(const std::string& key, std::int64_t min,
                                          std::int64_t max);
   std::vector<double> number_list(const std::string& key, double min, double max);
   std::vector<std::string> string_list(const std::string& key);
   ConfigObject object(const std::string& key);
+  // A path key (see io/config_path.h) naming a file that must exist.
+  ConfigPath file(const std::string& key);
   // The raw JSON of a key (for values passed through, e.g. into config.resolved.json).
   const nlohmann::json& raw(const std::string& key);
 
@@ -58,6 +76,7 @@ class ConfigObject {
   void finish() const;
 
   [[nodiscard]] const std::string& source() const { return source_; }
+  [[nodiscard]] const PathRules* rules() const { return rules_; }
   [[nodiscard]] std::string key_path(const std::string& key) const;
   // An InputError "<source>: key '<path.key>': <message>".
   [[nodiscard]] InputError error(const std::string& key, const std::string& message) const;
@@ -68,6 +87,8 @@ class ConfigObject {
   std::string source_;
   std::string path_;
   std::set<std::string> read_;
+  const PathRules* rules_;
 };
+
 
 }  // namespace vibesim

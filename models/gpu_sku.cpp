@@ -6,10 +6,13 @@
 
 namespace vibesim {
 
-nlohmann::json GpuSku::to_json() const {
+nlohmann::ordered_json GpuSku::to_json() const {
+  nlohmann::ordered_json named_profiles = nlohmann::ordered_json::object();
+  for (const auto& [profile_name, value] : profiles) named_profiles[profile_name] = value;
   return {
       {"name", name},
       {"description", description},
+      {"source", source},
       {"peak_dense_flops_per_s", {{"bf16", peak_bf16_flops_per_s}, {"fp8", peak_fp8_flops_per_s}}},
       {"hbm_bandwidth_bytes_per_s", hbm_bandwidth_bytes_per_s},
       {"hbm_capacity_bytes", hbm_capacity_bytes},
@@ -33,7 +36,8 @@ nlohmann::json GpuSku::to_json() const {
         {"link_bandwidth_bytes_per_s", interconnect.link_bandwidth_bytes_per_s},
         {"link_latency_us", interconnect.link_latency_us},
         {"nic_bandwidth_bytes_per_s", interconnect.nic_bandwidth_bytes_per_s},
-        {"nic_latency_us", interconnect.nic_latency_us}}}};
+        {"nic_latency_us", interconnect.nic_latency_us}}},
+      {"profiles", named_profiles}};
 }
 
 GpuSku parse_gpu_sku(ConfigObject& c) {

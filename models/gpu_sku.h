@@ -58,7 +58,8 @@ struct GpuSku {
   [[nodiscard]] double peak_flops_per_s(DataType t) const {
     return t == DataType::kFp8 ? peak_fp8_flops_per_s : peak_bf16_flops_per_s;
   }
-  [[nodiscard]] nlohmann::json to_json() const;  // without the profiles
+  // The config parse_gpu_sku reads back to this SKU (profiles as read).
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
 GpuSku parse_gpu_sku(ConfigObject& config);

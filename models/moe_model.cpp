@@ -53,8 +53,8 @@ double MoeModel::total_weight_bytes() const {
   return moe + dense + attn;
 }
 
-nlohmann::json MoeModel::to_json() const {
-  nlohmann::json attn = {{"kind", attention.kind}, {"num_heads", attention.num_heads}};
+nlohmann::ordered_json MoeModel::to_json() const {
+  nlohmann::ordered_json attn = {{"kind", attention.kind}, {"num_heads", attention.num_heads}};
   if (attention.kind == "mla") {
     attn["q_lora_rank"] = attention.q_lora_rank;
     attn["kv_lora_rank"] = attention.kv_lora_rank;
@@ -67,8 +67,9 @@ nlohmann::json MoeModel::to_json() const {
   }
   return {{"name", name},
           {"description", description},
+          {"source", source},
           {"num_layers", num_layers},
-          {"moe_layers", moe_layers},
+          {"first_moe_layer", moe_layers.empty() ? num_layers : moe_layers.front()},
           {"routed_experts", routed_experts},
           {"shared_experts", shared_experts},
           {"top_k", top_k},
@@ -84,7 +85,7 @@ MoeModel parse_moe_model(ConfigObject& c) {
   MoeModel m;
   m.name = c.string("name");
   m.description = c.string_or("description", "");
-  c.string_or("source", "");  // provenance, free text
+  m.source = c.string_or("source", "");
   m.num_layers = c.integer("num_layers", 1, 10'000);
   // MoE layers: every layer from `first_moe_layer` on (DeepSeek keeps its first 3 dense).
   const auto first_moe = c.integer_or("first_moe_layer", 0, 0, m.num_layers - 1);

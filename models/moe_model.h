@@ -28,8 +28,9 @@ struct AttentionShape {
 struct MoeModel {
   std::string name;
   std::string description;
+  std::string source;  // provenance, free text
   std::int64_t num_layers = 0;
-  std::vector<std::int64_t> moe_layers;  // model layer indices (0-based) that are MoE
+  std::vector<std::int64_t> moe_layers;  // layers first_moe_layer .. num_layers-1 (0-based)
   std::int64_t routed_experts = 0;
   std::int64_t shared_experts = 0;
   std::int64_t top_k = 0;
@@ -76,7 +77,8 @@ struct MoeModel {
   // Every weight of the model, in bytes (the model's dtype): what HBM must hold.
   [[nodiscard]] double total_weight_bytes() const;
 
-  [[nodiscard]] nlohmann::json to_json() const;
+  // The config parse_moe_model reads back to this model.
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
 // Reads a model config; `source` names it in errors. Unknown keys are errors.

@@ -86,8 +86,8 @@ std::vector<GpuVariation> VariabilityProfile::draw(int count, std::uint64_t seed
   return gpus;
 }
 
-nlohmann::json VariabilityProfile::to_json() const {
-  nlohmann::json out = {{"name", name},
+nlohmann::ordered_json VariabilityProfile::to_json() const {
+  nlohmann::ordered_json out = {{"name", name},
                         {"description", description},
                         {"voltage_offset_v", voltage_offset_v.to_json()},
                         {"leakage_factor", leakage_factor.to_json()},
@@ -99,12 +99,15 @@ nlohmann::json VariabilityProfile::to_json() const {
                             {"time_constant_s", thermal_drift.time_constant_s}};
   if (!summary.is_null()) out["summary"] = summary;
   if (!measured.is_null()) out["measured"] = measured;
+  if (!sku.empty()) out["sku"] = sku;
+  if (!calibration_targets.is_null()) out["calibration_targets"] = calibration_targets;
   return out;
 }
 
-VariabilityProfile parse_variability_profile(ConfigObject& c, std::string name) {
+VariabilityProfile parse_variability_profile(ConfigObject& c, std::string default_name) {
   VariabilityProfile p;
-  p.name = std::move(name);
+  p.name = c.string_or("name", std::move(default_name));
+  p.sku = c.string_or("sku", "");
   p.description = c.string_or("description", "");
   c.string_or("source", "");
   p.voltage_offset_v = parse_distribution(c, "voltage_offset_v", -0.5, 0.5);
@@ -119,7 +122,7 @@ VariabilityProfile parse_variability_profile(ConfigObject& c, std::string name) 
     drift.finish();
   }
   if (c.has("summary")) p.summary = c.raw("summary");
-  if (c.has("calibration_targets")) c.raw("calibration_targets");  // read by `profile check`
+  if (c.has("calibration_targets")) p.calibration_targets = c.raw("calibration_targets");
   if (c.has("measured")) p.measured = c.raw("measured");
   c.finish();
   return p;

@@ -53,13 +53,17 @@ struct VariabilityProfile {
   // What a fitted profile records about its data (`summary` of r_g, and
   // `measured`: lognormal fit, correlations, ...); kept as read, for
   // config.resolved.json.
-  nlohmann::json summary, measured;  // per-kernel multiplicative noise (coefficient of variation)
+  nlohmann::json summary, measured;
+  std::string sku;                   // the SKU a fitted profile was measured on ("" = any)
+  nlohmann::json calibration_targets;  // what `profile check` compares the model with
 
   // Draws `count` GPUs; the same seed gives the same GPUs.
   [[nodiscard]] std::vector<GpuVariation> draw(int count, std::uint64_t seed) const;
-  [[nodiscard]] nlohmann::json to_json() const;
+  // The config parse_variability_profile reads back to this profile.
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
-VariabilityProfile parse_variability_profile(ConfigObject& config, std::string name);
+// Reads a profile; its `name` key, when present, overrides `default_name`.
+VariabilityProfile parse_variability_profile(ConfigObject& config, std::string default_name);
 
 }  // namespace vibesim

@@ -4,7 +4,32 @@
 #include <cassert>
 #include <cmath>
 
+#include "io/config_object.h"
+
 namespace vibesim {
+
+RecalibrationSpec RecalibrationSpec::parse(ConfigObject& r) {
+  RecalibrationSpec s;
+  s.controller = r.choice_or("controller", s.controller, kRecalibrationTriggers);
+  s.every_k_steps = static_cast<int>(r.integer_or("every_k_steps", s.every_k_steps, 1, 1'000'000));
+  s.window = static_cast<int>(r.integer_or("window", s.window, 1, 100'000));
+  s.check_every = static_cast<int>(r.integer_or("check_every", s.check_every, 1, 1'000'000));
+  s.threshold = r.number_or("threshold", s.threshold, 0.0, 1.0);
+  s.cooldown = static_cast<int>(r.integer_or("cooldown", s.cooldown, 0, 1'000'000));
+  s.reprofile = r.boolean_or("reprofile", s.reprofile);
+  r.finish();
+  return s;
+}
+
+nlohmann::ordered_json RecalibrationSpec::to_json() const {
+  return {{"controller", name_of(kRecalibrationTriggers, controller)},
+          {"every_k_steps", every_k_steps},
+          {"window", window},
+          {"check_every", check_every},
+          {"threshold", threshold},
+          {"cooldown", cooldown},
+          {"reprofile", reprofile}};
+}
 
 RecalibrationController::RecalibrationController(const RecalibrationSpec& spec,
                                                  std::vector<std::vector<double>> reference_loads)
@@ -17,7 +42,7 @@ RecalibrationController::RecalibrationController(const RecalibrationSpec& spec,
 Replacement RecalibrationController::observe_pass(
     std::span<const std::vector<std::int32_t>> counts) {
   assert(counts.size() == window_sum_.size());
-  if (spec_.controller == "never") return Replacement::kNone;
+  if (spec_.controller == RecalibrationTrigger::kNever) return Replacement::kNone;
   const auto window = static_cast<std::size_t>(spec_.window);
   if (ring_.size() < window) {
     ring_.emplace_back(counts.begin(), counts.end());
@@ -32,7 +57,7 @@ Replacement RecalibrationController::observe_pass(
   next_ = (next_ + 1) % window;
   ++passes_;
 
-  if (spec_.controller == "every_k_steps")
+  if (spec_.controller == RecalibrationTrigger::kEveryKSteps)
     return passes_ % spec_.every_k_steps == 0 ? Replacement::kFullResolve : Replacement::kNone;
   // drift
   if (passes_ % spec_.check_every != 0 || passes_ - last_placed_ < spec_.cooldown)

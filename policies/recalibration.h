@@ -15,10 +15,26 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "io/choice_table.h"
+
 namespace vibesim {
 
+class ConfigObject;
+
+enum class RecalibrationTrigger { kNever, kEveryKSteps, kDrift };
+inline constexpr ChoiceTable<RecalibrationTrigger, 3> kRecalibrationTriggers{{
+    {"never", RecalibrationTrigger::kNever, "the first placement stays"},
+    {"every_k_steps", RecalibrationTrigger::kEveryKSteps,
+     "a full re-solve every every_k_steps passes on the recent window (vLLM, SGLang EPLB)"},
+    {"drift", RecalibrationTrigger::kDrift,
+     "the paper's cosine-distance test every check_every passes; incremental re-placement"},
+}};
+
+// Experiment key `recalibration`.
 struct RecalibrationSpec {
-  std::string controller = "never";  // "never", "every_k_steps" or "drift"
+  RecalibrationTrigger controller = RecalibrationTrigger::kNever;
   int every_k_steps = 100;           // every_k_steps: passes between re-solves
   int window = 100;                  // passes in the sliding window of recent loads
   int check_every = 10;              // drift: H, passes between cosine tests
@@ -27,6 +43,9 @@ struct RecalibrationSpec {
   // Re-run the profiling micro-benchmark before each re-placement, so the
   // policy sees the GPUs as they are now (throttled, drifted), not as profiled at start.
   bool reprofile = false;
+
+  static RecalibrationSpec parse(ConfigObject& recalibration);
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
 enum class Replacement { kNone, kFullResolve, kIncremental };

@@ -4,8 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "traces/count_trace_routing.h"
-#include "traces/synthetic_routing.h"
+#include "traces/routing_spec.h"
 
 namespace vibesim {
 
@@ -17,14 +16,14 @@ std::vector<std::vector<double>> record_loads(const Experiment& x) {
   std::vector<std::vector<double>> loads(
       static_cast<std::size_t>(x.model.num_moe_layers()),
       std::vector<double>(static_cast<std::size_t>(x.model.routed_experts), 0.0));
-  for (int b = 0; b < x.calibration_batches; ++b) {
+  for (int b = 0; b < x.workload.calibration_batches; ++b) {
     for (std::size_t l = 0; l < loads.size(); ++l) {
-      const auto counts = routing->next_counts({static_cast<int>(l), x.batch_tokens});
+      const auto counts = routing->next_counts({static_cast<int>(l), x.workload.batch_tokens});
       for (std::size_t e = 0; e < counts.size(); ++e) loads[l][e] += counts[e];
     }
   }
   for (auto& layer : loads)
-    for (auto& w : layer) w /= x.calibration_batches;
+    for (auto& w : layer) w /= x.workload.calibration_batches;
   return loads;
 }
 
@@ -34,14 +33,12 @@ std::unique_ptr<RoutingSource> make_routing(const Experiment& x, RandomStream ba
   const int layers = static_cast<int>(x.model.num_moe_layers());
   const int experts = static_cast<int>(x.model.routed_experts);
   const int top_k = static_cast<int>(x.model.top_k);
-  if (x.routing.source == "count_trace")
-    return std::make_unique<CountTraceRouting>(x.routing.trace_path, layers, experts, top_k);
-  auto spec = x.routing.synthetic;
+  auto spec = x.workload.routing;
   // The recorded past the policies calibrate on precedes any drift.
-  if (batches == RandomStream::kRoutingCalibration) spec.drift_at_batches.clear();
-  return std::make_unique<SyntheticRouting>(layers, experts, top_k, spec,
-                                            derive_seed(x.seed, RandomStream::kRoutingPopularity),
-                                            derive_seed(x.seed, batches));
+  if (batches == RandomStream::kRoutingCalibration) spec.synthetic.drift_at_batches.clear();
+  return make_routing_source(spec, {layers, experts, top_k},
+                             derive_seed(x.seed, RandomStream::kRoutingPopularity),
+                             derive_seed(x.seed, batches));
 }
 
 Placement checked_place(const std::string& name, const PlacementPolicy& policy,
@@ -54,25 +51,25 @@ Placement checked_place(const std::string& name, const PlacementPolicy& policy,
 }
 
 ClusterSetup prepare_cluster(const Experiment& x) {
-  const int g_count = x.num_gpus;
+  const int g_count = x.cluster.num_gpus;
   const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
   std::vector<GpuKernelModel> gpus;
-  for (const auto& v : x.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw)))
-    gpus.emplace_back(x.sku, v, x.model);
+  for (const auto& v : x.cluster.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw)))
+    gpus.emplace_back(x.cluster.sku, v, x.model);
   ClusterSetup setup{
-      std::move(gpus), Topology(g_count, x.gpus_per_node, x.sku.interconnect), {}, {}};
+      std::move(gpus), Topology(g_count, x.cluster.gpus_per_node, x.cluster.sku.interconnect), {}, {}};
   auto& c = setup.context;
   c.num_experts = static_cast<int>(x.model.routed_experts);
   c.num_gpus = g_count;
   c.num_nodes = setup.topology.num_nodes();
   c.expert_groups = static_cast<int>(x.model.expert_groups);
-  c.max_slots_per_gpu = experts_per_gpu + x.redundant_slots_per_gpu;
+  c.max_slots_per_gpu = experts_per_gpu + x.cluster.redundant_slots_per_gpu;
   c.expert_loads = record_loads(x);
   auto& profiling = setup.profiling;
   profiling.experts_per_gpu = experts_per_gpu;
-  profiling.max_tokens = 4.0 * static_cast<double>(x.batch_tokens * x.model.top_k / g_count);
+  profiling.max_tokens = 4.0 * static_cast<double>(x.workload.batch_tokens * x.model.top_k / g_count);
   profiling.repetitions = x.profiling_repetitions;
-  profiling.jitter_cv = x.profile.kernel_jitter_cv;
+  profiling.jitter_cv = x.cluster.profile.kernel_jitter_cv;
   profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);
   c.gpu_latency = profile_gpus(setup.gpus, profiling);
   c.all_to_all_ns_per_token = AllToAllModel(setup.topology)

@@ -1,7 +1,11 @@
 #pragma once
 // An experiment file, read strictly and resolved: the model, GPU SKU and
 // variability profile it names are loaded, defaults filled in, everything
-// validated before anything runs.
+// validated before anything runs. Each section is its own spec with its own
+// parse and to_json beside its type; Experiment::to_json composes them into
+// config.resolved.json, which load_experiment reads back to the same
+// experiment (tests/config_round_trip_test.cpp checks this for every shipped
+// experiment).
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -9,74 +13,66 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/config_locations.h"
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
 #include "models/variability_profile.h"
 #include "policies/recalibration.h"
 #include "sim/gpu_conditions.h"
-#include "traces/request_trace.h"
-#include "traces/synthetic_routing.h"
+#include "sim/serving_spec.h"
+#include "traces/routing_spec.h"
 
 namespace vibesim {
 
+class ConfigObject;
 class PolicyRegistry;
 
-// Where named configs live: <config_dir>/models/<name>.json, <config_dir>/gpus/<name>.json.
-struct ConfigLocations {
-  std::filesystem::path config_dir;
-  std::filesystem::path data_dir;
-  // The defaults: $VIBESIM_CONFIGS / $VIBESIM_DATA, else the build's source tree.
-  static ConfigLocations from_environment();
+// Experiment key `cluster`: which GPUs, how many, drawn from which profile.
+struct ClusterSpec {
+  GpuSku sku;                  // key `gpu`: a name, a .json file or inline
+  VariabilityProfile profile;  // key `profile`: a name of the SKU's, a .json file or inline
+  int num_gpus = 0;
+  int gpus_per_node = 0;
+  int redundant_slots_per_gpu = 0;  // slots beyond E/G that replicating policies may fill
+
+  static ClusterSpec parse(ConfigObject& cluster, const MoeModel& model,
+                           const ConfigLocations& locations);
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
-struct RoutingSpec {
-  std::string source = "synthetic";  // "synthetic" or "count_trace"
-  SyntheticRoutingSpec synthetic;
-  std::filesystem::path trace_path;  // count_trace: CSV step,layer,expert,count
-};
+// Experiment key `workload`: the batches of the layer study and the routing
+// of every run. A serving experiment needs only `routing`: batch_tokens then
+// defaults to serving.max_batched_tokens (the size of the recorded batches and
+// the profiling sweep) and iterations is unused.
+struct WorkloadSpec {
+  std::int64_t batch_tokens = 0;
+  int iterations = 0;
+  int calibration_batches = 100;  // batches recorded for the policies' load matrix
+  RoutingSpec routing;
 
-// The serving loop's settings (experiment key `serving`; see sim/serving_loop.h).
-struct ServingSpec {
-  bool enabled = false;                     // the experiment has a `serving` section
-  std::string mode = "mixed";               // "mixed", "prefill_only" or "decode_only"
-  std::string deployment = "tp_attention";  // or "dp_attention"
-  std::int64_t max_batched_tokens = 8192;
-  int max_running = 256;
-  bool chunked_prefill = true;
-  std::int64_t kv_cache_tokens = 0;  // 0: what HBM holds after the weights (90 %)
-  double slo_ttft_ms = 0, slo_tpot_ms = 0;
-  std::string request_source = "poisson";  // "trace", "poisson" or "gamma"
-  std::filesystem::path trace_path;
-  RequestGeneratorSpec generator;  // rate_per_s = rate_per_gpu * num_gpus
-  double frontier_target = 0.9;
-  double frontier_min_rate_per_gpu = 0.01, frontier_max_rate_per_gpu = 50;
-  int frontier_steps = 10;
+  static WorkloadSpec parse(ConfigObject& workload, const ServingSpec* serving);
+  [[nodiscard]] nlohmann::ordered_json to_json(bool serving) const;
 };
 
 struct Experiment {
   std::string source;  // the file it came from, for messages
   std::string name;
   std::string description;
-  std::uint64_t seed = 0;
+  std::uint64_t seed = 1;
   MoeModel model;
-  GpuSku sku;
-  VariabilityProfile profile;
-  int num_gpus = 0;
-  int gpus_per_node = 0;
-  int redundant_slots_per_gpu = 0;  // slots beyond E/G that replicating policies may fill
-  std::int64_t batch_tokens = 0;
-  int iterations = 0;
-  int calibration_batches = 0;  // batches recorded for the policies' load matrix
-  RoutingSpec routing;
-  int profiling_repetitions = 0;
+  ClusterSpec cluster;
+  WorkloadSpec workload;
+  int profiling_repetitions = 5;
   RecalibrationSpec recalibration;
   std::vector<ThrottleEvent> gpu_events;  // scheduled slowdowns and recoveries
+  bool serving_enabled = false;           // the experiment has a `serving` section
   ServingSpec serving;
   std::vector<std::string> policies;
 
   // The experiment with every default filled in and the named model, SKU and
-  // profile inlined: what config.resolved.json holds.
-  [[nodiscard]] nlohmann::ordered_json resolved_json() const;
+  // profile inlined: what config.resolved.json holds. load_experiment reads
+  // it back to the same experiment.
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
 // Applies "a.b.c=value" overrides to `config` (value parsed as JSON, else a string).

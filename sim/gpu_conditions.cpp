@@ -4,7 +4,37 @@
 #include <cassert>
 #include <cmath>
 
+#include <fmt/format.h>
+
+#include "io/config_object.h"
+
 namespace vibesim {
+
+std::vector<ThrottleEvent> ThrottleEvent::parse_list(ConfigObject& c, const std::string& key,
+                                                     int num_gpus) {
+  const auto& list = c.raw(key);
+  if (!list.is_array()) throw c.error(key, "expected a list of events");
+  std::vector<ThrottleEvent> events;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    ConfigObject e(list[i], c.source(), fmt::format("{}[{}]", c.key_path(key), i), c.rules());
+    ThrottleEvent event;
+    event.gpu = static_cast<int>(e.integer("gpu", 0, num_gpus - 1));
+    event.at = SimTime::from_ns(std::llround(e.number("at_ms", 0, 1e9) * 1e6));
+    event.slowdown_percent = e.number("slowdown_percent", 0, 1000);
+    e.finish();
+    events.push_back(event);
+  }
+  return events;
+}
+
+nlohmann::ordered_json ThrottleEvent::list_to_json(const std::vector<ThrottleEvent>& events) {
+  auto out = nlohmann::ordered_json::array();
+  for (const auto& e : events)
+    out.push_back({{"gpu", e.gpu},
+                   {"at_ms", static_cast<double>(e.at.ns()) / 1e6},
+                   {"slowdown_percent", e.slowdown_percent}});
+  return out;
+}
 
 GpuConditions::GpuConditions(int num_gpus, const ThermalDriftSpec& drift,
                              std::vector<ThrottleEvent> events, std::uint64_t seed)
@@ -32,7 +62,7 @@ const std::vector<double>& GpuConditions::at(SimTime now) {
   now_ = now;
   while (next_event_ < events_.size() && events_[next_event_].at <= now) {
     const auto& e = events_[next_event_++];
-    throttle_[static_cast<std::size_t>(e.gpu)] = e.slowdown;
+    throttle_[static_cast<std::size_t>(e.gpu)] = e.slowdown_percent / 100;
   }
   for (std::size_t g = 0; g < multiplier_.size(); ++g)
     multiplier_[g] = std::max(0.1, (1 + drift_state_[g]) * (1 + throttle_[g]));

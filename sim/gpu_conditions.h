@@ -4,22 +4,32 @@
 //  - slow thermal drift: a mean-reverting (Ornstein-Uhlenbeck) process per GPU
 //    with stationary standard deviation `stddev` and time constant `time_constant_s`,
 //    advanced exactly between the times it is asked for;
-//  - scheduled events: from `at` on, GPU `gpu` runs `slowdown` slower
-//    (0.15 = kernels take 15 % longer; 0 = recovered).
+//  - scheduled events: from `at` on, GPU `gpu` runs `slowdown_percent` slower
+//    (15 = kernels take 15 % longer; 0 = recovered).
 // Policies do not see this: they keep the curves they profiled until they re-profile.
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/sim_time.h"
 #include "models/variability_profile.h"
 
 namespace vibesim {
 
+class ConfigObject;
+
 struct ThrottleEvent {
   int gpu = 0;
   SimTime at;
-  double slowdown = 0;  // fraction added to kernel time from `at` on; 0 recovers
+  double slowdown_percent = 0;  // added to kernel time from `at` on; 0 recovers
+
+  // Experiment key `gpu_events`: a list of {gpu, at_ms, slowdown_percent}.
+  static std::vector<ThrottleEvent> parse_list(ConfigObject& experiment, const std::string& key,
+                                               int num_gpus);
+  static nlohmann::ordered_json list_to_json(const std::vector<ThrottleEvent>& events);
 };
 
 class GpuConditions {

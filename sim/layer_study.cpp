@@ -35,20 +35,20 @@ double predicted_latency_ns(const Placement& placement, int layer, const Placeme
 
 LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& registry,
                                  const LayerRowSink& sink) {
-  const int g_count = x.num_gpus;
+  const int g_count = x.cluster.num_gpus;
   const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
   ClusterSetup setup = prepare_cluster(x);
   const auto& gpus = setup.gpus;
   const auto& topology = setup.topology;
   const PlacementContext& context = setup.context;
   LayerStudyResult result;
-  const std::int64_t balanced_tokens = x.batch_tokens * x.model.top_k / g_count;
+  const std::int64_t balanced_tokens = x.workload.batch_tokens * x.model.top_k / g_count;
   std::vector<double> balanced_ns;
   for (const auto& gpu : gpus) {
     balanced_ns.push_back(gpu.duration_ns(
         ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
     result.gpus.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
-                           gpu.sustained_clock_fraction(x.sku.power.activity_memory_bound), 0.0});
+                           gpu.sustained_clock_fraction(x.cluster.sku.power.activity_memory_bound), 0.0});
   }
   const double balanced_mean = mean(balanced_ns);
   for (std::size_t g = 0; g < gpus.size(); ++g)
@@ -61,14 +61,14 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
 
   auto routing = make_routing(x, RandomStream::kRoutingBatches);
   const int layers = static_cast<int>(x.model.num_moe_layers());
-  const int max_replicas = std::min(g_count, 1 + x.redundant_slots_per_gpu * g_count);
+  const int max_replicas = std::min(g_count, 1 + x.cluster.redundant_slots_per_gpu * g_count);
   std::vector<double> lower_bound_ns;
   for (const auto& w : context.expert_loads)
     lower_bound_ns.push_back(latency_lower_bound_ns(w, predicted_curves, max_replicas));
   for (const auto& name : x.policies) {
     const auto policy = registry.make(name);
     LivePlacement live(x, setup, name, *policy);
-    MoeLayerStepper stepper(x.model, gpus, topology, live.placement(), x.profile.kernel_jitter_cv,
+    MoeLayerStepper stepper(x.model, gpus, topology, live.placement(), x.cluster.profile.kernel_jitter_cv,
                             derive_seed(x.seed, RandomStream::kKernelJitter));
     routing->rewind();
 
@@ -82,17 +82,17 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     }
     summary.straggler_counts.assign(static_cast<std::size_t>(g_count), 0);
     std::vector<double> latency_us;
-    latency_us.reserve(static_cast<std::size_t>(x.iterations) * static_cast<std::size_t>(layers));
+    latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) * static_cast<std::size_t>(layers));
     double idle_sum = 0, imbalance_sum = 0;
 
     // Layer steps run back to back on the event clock: each schedules the next.
     EventEngine engine;
-    GpuConditions conditions(g_count, x.profile.thermal_drift, x.gpu_events,
+    GpuConditions conditions(g_count, x.cluster.profile.thermal_drift, x.gpu_events,
                              derive_seed(x.seed, RandomStream::kThermalDrift));
     std::vector<double> latency_after_event_us;
     int iteration = 0, layer = 0;
     std::function<void()> run_layer = [&] {
-      const auto counts = routing->next_counts({layer, x.batch_tokens});
+      const auto counts = routing->next_counts({layer, x.workload.batch_tokens});
       live.record(layer, counts);
       stepper.set_kernel_time_multipliers(conditions.at(engine.now()));
       const auto step = stepper.step(layer, counts);
@@ -106,9 +106,9 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
       if (++layer == layers) {
         layer = 0;
         ++iteration;
-        if (iteration < x.iterations) stall = live.end_pass(conditions.at(engine.now()), stepper);
+        if (iteration < x.workload.iterations) stall = live.end_pass(conditions.at(engine.now()), stepper);
       }
-      if (iteration < x.iterations) {
+      if (iteration < x.workload.iterations) {
         engine.schedule_after(step.layer + stall, run_layer);
       } else {
         engine.schedule_after(step.layer, [] {});  // the end of the last layer

@@ -11,7 +11,7 @@ LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
       setup_(setup),
       name_(name),
       policy_(policy),
-      recalibrating_(x.recalibration.controller != "never"),
+      recalibrating_(x.recalibration.controller != RecalibrationTrigger::kNever),
       placement_(checked_place(name, policy, setup.context)),
       controller_(x.recalibration, setup.context.expert_loads),
       pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())) {}
@@ -33,7 +33,7 @@ SimDuration LivePlacement::end_pass(std::span<const double> kernel_time_multipli
     for (std::size_t g = 0; g < setup_.gpus.size(); ++g) {
       auto v = setup_.gpus[g].variation();
       if (!kernel_time_multipliers.empty()) v.relative_time *= kernel_time_multipliers[g];
-      current.emplace_back(x_.sku, v, x_.model);
+      current.emplace_back(x_.cluster.sku, v, x_.model);
     }
     now.gpu_latency = profile_gpus(current, setup_.profiling);
     ++totals_.reprofiles;

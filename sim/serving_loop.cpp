@@ -56,8 +56,8 @@ struct IterationBatch {
 class DenseLayerCost {
  public:
   DenseLayerCost(const Experiment& x, const ClusterSetup& setup)
-      : x_(x), gpus_(setup.gpus), g_(static_cast<double>(x.num_gpus)) {
-    const auto& ic = x.sku.interconnect;
+      : x_(x), gpus_(setup.gpus), g_(static_cast<double>(x.cluster.num_gpus)) {
+    const auto& ic = x.cluster.sku.interconnect;
     link_bytes_per_ns_ = ic.link_bandwidth_bytes_per_s * 1e-9;
     link_latency_ns_ = ic.link_latency_us * 1e3;
     mesh_ = ic.intra_node == "mesh";
@@ -73,7 +73,7 @@ class DenseLayerCost {
     const auto& m = x_.model;
     const double tokens = static_cast<double>(b.tokens);
     const double bpe = bytes_per_element(m.dtype);
-    const bool tp = x_.serving.deployment == "tp_attention";
+    const bool tp = x_.serving.deployment == Deployment::kTpAttention;
     const double attn_weight_bytes = static_cast<double>(m.attention_weight_params()) * bpe;
     const double attn_flops = 2.0 * static_cast<double>(m.attention_weight_params()) * tokens +
                               m.attention_flops_per_context_token() * b.context_tokens;
@@ -121,7 +121,7 @@ class DenseLayerCost {
 
 std::int64_t kv_capacity_tokens(const Experiment& x) {
   if (x.serving.kv_cache_tokens > 0) return x.serving.kv_cache_tokens;
-  const double hbm = x.sku.hbm_capacity_bytes * x.num_gpus;
+  const double hbm = x.cluster.sku.hbm_capacity_bytes * x.cluster.num_gpus;
   const double free_bytes = 0.9 * std::max(0.0, hbm - x.model.total_weight_bytes());
   const double per_token =
       x.model.kv_cache_bytes_per_token() * static_cast<double>(x.model.num_layers);
@@ -140,10 +140,10 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
 
   LivePlacement live(x, setup, name, policy);
   MoeLayerStepper stepper(x.model, setup.gpus, setup.topology, live.placement(),
-                          x.profile.kernel_jitter_cv,
+                          x.cluster.profile.kernel_jitter_cv,
                           derive_seed(x.seed, RandomStream::kKernelJitter));
   routing.rewind();  // every policy sees the same routing (common random numbers)
-  GpuConditions conditions(x.num_gpus, x.profile.thermal_drift, x.gpu_events,
+  GpuConditions conditions(x.cluster.num_gpus, x.cluster.profile.thermal_drift, x.gpu_events,
                            derive_seed(x.seed, RandomStream::kThermalDrift));
   const DenseLayerCost dense(x, setup);
 
@@ -152,7 +152,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   std::vector<double> ttft, tpot, e2e;
   std::int64_t met = 0, output_tokens = 0;
   double idle_sum = 0;
-  const double g_count = static_cast<double>(x.num_gpus);
+  const double g_count = static_cast<double>(x.cluster.num_gpus);
 
   std::deque<Sequence> waiting;  // arrived, not admitted
   std::vector<std::unique_ptr<Sequence>> running;
@@ -165,9 +165,9 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   const auto admit_arrivals = [&] {
     while (next_arrival < requests.size() && requests[next_arrival].arrival <= engine.now()) {
       const Request& r = requests[next_arrival++];
-      Sequence seq{&r, spec.mode == "prefill_only" ? 1 : std::max<std::int64_t>(1, r.output_tokens),
+      Sequence seq{&r, spec.mode == ServingMode::kPrefillOnly ? 1 : std::max<std::int64_t>(1, r.output_tokens),
                    0, 0, SimTime{}};
-      if (spec.mode == "decode_only") seq.prefilled = r.input_tokens;
+      if (spec.mode == ServingMode::kDecodeOnly) seq.prefilled = r.input_tokens;
       waiting.push_back(seq);
     }
   };
@@ -319,13 +319,19 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
 }  // namespace
 
 std::vector<Request> experiment_requests(const Experiment& x, double rate_per_s) {
-  const auto& spec = x.serving;
-  if (spec.request_source == "trace") return read_request_trace(spec.trace_path);
-  auto generator = spec.generator;
-  if (rate_per_s > 0) generator.rate_per_s = rate_per_s;
+  const auto& spec = x.serving.requests;
+  if (spec.source == RequestSource::kTrace) {
+    auto requests = read_request_trace(spec.trace.resolved);
+    if (spec.count > 0 && static_cast<std::size_t>(spec.count) < requests.size())
+      requests.resize(static_cast<std::size_t>(spec.count));
+    return requests;
+  }
+  if (rate_per_s <= 0) rate_per_s = spec.rate_per_gpu * x.cluster.num_gpus;
   std::vector<Request> lengths;
-  if (generator.lengths.kind == "trace") lengths = read_request_trace(generator.lengths.trace);
-  return generate_requests(generator, derive_seed(x.seed, RandomStream::kRequests), lengths);
+  if (spec.lengths.kind == LengthDistribution::kTrace)
+    lengths = read_request_trace(spec.lengths.trace.resolved);
+  return generate_requests(spec, rate_per_s, derive_seed(x.seed, RandomStream::kRequests),
+                           lengths);
 }
 
 std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistry& registry,
@@ -343,7 +349,7 @@ std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistr
   const ClusterSetup setup = prepare_cluster(x);
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
   std::vector<FrontierPoint> out;
-  const double g = static_cast<double>(x.num_gpus);
+  const double g = static_cast<double>(x.cluster.num_gpus);
   for (const auto& name : x.policies) {
     const auto policy = registry.make(name);
     FrontierPoint point{name, 0, 0, 0};

@@ -15,7 +15,7 @@ using namespace vibesim;
 
 TEST_CASE("a throttle event slows its GPU from its time on and a recovery undoes it") {
   const auto ms = [](double t) { return SimTime::from_ns(static_cast<std::int64_t>(t * 1e6)); };
-  GpuConditions c(3, ThermalDriftSpec{}, {{1, ms(20), 0.0}, {1, ms(10), 0.15}}, 1);
+  GpuConditions c(3, ThermalDriftSpec{}, {{1, ms(20), 0.0}, {1, ms(10), 15.0}}, 1);
   CHECK(c.at(ms(5)) == std::vector<double>{1.0, 1.0, 1.0});
   CHECK_FALSE(c.any_event_applied());
   CHECK(c.at(ms(10))[1] == doctest::Approx(1.15));

@@ -80,11 +80,10 @@ TEST_CASE("bad request traces name the line") {
 }
 
 TEST_CASE("request generators: Poisson and Gamma rates, ShareGPT-like and fixed lengths") {
-  RequestGeneratorSpec spec;
-  spec.rate_per_s = 4;
+  RequestStreamSpec spec;
   spec.count = 20000;
-  spec.lengths.kind = "sharegpt";
-  const auto poisson = generate_requests(spec, 1, {});
+  spec.lengths.kind = LengthDistribution::kShareGpt;
+  const auto poisson = generate_requests(spec, 4.0, 1, {});
   std::vector<double> gaps, in, out;
   for (std::size_t i = 1; i < poisson.size(); ++i)
     gaps.push_back((poisson[i].arrival - poisson[i - 1].arrival).seconds());
@@ -97,10 +96,10 @@ TEST_CASE("request generators: Poisson and Gamma rates, ShareGPT-like and fixed 
   CHECK(mean(in) == doctest::Approx(219).epsilon(0.08));
   CHECK(mean(out) == doctest::Approx(201).epsilon(0.08));
   CHECK(quantile(in, 0.99) > 4 * quantile(in, 0.5));  // heavy-tailed
-  spec.arrival = "gamma";
+  spec.source = RequestSource::kGamma;
   spec.burstiness_cv = 3;
-  spec.lengths.kind = "fixed";
-  const auto gamma = generate_requests(spec, 1, {});
+  spec.lengths.kind = LengthDistribution::kFixed;
+  const auto gamma = generate_requests(spec, 4.0, 1, {});
   gaps.clear();
   for (std::size_t i = 1; i < gamma.size(); ++i)
     gaps.push_back((gamma[i].arrival - gamma[i - 1].arrival).seconds());
@@ -212,10 +211,7 @@ TEST_CASE("--requests replays a trace and rejects a bad one with status 2 and no
 TEST_CASE("the Azure conversation trace reads whole") {
   const auto path =
       testing::data_dir() / "requests" / "azure-llm-2023" / "AzureLLMInferenceTrace_conv.csv";
-  if (!std::filesystem::exists(path)) {
-    MESSAGE("skipped: ", path.string(), " is absent (set VIBESIM_DATA)");
-    return;
-  }
+  REQUIRE_MESSAGE(std::filesystem::exists(path), path.string(), " is missing: data/ ships it");
   const auto r = read_request_trace(path);
   CHECK(r.size() == 19366);
   CHECK((r.back().arrival - r.front().arrival).seconds() == doctest::Approx(3500).epsilon(0.05));

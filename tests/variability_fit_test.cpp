@@ -105,10 +105,7 @@ TEST_CASE("profile fit rejects a missing column, no numeric rows and a single GP
 
 TEST_CASE("the shipped v100 longhorn profile is what profile fit derives from the SC'22 data") {
   const auto csv = testing::data_dir() / "variability" / "longhorn-v100" / "sgemm-longhorn-agg.csv";
-  if (!std::filesystem::exists(csv)) {
-    MESSAGE("skipped: ", csv.string(), " is absent (set VIBESIM_DATA)");
-    return;
-  }
+  REQUIRE_MESSAGE(std::filesystem::exists(csv), csv.string(), " is missing: data/ ships it");
   const auto fit = fit_variability(csv, {"uuid", "perf", "freq", "pwr", "temp"});
   CHECK(fit.gpu_ids.size() == 392);
   CHECK(fit.rows_used == 11087);

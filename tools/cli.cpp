@@ -65,7 +65,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
-    out << "vibesim 0.1.0\n";
+    out << "vibesim " VIBESIM_VERSION "\n";
     return 0;
   }
   const CliContext context{ConfigLocations::from_environment(), PolicyRegistry::builtin(), out,

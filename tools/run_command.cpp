@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "io/config_error.h"
+#include "io/config_object.h"
 #include "io/run_directory.h"
 #include "models/gpu_latency_profile.h"
 #include "sim/layer_study.h"
@@ -36,11 +37,11 @@ nlohmann::ordered_json summary_json(const Experiment& x, const LayerStudyResult&
   out["experiment"] = x.name;
   out["seed"] = x.seed;
   out["model"] = x.model.name;
-  out["gpu"] = x.sku.name;
-  out["profile"] = x.profile.name;
-  out["num_gpus"] = x.num_gpus;
-  out["recalibration"] = x.recalibration.controller;
-  out["batch_tokens"] = x.batch_tokens;
+  out["gpu"] = x.cluster.sku.name;
+  out["profile"] = x.cluster.profile.name;
+  out["num_gpus"] = x.cluster.num_gpus;
+  out["recalibration"] = name_of(kRecalibrationTriggers, x.recalibration.controller);
+  out["batch_tokens"] = x.workload.batch_tokens;
   out["gpus"] = nlohmann::ordered_json::array();
   for (std::size_t g = 0; g < r.gpus.size(); ++g) {
     const auto& s = r.gpus[g];
@@ -92,9 +93,9 @@ void print_tables(std::ostream& out, const Experiment& x, const LayerStudyResult
       out,
       "(pred: max over GPUs of profiled f_g(n) + all-to-all time per token x n under the recorded "
       "loads, mean over layers; gap LB: its distance to the per-layer lower bound)\n");
-  if (x.recalibration.controller != "never") {
+  if (x.recalibration.controller != RecalibrationTrigger::kNever) {
     fmt::print(out, "\nrecalibration ({}):\n{:<14} {:>8} {:>14} {:>12} {:>12}\n",
-               x.recalibration.controller, "policy", "re-placed", "experts moved", "moved/layer",
+               name_of(kRecalibrationTriggers, x.recalibration.controller), "policy", "re-placed", "experts moved", "moved/layer",
                "stall ms");
     for (const auto& p : r.policies)
       fmt::print(
@@ -131,13 +132,8 @@ nlohmann::ordered_json percentiles_json(const Percentiles& p) {
 
 // The serving form of a run: requests.csv, summary.json (per policy SLO
 // metrics), and the frontier when asked for.
-void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir, bool quiet,
-           bool frontier, const std::string& requests_override) {
-  Experiment ex = x;
-  if (!requests_override.empty()) {
-    ex.serving.request_source = "trace";
-    ex.serving.trace_path = requests_override;
-  }
+void serve(const CliContext& context, const Experiment& ex, RunDirectory& run_dir, bool quiet,
+           bool frontier) {
   const auto requests = experiment_requests(ex);
   std::unique_ptr<std::FILE, FileCloser> csv(
       std::fopen(run_dir.staged("requests.csv").c_str(), "w"));
@@ -162,11 +158,11 @@ void serve(const CliContext& context, const Experiment& x, RunDirectory& run_dir
   out["experiment"] = ex.name;
   out["seed"] = ex.seed;
   out["model"] = ex.model.name;
-  out["gpu"] = ex.sku.name;
-  out["profile"] = ex.profile.name;
-  out["num_gpus"] = ex.num_gpus;
-  out["mode"] = ex.serving.mode;
-  out["deployment"] = ex.serving.deployment;
+  out["gpu"] = ex.cluster.sku.name;
+  out["profile"] = ex.cluster.profile.name;
+  out["num_gpus"] = ex.cluster.num_gpus;
+  out["mode"] = name_of(kServingModes, ex.serving.mode);
+  out["deployment"] = name_of(kDeployments, ex.serving.deployment);
   out["requests"] = requests.size();
   out["slo"] = {{"ttft_ms", ex.serving.slo_ttft_ms}, {"tpot_ms", ex.serving.slo_tpot_ms}};
   out["policies"] = nlohmann::ordered_json::array();
@@ -265,6 +261,17 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
     experiment_path = (context.locations.config_dir / "experiments" / "quickstart.json").string();
   const bool quiet = vm->count("quiet") > 0;
 
+  // --requests replaces serving.requests, so config.resolved.json records the trace replayed.
+  const bool frontier = vm->count("frontier") > 0;
+  if ((frontier || !requests_path.empty()) && !read_json_file(experiment_path).contains("serving"))
+    throw InputError(
+        fmt::format("{}: --requests and --frontier need a 'serving' section", experiment_path));
+  if (!requests_path.empty())
+    overrides.push_back(
+        "serving.requests=" +
+        nlohmann::json{{"source", "trace"},
+                       {"path", std::filesystem::absolute(requests_path).lexically_normal()}}
+            .dump());
   const Experiment x =
       load_experiment(experiment_path, overrides, context.locations, context.registry);
   if (!quiet) {
@@ -273,22 +280,17 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
                "(profile {}), "
                "{} tokens per batch, {} iterations, routing {}, policies: {}\n",
                x.name, x.seed, x.model.name, x.model.num_moe_layers(), x.model.routed_experts,
-               x.model.top_k, to_string(x.model.dtype), x.num_gpus, x.sku.name, x.profile.name,
-               x.batch_tokens, x.iterations,
-               x.routing.source == "synthetic" ? x.routing.synthetic.distribution
-                                               : x.routing.trace_path.string(),
+               x.model.top_k, to_string(x.model.dtype), x.cluster.num_gpus, x.cluster.sku.name, x.cluster.profile.name,
+               x.workload.batch_tokens, x.workload.iterations,
+               x.workload.routing.label(),
                fmt::join(x.policies, ", "));
   }
 
-  const bool frontier = vm->count("frontier") > 0;
-  if (!x.serving.enabled && (frontier || !requests_path.empty()))
-    throw InputError(
-        fmt::format("{}: --requests and --frontier need a 'serving' section", experiment_path));
   RunDirectory run_dir(out_dir.empty() ? RunDirectory::next_free("runs", x.name)
                                        : std::filesystem::path(out_dir));
-  if (x.serving.enabled) {
-    serve(context, x, run_dir, quiet, frontier, requests_path);
-    write_text(run_dir.staged("config.resolved.json"), x.resolved_json().dump(2) + "\n");
+  if (x.serving_enabled) {
+    serve(context, x, run_dir, quiet, frontier);
+    write_text(run_dir.staged("config.resolved.json"), x.to_json().dump(2) + "\n");
     run_dir.commit();
     fmt::print(context.out, "{}run directory: {}\n", quiet ? "" : "\n", run_dir.target().string());
     return 0;
@@ -318,7 +320,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
              gpu_latency_profile_json(result.gpu_latency).dump(2) + "\n");
   write_text(run_dir.staged("expert_loads.json"),
              nlohmann::json{{"logical_count", result.expert_loads}}.dump() + "\n");
-  write_text(run_dir.staged("config.resolved.json"), x.resolved_json().dump(2) + "\n");
+  write_text(run_dir.staged("config.resolved.json"), x.to_json().dump(2) + "\n");
   run_dir.commit();
 
   if (!quiet) print_tables(context.out, x, result);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/config_error.h"
+#include "io/config_object.h"
 #include "io/csv_columns.h"
 
 namespace vibesim {
@@ -151,13 +152,14 @@ std::vector<Request> read_request_trace(const std::filesystem::path& path) {
       fmt::format("{}: unknown request trace format (expected .csv or .jsonl)", path.string()));
 }
 
-std::vector<Request> generate_requests(const RequestGeneratorSpec& spec, std::uint64_t seed,
+std::vector<Request> generate_requests(const RequestStreamSpec& spec, double rate_per_s,
+                                       std::uint64_t seed,
                                        const std::vector<Request>& trace_lengths) {
   std::mt19937_64 rng(seed);
-  std::exponential_distribution<double> exponential(spec.rate_per_s);
+  std::exponential_distribution<double> exponential(rate_per_s);
   // Gamma with mean 1/rate and the given CV: shape 1/cv^2, scale cv^2/rate.
   const double shape = 1.0 / (spec.burstiness_cv * spec.burstiness_cv);
-  std::gamma_distribution<double> gamma(shape, 1.0 / (shape * spec.rate_per_s));
+  std::gamma_distribution<double> gamma(shape, 1.0 / (shape * rate_per_s));
   // ShareGPT-like: lognormal lengths with means ~219 in and ~201 out, heavy-tailed.
   std::lognormal_distribution<double> sharegpt_in(std::log(219.0) - 0.5 * 1.0, 1.0);
   std::lognormal_distribution<double> sharegpt_out(std::log(201.0) - 0.5 * 0.9 * 0.9, 0.9);
@@ -167,11 +169,11 @@ std::vector<Request> generate_requests(const RequestGeneratorSpec& spec, std::ui
     Request r;
     r.id = i;
     r.arrival = SimTime::from_ns(static_cast<std::int64_t>(std::llround(t_s * 1e9)));
-    t_s += spec.arrival == "gamma" ? gamma(rng) : exponential(rng);
-    if (spec.lengths.kind == "sharegpt") {
+    t_s += spec.source == RequestSource::kGamma ? gamma(rng) : exponential(rng);
+    if (spec.lengths.kind == LengthDistribution::kShareGpt) {
       r.input_tokens = std::clamp<std::int64_t>(std::llround(sharegpt_in(rng)), 4, 8192);
       r.output_tokens = std::clamp<std::int64_t>(std::llround(sharegpt_out(rng)), 4, 4096);
-    } else if (spec.lengths.kind == "trace") {
+    } else if (spec.lengths.kind == LengthDistribution::kTrace) {
       const auto& src = trace_lengths[static_cast<std::size_t>(
           rng() % static_cast<std::uint64_t>(trace_lengths.size()))];
       r.input_tokens = src.input_tokens;
@@ -182,6 +184,62 @@ std::vector<Request> generate_requests(const RequestGeneratorSpec& spec, std::ui
     }
     out.push_back(r);
   }
+  return out;
+}
+
+RequestLengthSpec RequestLengthSpec::parse(ConfigObject& c) {
+  RequestLengthSpec s;
+  s.kind = c.choice("kind", kLengthDistributions);
+  if (s.kind == LengthDistribution::kFixed) {
+    s.input_tokens = c.integer_or("input_tokens", s.input_tokens, 1, 1 << 24);
+    s.output_tokens = c.integer_or("output_tokens", s.output_tokens, 1, 1 << 24);
+  } else if (s.kind == LengthDistribution::kTrace) {
+    s.trace = c.file("path");
+  }
+  c.finish();
+  return s;
+}
+
+nlohmann::ordered_json RequestLengthSpec::to_json() const {
+  nlohmann::ordered_json out = {{"kind", name_of(kLengthDistributions, kind)}};
+  if (kind == LengthDistribution::kFixed) {
+    out["input_tokens"] = input_tokens;
+    out["output_tokens"] = output_tokens;
+  } else if (kind == LengthDistribution::kTrace) {
+    out["path"] = trace.to_json();
+  }
+  return out;
+}
+
+RequestStreamSpec RequestStreamSpec::parse(ConfigObject& c) {
+  RequestStreamSpec s;
+  s.source = c.choice("source", kRequestSources);
+  if (s.source == RequestSource::kTrace) {
+    s.trace = c.file("path");
+    s.count = c.integer_or("count", 0, 0, 10'000'000);
+  } else {
+    s.rate_per_gpu = c.number("rate_per_gpu", 1e-6, 1e6);
+    s.count = c.integer_or("count", s.count, 1, 10'000'000);
+    if (s.source == RequestSource::kGamma)
+      s.burstiness_cv = c.number_or("burstiness_cv", s.burstiness_cv, 0.05, 100);
+    auto lengths = c.object("lengths");
+    s.lengths = RequestLengthSpec::parse(lengths);
+  }
+  c.finish();
+  return s;
+}
+
+nlohmann::ordered_json RequestStreamSpec::to_json() const {
+  nlohmann::ordered_json out = {{"source", name_of(kRequestSources, source)}};
+  if (source == RequestSource::kTrace) {
+    out["path"] = trace.to_json();
+    if (count > 0) out["count"] = count;
+    return out;
+  }
+  out["rate_per_gpu"] = rate_per_gpu;
+  out["count"] = count;
+  if (source == RequestSource::kGamma) out["burstiness_cv"] = burstiness_cv;
+  out["lengths"] = lengths.to_json();
   return out;
 }
 

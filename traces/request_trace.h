@@ -16,9 +16,15 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/sim_time.h"
+#include "io/choice_table.h"
+#include "io/config_path.h"
 
 namespace vibesim {
+
+class ConfigObject;
 
 struct Request {
   std::int64_t id = 0;
@@ -29,22 +35,50 @@ struct Request {
 
 std::vector<Request> read_request_trace(const std::filesystem::path& path);
 
+enum class LengthDistribution { kFixed, kShareGpt, kTrace };
+inline constexpr ChoiceTable<LengthDistribution, 3> kLengthDistributions{{
+    {"fixed", LengthDistribution::kFixed, "every request input_tokens in, output_tokens out"},
+    {"sharegpt", LengthDistribution::kShareGpt,
+     "ShareGPT-like lognormal lengths (means ~219 in, ~201 out)"},
+    {"trace", LengthDistribution::kTrace, "lengths resampled from the request trace at `path`"},
+}};
+
 struct RequestLengthSpec {
-  std::string kind = "fixed";                             // "fixed", "sharegpt" or "trace"
+  LengthDistribution kind = LengthDistribution::kFixed;
   std::int64_t input_tokens = 1024, output_tokens = 128;  // fixed (Sonnet-like)
-  std::filesystem::path trace;                            // trace: lengths resampled from it
+  ConfigPath trace;                                       // trace: lengths resampled from it
+
+  static RequestLengthSpec parse(ConfigObject& lengths);
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
-struct RequestGeneratorSpec {
-  std::string arrival = "poisson";  // "poisson" or "gamma"
-  double rate_per_s = 1;
-  double burstiness_cv = 2;  // gamma: coefficient of variation of inter-arrival times
+enum class RequestSource { kTrace, kPoisson, kGamma };
+inline constexpr ChoiceTable<RequestSource, 3> kRequestSources{{
+    {"trace", RequestSource::kTrace, "replays a request trace (.csv Azure format, .jsonl)"},
+    {"poisson", RequestSource::kPoisson, "Poisson arrivals at rate_per_gpu x GPUs"},
+    {"gamma", RequestSource::kGamma,
+     "Gamma inter-arrival times (bursty; coefficient of variation burstiness_cv)"},
+}};
+
+// Where a serving run's requests come from (experiment key `serving.requests`).
+struct RequestStreamSpec {
+  RequestSource source = RequestSource::kPoisson;
+  ConfigPath trace;  // trace: key `path`
+  // Generators: how many requests; a trace: replay only its first `count` (0 = all).
   std::int64_t count = 1000;
+  // Generators (poisson, gamma):
+  double rate_per_gpu = 1;   // requests/s per GPU
+  double burstiness_cv = 2;  // gamma: coefficient of variation of inter-arrival times
   RequestLengthSpec lengths;
+
+  static RequestStreamSpec parse(ConfigObject& requests);
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
-// `trace_lengths` holds the requests to resample lengths from (lengths.kind == "trace").
-std::vector<Request> generate_requests(const RequestGeneratorSpec& spec, std::uint64_t seed,
+// Generates `spec.count` requests (spec.source poisson or gamma) at `rate_per_s`.
+// `trace_lengths` holds the requests to resample lengths from (lengths.kind trace).
+std::vector<Request> generate_requests(const RequestStreamSpec& spec, double rate_per_s,
+                                       std::uint64_t seed,
                                        const std::vector<Request>& trace_lengths);
 
 }  // namespace vibesim

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "base/derived_seed.h"
+#include "io/config_object.h"
 
 namespace vibesim {
 
@@ -117,13 +118,13 @@ SyntheticRouting::SyntheticRouting(int num_moe_layers, int num_experts, int top_
 std::vector<double> SyntheticRouting::layer_popularity(std::mt19937_64& rng) const {
   const auto e_count = static_cast<std::size_t>(num_experts_);
   std::vector<double> p(e_count);
-  if (spec_.distribution == "zipf") {
+  if (spec_.distribution == PopularityDistribution::kZipf) {
     std::vector<std::size_t> order(e_count);
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);  // this layer's hot set
     for (std::size_t rank = 0; rank < e_count; ++rank)
       p[order[rank]] = 1.0 / std::pow(static_cast<double>(rank + 1), spec_.zipf_exponent);
-  } else if (spec_.distribution == "dirichlet") {
+  } else if (spec_.distribution == PopularityDistribution::kDirichlet) {
     std::gamma_distribution<double> gamma(spec_.dirichlet_alpha, 1.0);
     for (auto& x : p) x = std::max(gamma(rng), 1e-12);
   } else {
@@ -172,6 +173,32 @@ std::span<const std::int32_t> SyntheticRouting::next_counts(const RoutingRequest
 void SyntheticRouting::rewind() {
   pick_rng_.seed(draw_seed_);
   std::fill(batches_.begin(), batches_.end(), 0);
+}
+
+SyntheticRoutingSpec SyntheticRoutingSpec::parse_keys(ConfigObject& routing) {
+  SyntheticRoutingSpec s;
+  s.distribution =
+      routing.choice_or("distribution", PopularityDistribution::kZipf, kPopularityDistributions);
+  if (s.distribution == PopularityDistribution::kZipf)
+    s.zipf_exponent = routing.number_or("zipf_exponent", s.zipf_exponent, 0.0, 10.0);
+  if (s.distribution == PopularityDistribution::kDirichlet)
+    s.dirichlet_alpha = routing.number_or("dirichlet_alpha", s.dirichlet_alpha, 1e-3, 1e6);
+  s.pool_size = static_cast<int>(routing.integer_or("pool_size", s.pool_size, 1, 100'000));
+  if (routing.has("drift_at_iterations")) {
+    s.drift_at_batches = routing.integer_list("drift_at_iterations", 1, 1'000'000'000);
+    if (!std::is_sorted(s.drift_at_batches.begin(), s.drift_at_batches.end()))
+      throw routing.error("drift_at_iterations", "must be in ascending order");
+  }
+  return s;
+}
+
+void SyntheticRoutingSpec::write_keys(nlohmann::ordered_json& routing) const {
+  routing["distribution"] = name_of(kPopularityDistributions, distribution);
+  if (distribution == PopularityDistribution::kZipf) routing["zipf_exponent"] = zipf_exponent;
+  if (distribution == PopularityDistribution::kDirichlet)
+    routing["dirichlet_alpha"] = dirichlet_alpha;
+  routing["pool_size"] = pool_size;
+  routing["drift_at_iterations"] = drift_at_batches;
 }
 
 }  // namespace vibesim

@@ -15,12 +15,26 @@
 #include <tuple>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "io/choice_table.h"
 #include "traces/routing_source.h"
 
 namespace vibesim {
 
+class ConfigObject;
+
+enum class PopularityDistribution { kZipf, kDirichlet, kUniform };
+inline constexpr ChoiceTable<PopularityDistribution, 3> kPopularityDistributions{{
+    {"zipf", PopularityDistribution::kZipf,
+     "popularity 1/rank^zipf_exponent over a random order of experts per layer"},
+    {"dirichlet", PopularityDistribution::kDirichlet,
+     "popularity drawn per layer from a symmetric Dirichlet(dirichlet_alpha)"},
+    {"uniform", PopularityDistribution::kUniform, "every expert equally popular"},
+}};
+
 struct SyntheticRoutingSpec {
-  std::string distribution = "zipf";  // "zipf" or "dirichlet" or "uniform"
+  PopularityDistribution distribution = PopularityDistribution::kZipf;
   double zipf_exponent = 1.0;
   double dirichlet_alpha = 1.0;
   int pool_size = 32;
@@ -28,6 +42,12 @@ struct SyntheticRoutingSpec {
   // the start or the last rewind, ascending) every layer gets a fresh hot set
   // (a new Zipf order, a new Dirichlet draw).
   std::vector<std::int64_t> drift_at_batches;
+
+  // Reads its keys of a routing object (config key `drift_at_iterations` for
+  // drift_at_batches); the caller finishes the object.
+  static SyntheticRoutingSpec parse_keys(ConfigObject& routing);
+  // Writes those keys into `routing`.
+  void write_keys(nlohmann::ordered_json& routing) const;
 };
 
 class SyntheticRouting final : public RoutingSource {
