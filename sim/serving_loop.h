@@ -67,6 +67,17 @@ struct ServingSummary {
   // all-to-all (dispatch + combine) as the mean over GPUs; attention, the TP
   // all-reduce and the rest (dense FFN, shared experts) on the slowest GPU.
   double moe_kernel_s = 0, all_to_all_s = 0, attention_s = 0, all_reduce_s = 0, other_s = 0;
+
+  // Each of the above as a fraction of their sum (all 0 when nothing ran).
+  struct TimeShares {
+    double moe_kernel = 0, all_to_all = 0, attention = 0, all_reduce = 0, other = 0;
+  };
+  [[nodiscard]] TimeShares time_shares() const {
+    const double busy = moe_kernel_s + all_to_all_s + attention_s + all_reduce_s + other_s;
+    if (busy <= 0) return {};
+    return {moe_kernel_s / busy, all_to_all_s / busy, attention_s / busy, all_reduce_s / busy,
+            other_s / busy};
+  }
 };
 
 using RequestSink = std::function<void(const std::string& policy, const RequestRecord&)>;
