@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "models/latency_curve.h"
-#include "policies/placement.h"
+#include "models/placement.h"
 
 namespace vibesim {
 

@@ -12,9 +12,7 @@
 #include "policies/latency_packing.h"
 #include "policies/policy_registry.h"
 #include "sim/cluster_setup.h"
-#include "sim/event_engine.h"
-#include "sim/gpu_conditions.h"
-#include "sim/live_placement.h"
+#include "sim/policy_run.h"
 #include "traces/count_trace_routing.h"
 
 namespace vibesim {
@@ -39,7 +37,6 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
   const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
   ClusterSetup setup = prepare_cluster(x);
   const auto& gpus = setup.gpus;
-  const auto& topology = setup.topology;
   const PlacementContext& context = setup.context;
   LayerStudyResult result;
   const std::int64_t balanced_tokens = x.workload.batch_tokens * x.model.top_k / g_count;
@@ -67,9 +64,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     lower_bound_ns.push_back(latency_lower_bound_ns(w, predicted_curves, max_replicas));
   for (const auto& name : x.policies) {
     const auto policy = registry.make(name);
-    LivePlacement live(x, setup, name, *policy);
-    MoeLayerStepper stepper(x.model, gpus, topology, live.placement(), x.cluster.profile.kernel_jitter_cv,
-                            derive_seed(x.seed, RandomStream::kKernelJitter));
+    PolicyRun run(x, setup, name, *policy);
+    auto& [live, stepper, conditions, engine] = run;
     routing->rewind();
 
     PolicySummary summary;
@@ -86,9 +82,6 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     double idle_sum = 0, imbalance_sum = 0;
 
     // Layer steps run back to back on the event clock: each schedules the next.
-    EventEngine engine;
-    GpuConditions conditions(g_count, x.cluster.profile.thermal_drift, x.gpu_events,
-                             derive_seed(x.seed, RandomStream::kThermalDrift));
     std::vector<double> latency_after_event_us;
     int iteration = 0, layer = 0;
     std::function<void()> run_layer = [&] {

@@ -1,6 +1,6 @@
 #include "sim/live_placement.h"
 
-#include "sim/expert_migration.h"
+#include "models/expert_migration.h"
 #include "sim/gpu_profiler.h"
 
 namespace vibesim {

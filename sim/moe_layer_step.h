@@ -15,7 +15,7 @@
 #include "models/gpu_kernel_model.h"
 #include "models/moe_model.h"
 #include "models/topology.h"
-#include "policies/placement.h"
+#include "models/placement.h"
 
 namespace vibesim {
 

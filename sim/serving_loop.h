@@ -1,19 +1,11 @@
 #pragma once
-// Serving: requests arrive, a continuous-batching scheduler in the style of
-// vLLM forms iterations, and every iteration runs all of the model's layers —
-// attention and dense layers on the GPUs' own speeds, MoE layers through the
-// synchronized MoE layer step with routing drawn for that iteration's tokens.
-//
-// Scheduler, per iteration (token budget `max_batched_tokens`):
-//  1. every running request past its prefill decodes one token;
-//  2. running requests still prefilling get the next chunk of their prompt
-//     (the whole rest when chunked prefill is off, if it fits);
-//  3. waiting requests are admitted in arrival order while fewer than
-//     `max_running` run and the KV cache can hold their prompt and output.
-// A request's first token comes at the end of the iteration that finishes its
-// prefill; each later iteration adds one token. Modes: `prefill_only` (every
-// request ends with its first token) and `decode_only` (prompts are already in
-// the KV cache: the first token is the first decode step), as the paper measured.
+// Serving: requests arrive, a continuous-batching scheduler forms iterations
+// (sim/batch_scheduler.h), an iteration runner runs every layer of each
+// (sim/iteration_runner.h: attention and dense parts on the GPUs' own speeds,
+// MoE layers through the synchronized layer step with routing drawn for the
+// iteration's tokens), and ServingMetrics (sim/serving_metrics.h) collects
+// per-request latency and SLO attainment. Each policy's run is set up like the
+// layer study's (sim/policy_run.h).
 //
 // Deployments: `tp_attention` (the paper's: attention and dense layers split
 // across the expert-parallel group with an all-reduce after each; MoE layers

@@ -5,7 +5,7 @@
 
 #include "fixtures.h"
 #include "policies/recalibration.h"
-#include "sim/expert_migration.h"
+#include "models/expert_migration.h"
 
 using namespace vibesim;
 

@@ -1,4 +1,4 @@
-#include "sim/expert_migration.h"
+#include "models/expert_migration.h"
 
 #include <algorithm>
 #include <cassert>

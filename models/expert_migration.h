@@ -9,7 +9,7 @@
 
 #include "base/sim_time.h"
 #include "models/topology.h"
-#include "policies/placement.h"
+#include "models/placement.h"
 
 namespace vibesim {
 

@@ -1,4 +1,4 @@
-#include "policies/placement.h"
+#include "models/placement.h"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,95 @@
+#include "sim/iteration_runner.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vibesim {
+
+namespace {
+
+// Routing pools are drawn per (layer, batch size); serving batch sizes vary
+// from 1 to max_batched_tokens, so counts are drawn at the nearest of these
+// sizes (powers of two) and rescaled exactly to the batch: drawing a pool
+// costs E binomials per entry, rescaling O(E) per step.
+std::int64_t routing_bucket(std::int64_t tokens) {
+  if (tokens <= 2) return tokens;
+  return std::int64_t{1} << static_cast<int>(std::lround(std::log2(static_cast<double>(tokens))));
+}
+
+}  // namespace
+
+IterationRunner::IterationRunner(const Experiment& x, const ClusterSetup& setup,
+                                 RoutingSource& routing, LivePlacement& live,
+                                 MoeLayerStepper& stepper)
+    : x_(x),
+      setup_(setup),
+      routing_(routing),
+      live_(live),
+      stepper_(stepper),
+      is_moe_(static_cast<std::size_t>(x.model.num_layers), false),
+      counts_(static_cast<std::size_t>(x.model.routed_experts)) {
+  for (auto l : x.model.moe_layers) is_moe_[static_cast<std::size_t>(l)] = true;
+}
+
+IterationRunner::DenseTimes IterationRunner::dense_times(const BatchShape& batch, bool moe_layer,
+                                                         std::span<const double> multiplier) const {
+  const bool tp = x_.serving.deployment == Deployment::kTpAttention;
+  const auto work = dense_layer_work(x_.model, batch, moe_layer, tp, x_.cluster.num_gpus);
+  DenseTimes t;
+  for (std::size_t g = 0; g < setup_.gpus.size(); ++g) {
+    const double k = multiplier.empty() ? 1.0 : multiplier[g];
+    const auto& gpu = setup_.gpus[g];
+    t.attention_ns = std::max(
+        t.attention_ns, gpu.dense_kernel_ns(work.attention_flops, work.attention_bytes) * k);
+    t.ffn_ns = std::max(t.ffn_ns, gpu.dense_kernel_ns(work.ffn_flops, work.ffn_bytes) * k);
+  }
+  // Tensor parallelism: an all-reduce of the hidden states (bf16) after
+  // attention, and after the dense FFN of a dense layer.
+  if (tp) {
+    const double bytes = batch.tokens * static_cast<double>(x_.model.hidden_size) * 2.0;
+    t.all_reduce_ns = all_reduce_ns(x_.cluster.sku.interconnect, bytes, x_.cluster.num_gpus) *
+                      (moe_layer ? 1.0 : 2.0);
+  }
+  return t;
+}
+
+double IterationRunner::run(const IterationBatch& b, std::span<const double> multiplier) {
+  stepper_.set_kernel_time_multipliers(multiplier);
+  const std::int64_t tokens = b.tokens();
+  const std::int64_t bucket = routing_bucket(tokens);
+  const double g_count = static_cast<double>(x_.cluster.num_gpus);
+  auto& s = totals_;
+  double iteration_ns = 0;
+  int moe_index = 0;
+  // Every layer of a kind costs the same for this batch: compute each once.
+  const DenseTimes around_moe = dense_times(b.shape, true, multiplier);
+  const DenseTimes dense_layer = dense_times(b.shape, false, multiplier);
+  for (std::size_t l = 0; l < is_moe_.size(); ++l) {
+    const auto& t = is_moe_[l] ? around_moe : dense_layer;
+    iteration_ns += t.attention_ns + t.ffn_ns + t.all_reduce_ns;
+    s.attention_s += t.attention_ns * 1e-9;
+    s.all_reduce_s += t.all_reduce_ns * 1e-9;
+    s.other_s += t.ffn_ns * 1e-9;
+    if (!is_moe_[l]) continue;
+    const auto drawn = routing_.next_counts({moe_index, bucket});
+    std::copy(drawn.begin(), drawn.end(), counts_.begin());
+    if (bucket != tokens) rescale_counts(counts_, tokens * x_.model.top_k, tokens);
+    live_.record(moe_index, counts_);
+    const auto step = stepper_.step(moe_index, counts_);
+    iteration_ns += static_cast<double>(step.layer.ns());
+    s.barrier_idle_sum += step.barrier_idle_fraction();
+    ++s.moe_layer_steps;
+    double kernel = 0, a2a = 0;
+    for (const auto& g : step.gpus) {
+      kernel += g.compute_ns;
+      a2a += g.dispatch_ns + g.combine_ns;
+    }
+    s.moe_kernel_s += kernel / g_count * 1e-9;
+    s.all_to_all_s += a2a / g_count * 1e-9;
+    ++moe_index;
+  }
+  ++s.iterations;
+  return iteration_ns;
+}
+
+}  // namespace vibesim

@@ -1,0 +1,53 @@
+#include "sim/serving_metrics.h"
+
+#include <algorithm>
+
+#include "base/statistics.h"
+
+namespace vibesim {
+
+namespace {
+
+Percentiles percentiles(std::vector<double> values) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  return {quantile_sorted(values, 0.5), quantile_sorted(values, 0.9),
+          quantile_sorted(values, 0.99)};
+}
+
+}  // namespace
+
+ServingMetrics::ServingMetrics(const ServingSpec& spec, std::string policy,
+                               const RequestSink& sink)
+    : spec_(spec), policy_(std::move(policy)), sink_(sink) {}
+
+void ServingMetrics::finished(const Sequence& q, SimTime end) {
+  RequestRecord rec{q.request, q.first_token, end, q.generated, false};
+  rec.slo_met = rec.ttft_ms() <= spec_.slo_ttft_ms && rec.tpot_ms() <= spec_.slo_tpot_ms;
+  ttft_ms_.push_back(rec.ttft_ms());
+  tpot_ms_.push_back(rec.tpot_ms());
+  e2e_ms_.push_back(rec.e2e_ms());
+  output_tokens_ += q.generated;
+  met_ += rec.slo_met ? 1 : 0;
+  if (sink_) sink_(policy_, rec);
+}
+
+ServingSummary ServingMetrics::summary(SimTime start, SimTime end) const {
+  ServingSummary s;
+  s.policy = policy_;
+  s.requests = static_cast<std::int64_t>(ttft_ms_.size());
+  s.ttft_ms = percentiles(ttft_ms_);
+  s.tpot_ms = percentiles(tpot_ms_);
+  s.e2e_ms = percentiles(e2e_ms_);
+  s.duration_s = (end - start).seconds();
+  s.slo_attainment =
+      s.requests > 0 ? static_cast<double>(met_) / static_cast<double>(s.requests) : 0;
+  if (s.duration_s > 0) {
+    s.goodput_rps = static_cast<double>(met_) / s.duration_s;
+    s.throughput_tokens_per_s = static_cast<double>(output_tokens_) / s.duration_s;
+    s.requests_per_s = static_cast<double>(s.requests) / s.duration_s;
+  }
+  return s;
+}
+
+}  // namespace vibesim
