@@ -4,6 +4,7 @@
 #   bash tools/bootstrap.sh test                           set up, build, run the whole test suite
 # Set-up installs any missing Debian package (apt, as root or through sudo),
 # configures with the "release" CMake preset and builds with Ninja.
+# VIBESIM_WERROR=ON (as CI sets it) turns compiler warnings into errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,11 +22,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-cmake --preset release >/dev/null
+cmake --preset release -DVIBESIM_WERROR="${VIBESIM_WERROR:-OFF}" >/dev/null
 cmake --build --preset release
 
 case "${1:-}" in
   run) shift; exec build/release/vibesim run "$@" ;;
-  test) exec ctest --preset release ;;
+  test) exec ctest --preset release -j "$(nproc)" ;;
   *) echo "usage: bash tools/bootstrap.sh run [options] | test" >&2; exit 2 ;;
 esac

@@ -7,7 +7,9 @@
 #include "io/config_object.h"
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
+#include "sim/serving_spec.h"
 #include "tools/cli.h"
+#include "traces/routing_spec.h"
 
 namespace vibesim {
 
@@ -22,12 +24,19 @@ std::vector<std::filesystem::path> json_files(const std::filesystem::path& folde
   return files;
 }
 
+template <class Enum, std::size_t N>
+void print_choices(std::ostream& out, const std::string& title, const ChoiceTable<Enum, N>& table) {
+  fmt::print(out, "\n{}:\n", title);
+  for (const auto& c : table) fmt::print(out, "  {:<20} {}\n", c.name, c.description);
+}
+
 }  // namespace
 
 int list_command(const CliContext& context, const std::vector<std::string>& args) {
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     fmt::print(context.out,
-               "vibesim list: the models, GPUs, variability profiles and placement policies\n"
+               "vibesim list: the models, GPUs, variability profiles, placement policies and every\n"
+               "other choice an experiment can name, with descriptions\n"
                "(configs from {})\n",
                context.locations.config_dir.string());
     return 0;
@@ -55,6 +64,16 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
     fmt::print(out, "  {:<20} {}\n", e.name, e.description);
     if (!e.unavailable.empty()) fmt::print(out, "  {:<20} (unavailable: {})\n", "", e.unavailable);
   }
+  print_choices(out, "routing sources (workload.routing.source)", kRoutingSources);
+  print_choices(out, "popularity distributions (workload.routing.distribution)",
+                kPopularityDistributions);
+  print_choices(out, "recalibration controllers (recalibration.controller)",
+                kRecalibrationTriggers);
+  print_choices(out, "serving modes (serving.mode)", kServingModes);
+  print_choices(out, "deployments (serving.deployment)", kDeployments);
+  print_choices(out, "request sources (serving.requests.source)", kRequestSources);
+  print_choices(out, "length distributions (serving.requests.lengths.kind)",
+                kLengthDistributions);
   return 0;
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Fails when an #include crosses the layering of docs/architecture.md:
+#   base/ <- io/ <- traces/, models/ <- policies/ <- sim/ <- outputs/ <- tools/
+# (each folder may include only folders to its left; models/ and traces/ are
+# peers that do not include each other).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A forbidden=(
+  [base]="io traces models policies sim outputs tools"
+  [io]="traces models policies sim outputs tools"
+  [traces]="models policies sim outputs tools"
+  [models]="traces policies sim outputs tools"
+  [policies]="sim outputs tools"
+  [sim]="outputs tools"
+  [outputs]="tools"
+)
+status=0
+for layer in "${!forbidden[@]}"; do
+  for other in ${forbidden[$layer]}; do
+    if hits=$(grep -rnE "#include \"${other}/" "$layer" 2>/dev/null); then
+      echo "layering: ${layer}/ must not include ${other}/:"
+      echo "$hits" | sed 's/^/  /'
+      status=1
+    fi
+  done
+done
+((status == 0)) && echo "layering: ok"
+exit $status
