@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cassert>
 #include <numeric>
+#include <stdexcept>
+
+#include <fmt/format.h>
 
 namespace vibesim::eplb {
 
@@ -61,7 +64,12 @@ Replication replicate_experts(std::span<const double> weight, int num_physical, 
       if (r.log_count[e] < max_replicas &&
           (best == weight.size() || weight[e] / r.log_count[e] > weight[best] / r.log_count[best]))
         best = e;
-    assert(best < weight.size() && "more slots than max_replicas allows");
+    // Callers validate slot counts where they enter (config, CLI); reaching
+    // here with too many slots is a bug, never an out-of-bounds write.
+    if (best == weight.size())
+      throw std::logic_error(fmt::format(
+          "replicate_experts: {} slots exceed {} experts x {} replicas each", num_physical,
+          num_logical, max_replicas));
     r.phy_to_log[static_cast<std::size_t>(slot)] = static_cast<int>(best);
     r.replica_rank[static_cast<std::size_t>(slot)] = r.log_count[best]++;
   }

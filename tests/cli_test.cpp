@@ -119,6 +119,27 @@ TEST_CASE(
         dir, args,
         "key 'policies[1]': unknown policy 'magic'; valid values are: static, round_robin, eplb");
   }
+  SUBCASE("more redundant slots than experts can fill (issue 16, bug 1)") {
+    auto args = short_quickstart(out);
+    args.insert(args.end(), {"--set", "cluster.redundant_slots_per_gpu=250"});
+    check_bad_input(dir, args,
+                    "key 'cluster.redundant_slots_per_gpu': value 250 is out of range [0, 224]");
+  }
+  SUBCASE("a policy listed twice") {
+    auto args = short_quickstart(out);
+    args.insert(args.end(), {"--set", R"(policies=["static","static"])"});
+    check_bad_input(dir, args, "key 'policies[1]': policy 'static' is listed twice");
+  }
+  SUBCASE("an experiment name that would write outside runs/") {
+    auto args = short_quickstart(out);
+    args.insert(args.end(), {"--set", "name=../escape"});
+    check_bad_input(dir, args, "key 'name': must be a non-empty name without '/'");
+  }
+  SUBCASE("a data: path to a file that is not there") {
+    auto args = short_quickstart(out);
+    args.insert(args.end(), {"--set", R"(workload.routing={"source":"count_trace","path":"data:nope.csv"})"});
+    check_bad_input(dir, args, "key 'workload.routing.path': file '");
+  }
   SUBCASE("missing experiment file") {
     check_bad_input(dir, {"run", "--out", out.string(), (dir.path / "nope.json").string()},
                     "nope.json: cannot open file");

@@ -123,3 +123,18 @@ TEST_CASE("vibesim place reads the GPU profile that vibesim run writes") {
   CHECK(e.err.find("bad.json: key 'gpu_latency[0].tokens': must increase strictly") !=
         std::string::npos);
 }
+
+TEST_CASE("vibesim place refuses more slots than the experts can fill (issue 16, bug 1)") {
+  testing::TempDir dir("place-slots");
+  std::string csv = "layer,expert,count\n";
+  for (int e = 0; e < 16; ++e) csv += "0," + std::to_string(e) + "," + std::to_string(10 * (e + 1)) + "\n";
+  const auto loads = dir.write("loads.csv", csv);
+  for (const std::string replicas : {"34", "2000000000"}) {
+    const auto r = cli({"place", "--policy", "latency_lpt", "--loads", loads.string(), "--gpus",
+                        "2", "--replicas", replicas, "--gpu-speeds", "1,1.1", "-o",
+                        (dir.path / "p.json").string()});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("would put more than the 16 experts") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path / "p.json"));
+  }
+}

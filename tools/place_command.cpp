@@ -85,7 +85,8 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
 
   const auto loads = read_expert_loads(loads_path);
   const int experts = static_cast<int>(loads[0].size());
-  if (gpus < 1) throw InputError(fmt::format("--gpus: must be at least 1, got {}", gpus));
+  if (gpus < 1 || gpus > 4096)
+    throw InputError(fmt::format("--gpus: must be in [1, 4096], got {}", gpus));
   if (!vm->count("replicas")) replicas = experts;
   if (experts % gpus != 0 &&
       (replicas == experts || !context.registry.entry(policy).fills_redundant_slots))
@@ -97,6 +98,11 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   if (replicas < experts)
     throw InputError(fmt::format("--replicas: {} is fewer than the {} experts in {}", replicas,
                                  experts, loads_path));
+  if (static_cast<std::int64_t>(replicas) > static_cast<std::int64_t>(experts) * gpus)
+    throw InputError(fmt::format(
+        "--replicas: {} slots on {} GPUs would put more than the {} experts of {} on a GPU "
+        "(at most {})",
+        replicas, gpus, experts, loads_path, static_cast<std::int64_t>(experts) * gpus));
   if (replicas % gpus != 0)
     throw InputError(fmt::format("--replicas: {} is not divisible by --gpus {}", replicas, gpus));
   if (groups < 1 || experts % groups != 0)
