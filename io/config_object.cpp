@@ -16,12 +16,13 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   text << in.rdbuf();
   try {
     return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     // e.what() reads "[json.exception.parse_error.101] parse error at line L, column C: ..."
-    std::string what = e.what();
-    const auto at = what.find("parse error");
-    throw InputError(
-        fmt::format("{}: {}", path.string(), at == std::string::npos ? what : what.substr(at)));
+    // or "[json.exception.out_of_range.406] number overflow parsing '1e400'": drop the tag.
+    const std::string what = e.what();
+    const auto tag_end = what.find("] ");
+    throw InputError(fmt::format("{}: {}", path.string(),
+                                 tag_end == std::string::npos ? what : what.substr(tag_end + 2)));
   }
 }
 

@@ -90,5 +90,4 @@ class ConfigObject {
   const PathRules* rules_;
 };
 
-
 }  // namespace vibesim

@@ -24,14 +24,18 @@ std::vector<std::string> names_in(const std::filesystem::path& folder) {
 NamedConfig read_named_config(ConfigObject& parent, const std::string& key,
                               const std::filesystem::path& folder) {
   const PathRules parent_rules =
-      parent.rules() != nullptr ? *parent.rules()
-                                : PathRules{std::filesystem::path(parent.source()).parent_path(), {}};
+      parent.rules() != nullptr
+          ? *parent.rules()
+          : PathRules{std::filesystem::path(parent.source()).parent_path(), {}};
   if (parent.has(key) && parent.raw(key).is_object())
     return {parent.raw(key), parent.source(), parent.key_path(key), parent_rules, ""};
   const auto value = parent.string(key);
   if (value.ends_with(".json")) {
     const auto path = parent.file(key).resolved;
-    return {read_json_file(path), path.string(), "", {path.parent_path(), parent_rules.data_dir},
+    return {read_json_file(path),
+            path.string(),
+            "",
+            {path.parent_path(), parent_rules.data_dir},
             path.stem().string()};
   }
   const auto path = folder / (value + ".json");
@@ -39,8 +43,8 @@ NamedConfig read_named_config(ConfigObject& parent, const std::string& key,
   if (!std::filesystem::is_regular_file(path, ec))
     throw parent.error(key, fmt::format("unknown name '{}'; valid values are: {}", value,
                                         fmt::join(names_in(folder), ", ")));
-  return {read_json_file(path), path.string(), "", {path.parent_path(), parent_rules.data_dir},
-          value};
+  return {
+      read_json_file(path), path.string(), "", {path.parent_path(), parent_rules.data_dir}, value};
 }
 
 }  // namespace vibesim

@@ -9,8 +9,7 @@ DenseLayerWork dense_layer_work(const MoeModel& m, const BatchShape& b, bool moe
   const double attn_params = static_cast<double>(m.attention_weight_params());
   DenseLayerWork w;
   w.attention_flops =
-      (2.0 * attn_params * b.tokens + m.attention_flops_per_context_token() * b.context_tokens) /
-      g;
+      (2.0 * attn_params * b.tokens + m.attention_flops_per_context_token() * b.context_tokens) / g;
   w.attention_bytes = attn_params * bpe * (tensor_parallel ? 1.0 / g : 1.0) +
                       m.kv_cache_bytes_per_token() * b.kv_read_tokens / g;
   if (moe_layer) {

@@ -8,8 +8,8 @@
 #include <cstdint>
 
 #include "base/sim_time.h"
-#include "models/topology.h"
 #include "models/placement.h"
+#include "models/topology.h"
 
 namespace vibesim {
 

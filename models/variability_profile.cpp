@@ -88,12 +88,12 @@ std::vector<GpuVariation> VariabilityProfile::draw(int count, std::uint64_t seed
 
 nlohmann::ordered_json VariabilityProfile::to_json() const {
   nlohmann::ordered_json out = {{"name", name},
-                        {"description", description},
-                        {"voltage_offset_v", voltage_offset_v.to_json()},
-                        {"leakage_factor", leakage_factor.to_json()},
-                        {"memory_factor", memory_factor.to_json()},
-                        {"relative_time", relative_time.to_json()},
-                        {"kernel_jitter_cv", kernel_jitter_cv}};
+                                {"description", description},
+                                {"voltage_offset_v", voltage_offset_v.to_json()},
+                                {"leakage_factor", leakage_factor.to_json()},
+                                {"memory_factor", memory_factor.to_json()},
+                                {"relative_time", relative_time.to_json()},
+                                {"kernel_jitter_cv", kernel_jitter_cv}};
   if (thermal_drift.stddev > 0)
     out["thermal_drift"] = {{"stddev", thermal_drift.stddev},
                             {"time_constant_s", thermal_drift.time_constant_s}};

@@ -54,7 +54,7 @@ struct VariabilityProfile {
   // `measured`: lognormal fit, correlations, ...); kept as read, for
   // config.resolved.json.
   nlohmann::json summary, measured;
-  std::string sku;                   // the SKU a fitted profile was measured on ("" = any)
+  std::string sku;                     // the SKU a fitted profile was measured on ("" = any)
   nlohmann::json calibration_targets;  // what `profile check` compares the model with
 
   // Draws `count` GPUs; the same seed gives the same GPUs.

@@ -20,15 +20,15 @@ void LayersCsv::write(const LayerRow& row) {
     max_tokens = std::max(max_tokens, g.tokens);
     sum_tokens += g.tokens;
   }
-  fmt::print(file_.stream(), "{},{},{},{:.3f},{},{:.0f},{:.1f},{:.5f}\n", row.policy,
-             row.iteration, row.moe_layer, row.step.layer.us(), row.step.straggler_gpu, max_tokens,
+  fmt::print(file_.stream(), "{},{},{},{:.3f},{},{:.0f},{:.1f},{:.5f}\n", row.policy, row.iteration,
+             row.moe_layer, row.step.layer.us(), row.step.straggler_gpu, max_tokens,
              sum_tokens / static_cast<double>(row.step.gpus.size()),
              row.step.barrier_idle_fraction());
 }
 
 nlohmann::ordered_json layer_study_summary_json(const Experiment& x, const LayerStudyResult& r) {
   auto out = run_header_json(x);
-  out["recalibration"] = name_of(kRecalibrationTriggers, x.recalibration.controller);
+  out["recalibration"] = name_of(kRecalibrationControllers, x.recalibration.controller);
   out["batch_tokens"] = x.workload.batch_tokens;
   out["gpus"] = nlohmann::ordered_json::array();
   for (std::size_t g = 0; g < r.gpus.size(); ++g) {
@@ -81,10 +81,10 @@ void print_layer_study_tables(std::ostream& out, const Experiment& x, const Laye
       out,
       "(pred: max over GPUs of profiled f_g(n) + all-to-all time per token x n under the recorded "
       "loads, mean over layers; gap LB: its distance to the per-layer lower bound)\n");
-  if (x.recalibration.controller != RecalibrationTrigger::kNever) {
+  if (x.recalibration.controller != RecalibrationKind::kNever) {
     fmt::print(out, "\nrecalibration ({}):\n{:<14} {:>8} {:>14} {:>12} {:>12}\n",
-               name_of(kRecalibrationTriggers, x.recalibration.controller), "policy", "re-placed", "experts moved", "moved/layer",
-               "stall ms");
+               name_of(kRecalibrationControllers, x.recalibration.controller), "policy",
+               "re-placed", "experts moved", "moved/layer", "stall ms");
     for (const auto& p : r.policies)
       fmt::print(
           out, "{:<14} {:>8} {:>14} {:>12.2f} {:>12.3f}\n", p.policy,

@@ -67,9 +67,9 @@ Replication replicate_experts(std::span<const double> weight, int num_physical, 
     // Callers validate slot counts where they enter (config, CLI); reaching
     // here with too many slots is a bug, never an out-of-bounds write.
     if (best == weight.size())
-      throw std::logic_error(fmt::format(
-          "replicate_experts: {} slots exceed {} experts x {} replicas each", num_physical,
-          num_logical, max_replicas));
+      throw std::logic_error(
+          fmt::format("replicate_experts: {} slots exceed {} experts x {} replicas each",
+                      num_physical, num_logical, max_replicas));
     r.phy_to_log[static_cast<std::size_t>(slot)] = static_cast<int>(best);
     r.replica_rank[static_cast<std::size_t>(slot)] = r.log_count[best]++;
   }

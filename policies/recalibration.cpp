@@ -10,7 +10,7 @@ namespace vibesim {
 
 RecalibrationSpec RecalibrationSpec::parse(ConfigObject& r) {
   RecalibrationSpec s;
-  s.controller = r.choice_or("controller", s.controller, kRecalibrationTriggers);
+  s.controller = r.choice_or("controller", s.controller, kRecalibrationControllers);
   s.every_k_steps = static_cast<int>(r.integer_or("every_k_steps", s.every_k_steps, 1, 1'000'000));
   s.window = static_cast<int>(r.integer_or("window", s.window, 1, 100'000));
   s.check_every = static_cast<int>(r.integer_or("check_every", s.check_every, 1, 1'000'000));
@@ -22,7 +22,7 @@ RecalibrationSpec RecalibrationSpec::parse(ConfigObject& r) {
 }
 
 nlohmann::ordered_json RecalibrationSpec::to_json() const {
-  return {{"controller", name_of(kRecalibrationTriggers, controller)},
+  return {{"controller", name_of(kRecalibrationControllers, controller)},
           {"every_k_steps", every_k_steps},
           {"window", window},
           {"check_every", check_every},
@@ -33,7 +33,9 @@ nlohmann::ordered_json RecalibrationSpec::to_json() const {
 
 RecalibrationController::RecalibrationController(const RecalibrationSpec& spec,
                                                  std::vector<std::vector<double>> reference_loads)
-    : spec_(spec), reference_(std::move(reference_loads)) {
+    : spec_(spec),
+      trigger_(make_recalibration_trigger(spec)),
+      reference_(std::move(reference_loads)) {
   assert(spec.window >= 1 && spec.every_k_steps >= 1 && spec.check_every >= 1);
   window_sum_.reserve(reference_.size());
   for (const auto& layer : reference_) window_sum_.emplace_back(layer.size(), 0.0);
@@ -42,7 +44,7 @@ RecalibrationController::RecalibrationController(const RecalibrationSpec& spec,
 Replacement RecalibrationController::observe_pass(
     std::span<const std::vector<std::int32_t>> counts) {
   assert(counts.size() == window_sum_.size());
-  if (spec_.controller == RecalibrationTrigger::kNever) return Replacement::kNone;
+  if (!trigger_->watches_routing()) return Replacement::kNone;
   const auto window = static_cast<std::size_t>(spec_.window);
   if (ring_.size() < window) {
     ring_.emplace_back(counts.begin(), counts.end());
@@ -56,13 +58,20 @@ Replacement RecalibrationController::observe_pass(
     for (std::size_t e = 0; e < counts[l].size(); ++e) window_sum_[l][e] += counts[l][e];
   next_ = (next_ + 1) % window;
   ++passes_;
+  return trigger_->after_pass(*this);
+}
 
-  if (spec_.controller == RecalibrationTrigger::kEveryKSteps)
-    return passes_ % spec_.every_k_steps == 0 ? Replacement::kFullResolve : Replacement::kNone;
-  // drift
-  if (passes_ % spec_.check_every != 0 || passes_ - last_placed_ < spec_.cooldown)
-    return Replacement::kNone;
-  return max_cosine_distance() > spec_.threshold ? Replacement::kIncremental : Replacement::kNone;
+std::unique_ptr<const RecalibrationTrigger> make_recalibration_trigger(
+    const RecalibrationSpec& spec) {
+  switch (spec.controller) {
+    case RecalibrationKind::kEveryKSteps:
+      return make_every_k_steps_trigger(spec.every_k_steps);
+    case RecalibrationKind::kDrift:
+      return make_drift_trigger(spec.check_every, spec.cooldown, spec.threshold);
+    case RecalibrationKind::kNever:
+      break;
+  }
+  return make_never_trigger();
 }
 
 double RecalibrationController::max_cosine_distance() const {

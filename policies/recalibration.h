@@ -9,8 +9,12 @@
 //    `threshold` (delta), re-place incrementally from the placement in force
 //    and cool down for `cooldown` passes.
 // One controller per policy run; it sees only per-expert counts, as a real
-// deployment's expert-distribution recorder would.
+// deployment's expert-distribution recorder would. The controller keeps the
+// window and the reference; the decision is a RecalibrationTrigger, one
+// implementation per file in policies/recalibration/, chosen by the
+// `recalibration.controller` table below.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,23 +27,23 @@ namespace vibesim {
 
 class ConfigObject;
 
-enum class RecalibrationTrigger { kNever, kEveryKSteps, kDrift };
-inline constexpr ChoiceTable<RecalibrationTrigger, 3> kRecalibrationTriggers{{
-    {"never", RecalibrationTrigger::kNever, "the first placement stays"},
-    {"every_k_steps", RecalibrationTrigger::kEveryKSteps,
+enum class RecalibrationKind { kNever, kEveryKSteps, kDrift };
+inline constexpr ChoiceTable<RecalibrationKind, 3> kRecalibrationControllers{{
+    {"never", RecalibrationKind::kNever, "the first placement stays"},
+    {"every_k_steps", RecalibrationKind::kEveryKSteps,
      "a full re-solve every every_k_steps passes on the recent window (vLLM, SGLang EPLB)"},
-    {"drift", RecalibrationTrigger::kDrift,
+    {"drift", RecalibrationKind::kDrift,
      "the paper's cosine-distance test every check_every passes; incremental re-placement"},
 }};
 
 // Experiment key `recalibration`.
 struct RecalibrationSpec {
-  RecalibrationTrigger controller = RecalibrationTrigger::kNever;
-  int every_k_steps = 100;           // every_k_steps: passes between re-solves
-  int window = 100;                  // passes in the sliding window of recent loads
-  int check_every = 10;              // drift: H, passes between cosine tests
-  double threshold = 0.05;           // drift: delta, cosine distance that triggers
-  int cooldown = 10;                 // drift: passes after a re-placement with no test
+  RecalibrationKind controller = RecalibrationKind::kNever;
+  int every_k_steps = 100;  // every_k_steps: passes between re-solves
+  int window = 100;         // passes in the sliding window of recent loads
+  int check_every = 10;     // drift: H, passes between cosine tests
+  double threshold = 0.05;  // drift: delta, cosine distance that triggers
+  int cooldown = 10;        // drift: passes after a re-placement with no test
   // Re-run the profiling micro-benchmark before each re-placement, so the
   // policy sees the GPUs as they are now (throttled, drifted), not as profiled at start.
   bool reprofile = false;
@@ -49,6 +53,26 @@ struct RecalibrationSpec {
 };
 
 enum class Replacement { kNone, kFullResolve, kIncremental };
+
+class RecalibrationController;
+
+// Decides after each pass whether to re-place. Contract: a pure function of
+// the controller's state; must not keep references into it.
+class RecalibrationTrigger {
+ public:
+  virtual ~RecalibrationTrigger() = default;
+  [[nodiscard]] virtual Replacement after_pass(const RecalibrationController& state) const = 0;
+  // False when no pass can ever trigger: the controller then keeps no window.
+  [[nodiscard]] virtual bool watches_routing() const { return true; }
+};
+
+// Implementations (policies/recalibration/), and the one the spec names.
+std::unique_ptr<const RecalibrationTrigger> make_never_trigger();
+std::unique_ptr<const RecalibrationTrigger> make_every_k_steps_trigger(int every_k_steps);
+std::unique_ptr<const RecalibrationTrigger> make_drift_trigger(int check_every, int cooldown,
+                                                               double threshold);
+std::unique_ptr<const RecalibrationTrigger> make_recalibration_trigger(
+    const RecalibrationSpec& spec);
 
 class RecalibrationController {
  public:
@@ -65,9 +89,12 @@ class RecalibrationController {
 
   // The largest per-layer cosine distance between the window and the reference.
   [[nodiscard]] double max_cosine_distance() const;
+  [[nodiscard]] std::int64_t passes() const { return passes_; }
+  [[nodiscard]] std::int64_t passes_since_placement() const { return passes_ - last_placed_; }
 
  private:
   RecalibrationSpec spec_;
+  std::unique_ptr<const RecalibrationTrigger> trigger_;
   std::vector<std::vector<double>> reference_;
   std::vector<std::vector<std::vector<std::int32_t>>> ring_;  // window passes, oldest overwritten
   std::vector<std::vector<double>> window_sum_;               // [layer][expert]

@@ -8,10 +8,9 @@ BatchScheduler::BatchScheduler(const ServingSpec& spec, std::int64_t kv_capacity
     : spec_(spec), kv_capacity_(kv_capacity_tokens) {}
 
 void BatchScheduler::arrive(const Request& r) {
-  Sequence seq{&r,
-               spec_.mode == ServingMode::kPrefillOnly ? 1
-                                                       : std::max<std::int64_t>(1, r.output_tokens),
-               0, 0, SimTime{}};
+  Sequence seq{
+      &r, spec_.mode == ServingMode::kPrefillOnly ? 1 : std::max<std::int64_t>(1, r.output_tokens),
+      0, 0, SimTime{}};
   if (spec_.mode == ServingMode::kDecodeOnly) seq.prefilled = r.input_tokens;
   waiting_.push_back(seq);
 }
@@ -42,8 +41,7 @@ IterationBatch BatchScheduler::next_batch() {
     }
   for (auto& q : running_)
     if (!q->prefill_done() && budget > 0) add_prefill(b, q.get(), budget);
-  while (!waiting_.empty() && budget > 0 &&
-         static_cast<int>(running_.size()) < spec_.max_running) {
+  while (!waiting_.empty() && budget > 0 && static_cast<int>(running_.size()) < spec_.max_running) {
     const Sequence& next = waiting_.front();
     const std::int64_t need = next.request->input_tokens + next.output_tokens;
     if (kv_used_ + need > kv_capacity_ && !running_.empty()) break;  // wait for room

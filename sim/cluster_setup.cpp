@@ -56,8 +56,10 @@ ClusterSetup prepare_cluster(const Experiment& x) {
   std::vector<GpuKernelModel> gpus;
   for (const auto& v : x.cluster.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw)))
     gpus.emplace_back(x.cluster.sku, v, x.model);
-  ClusterSetup setup{
-      std::move(gpus), Topology(g_count, x.cluster.gpus_per_node, x.cluster.sku.interconnect), {}, {}};
+  ClusterSetup setup{std::move(gpus),
+                     Topology(g_count, x.cluster.gpus_per_node, x.cluster.sku.interconnect),
+                     {},
+                     {}};
   auto& c = setup.context;
   c.num_experts = static_cast<int>(x.model.routed_experts);
   c.num_gpus = g_count;
@@ -67,7 +69,8 @@ ClusterSetup prepare_cluster(const Experiment& x) {
   c.expert_loads = record_loads(x);
   auto& profiling = setup.profiling;
   profiling.experts_per_gpu = experts_per_gpu;
-  profiling.max_tokens = 4.0 * static_cast<double>(x.workload.batch_tokens * x.model.top_k / g_count);
+  profiling.max_tokens =
+      4.0 * static_cast<double>(x.workload.batch_tokens * x.model.top_k / g_count);
   profiling.repetitions = x.profiling_repetitions;
   profiling.jitter_cv = x.cluster.profile.kernel_jitter_cv;
   profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);

@@ -85,8 +85,8 @@ ClusterSpec ClusterSpec::parse(ConfigObject& c, const MoeModel& model,
   // A replicating policy fills each extra slot with a copy of a different
   // expert on that GPU, so a GPU cannot hold more slots than there are experts.
   const auto experts_per_gpu = model.routed_experts / s.num_gpus;
-  s.redundant_slots_per_gpu = static_cast<int>(c.integer_or(
-      "redundant_slots_per_gpu", 0, 0, model.routed_experts - experts_per_gpu));
+  s.redundant_slots_per_gpu = static_cast<int>(
+      c.integer_or("redundant_slots_per_gpu", 0, 0, model.routed_experts - experts_per_gpu));
   s.profile = parse_profile(c, s.sku);
   c.finish();
   return s;

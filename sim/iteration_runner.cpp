@@ -26,6 +26,7 @@ IterationRunner::IterationRunner(const Experiment& x, const ClusterSetup& setup,
       routing_(routing),
       live_(live),
       stepper_(stepper),
+      deployment_(make_deployment(x.serving.deployment)),
       is_moe_(static_cast<std::size_t>(x.model.num_layers), false),
       counts_(static_cast<std::size_t>(x.model.routed_experts)) {
   for (auto l : x.model.moe_layers) is_moe_[static_cast<std::size_t>(l)] = true;
@@ -33,23 +34,17 @@ IterationRunner::IterationRunner(const Experiment& x, const ClusterSetup& setup,
 
 IterationRunner::DenseTimes IterationRunner::dense_times(const BatchShape& batch, bool moe_layer,
                                                          std::span<const double> multiplier) const {
-  const bool tp = x_.serving.deployment == Deployment::kTpAttention;
-  const auto work = dense_layer_work(x_.model, batch, moe_layer, tp, x_.cluster.num_gpus);
+  const auto work = deployment_->layer_work(x_.model, batch, moe_layer, x_.cluster.num_gpus);
   DenseTimes t;
   for (std::size_t g = 0; g < setup_.gpus.size(); ++g) {
     const double k = multiplier.empty() ? 1.0 : multiplier[g];
     const auto& gpu = setup_.gpus[g];
-    t.attention_ns = std::max(
-        t.attention_ns, gpu.dense_kernel_ns(work.attention_flops, work.attention_bytes) * k);
+    t.attention_ns = std::max(t.attention_ns,
+                              gpu.dense_kernel_ns(work.attention_flops, work.attention_bytes) * k);
     t.ffn_ns = std::max(t.ffn_ns, gpu.dense_kernel_ns(work.ffn_flops, work.ffn_bytes) * k);
   }
-  // Tensor parallelism: an all-reduce of the hidden states (bf16) after
-  // attention, and after the dense FFN of a dense layer.
-  if (tp) {
-    const double bytes = batch.tokens * static_cast<double>(x_.model.hidden_size) * 2.0;
-    t.all_reduce_ns = all_reduce_ns(x_.cluster.sku.interconnect, bytes, x_.cluster.num_gpus) *
-                      (moe_layer ? 1.0 : 2.0);
-  }
+  t.all_reduce_ns = deployment_->layer_collectives_ns(
+      x_.model, batch, moe_layer, x_.cluster.sku.interconnect, x_.cluster.num_gpus);
   return t;
 }
 

@@ -3,9 +3,11 @@
 // GPUs' own speeds (models/dense_layer_cost.h), MoE layers through the
 // synchronized layer step with routing drawn for the iteration's tokens.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
+#include "models/deployment.h"
 #include "sim/batch_scheduler.h"
 #include "sim/cluster_setup.h"
 #include "sim/experiment.h"
@@ -47,6 +49,7 @@ class IterationRunner {
   RoutingSource& routing_;
   LivePlacement& live_;
   MoeLayerStepper& stepper_;
+  std::unique_ptr<const Deployment> deployment_;
   std::vector<bool> is_moe_;  // per model layer
   std::vector<std::int32_t> counts_;
   IterationTotals totals_;

@@ -45,7 +45,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     balanced_ns.push_back(gpu.duration_ns(
         ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
     result.gpus.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
-                           gpu.sustained_clock_fraction(x.cluster.sku.power.activity_memory_bound), 0.0});
+                           gpu.sustained_clock_fraction(x.cluster.sku.power.activity_memory_bound),
+                           0.0});
   }
   const double balanced_mean = mean(balanced_ns);
   for (std::size_t g = 0; g < gpus.size(); ++g)
@@ -78,7 +79,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
     }
     summary.straggler_counts.assign(static_cast<std::size_t>(g_count), 0);
     std::vector<double> latency_us;
-    latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) * static_cast<std::size_t>(layers));
+    latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) *
+                       static_cast<std::size_t>(layers));
     double idle_sum = 0, imbalance_sum = 0;
 
     // Layer steps run back to back on the event clock: each schedules the next.
@@ -99,7 +101,8 @@ LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& regi
       if (++layer == layers) {
         layer = 0;
         ++iteration;
-        if (iteration < x.workload.iterations) stall = live.end_pass(conditions.at(engine.now()), stepper);
+        if (iteration < x.workload.iterations)
+          stall = live.end_pass(conditions.at(engine.now()), stepper);
       }
       if (iteration < x.workload.iterations) {
         engine.schedule_after(step.layer + stall, run_layer);

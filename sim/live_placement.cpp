@@ -11,7 +11,7 @@ LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
       setup_(setup),
       name_(name),
       policy_(policy),
-      recalibrating_(x.recalibration.controller != RecalibrationTrigger::kNever),
+      recalibrating_(x.recalibration.controller != RecalibrationKind::kNever),
       placement_(checked_place(name, policy, setup.context)),
       controller_(x.recalibration, setup.context.expert_loads),
       pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())) {}

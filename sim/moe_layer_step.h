@@ -14,8 +14,8 @@
 #include "base/sim_time.h"
 #include "models/gpu_kernel_model.h"
 #include "models/moe_model.h"
-#include "models/topology.h"
 #include "models/placement.h"
+#include "models/topology.h"
 
 namespace vibesim {
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/derived_seed.h"
+#include "io/config_error.h"
 #include "policies/policy_registry.h"
 #include "sim/batch_scheduler.h"
 #include "sim/cluster_setup.h"
@@ -74,6 +75,20 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   return s;
 }
 
+// A request whose prompt and output cannot fit the KV cache even alone would
+// be admitted by no real engine: refused before anything runs.
+void check_requests_fit_kv_cache(const Experiment& x, const std::vector<Request>& requests) {
+  const auto capacity = kv_capacity_tokens(x.serving, x.model, x.cluster.sku, x.cluster.num_gpus);
+  for (const auto& r : requests) {
+    const std::int64_t output = x.serving.mode == ServingMode::kPrefillOnly ? 1 : r.output_tokens;
+    if (r.input_tokens + output > capacity)
+      throw InputError(fmt::format(
+          "{}: request {} needs {} KV-cache tokens (prompt + output), more than the cache holds "
+          "({}; key 'serving.kv_cache_tokens', or more GPUs)",
+          x.source, r.id, r.input_tokens + output, capacity));
+  }
+}
+
 }  // namespace
 
 std::vector<Request> experiment_requests(const Experiment& x, double rate_per_s) {
@@ -88,13 +103,13 @@ std::vector<Request> experiment_requests(const Experiment& x, double rate_per_s)
   std::vector<Request> lengths;
   if (spec.lengths.kind == LengthDistribution::kTrace)
     lengths = read_request_trace(spec.lengths.trace.resolved);
-  return generate_requests(spec, rate_per_s, derive_seed(x.seed, RandomStream::kRequests),
-                           lengths);
+  return generate_requests(spec, rate_per_s, derive_seed(x.seed, RandomStream::kRequests), lengths);
 }
 
 std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistry& registry,
                                         const std::vector<Request>& requests,
                                         const RequestSink& sink) {
+  check_requests_fit_kv_cache(x, requests);
   const ClusterSetup setup = prepare_cluster(x);
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
   std::vector<ServingSummary> out;
@@ -114,6 +129,7 @@ std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistr
     const auto attainment = [&](double rate_per_gpu) {
       ++point.runs;
       const auto requests = experiment_requests(x, rate_per_gpu * g);
+      check_requests_fit_kv_cache(x, requests);
       return serve_one_policy(x, setup, *routing, name, *policy, requests, nullptr).slo_attainment;
     };
     // Bisection in log space between a rate that meets the target and one that does not.

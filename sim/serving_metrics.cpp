@@ -17,8 +17,7 @@ Percentiles percentiles(std::vector<double> values) {
 
 }  // namespace
 
-ServingMetrics::ServingMetrics(const ServingSpec& spec, std::string policy,
-                               const RequestSink& sink)
+ServingMetrics::ServingMetrics(const ServingSpec& spec, std::string policy, const RequestSink& sink)
     : spec_(spec), policy_(std::move(policy)), sink_(sink) {}
 
 void ServingMetrics::finished(const Sequence& q, SimTime end) {

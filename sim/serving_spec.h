@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "io/choice_table.h"
-#include "traces/request_trace.h"
+#include "models/deployment.h"
+#include "traces/request_stream.h"
 
 namespace vibesim {
 
@@ -19,19 +20,9 @@ inline constexpr ChoiceTable<ServingMode, 3> kServingModes{{
      "prompts are already in the KV cache; the first token is the first decode step"},
 }};
 
-enum class Deployment { kTpAttention, kDpAttention };
-inline constexpr ChoiceTable<Deployment, 2> kDeployments{{
-    {"tp_attention", Deployment::kTpAttention,
-     "attention and dense layers tensor-parallel across the EP group, an all-reduce after each "
-     "(the paper's vLLM setup); MoE layers expert-parallel"},
-    {"dp_attention", Deployment::kDpAttention,
-     "each GPU runs attention for its share of requests with full attention weights; no "
-     "all-reduce"},
-}};
-
 struct ServingSpec {
   ServingMode mode = ServingMode::kMixed;
-  Deployment deployment = Deployment::kTpAttention;
+  DeploymentKind deployment = DeploymentKind::kTpAttention;
   std::int64_t max_batched_tokens = 8192;
   int max_running = 256;
   bool chunked_prefill = true;

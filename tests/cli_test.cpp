@@ -137,12 +137,18 @@ TEST_CASE(
   }
   SUBCASE("a data: path to a file that is not there") {
     auto args = short_quickstart(out);
-    args.insert(args.end(), {"--set", R"(workload.routing={"source":"count_trace","path":"data:nope.csv"})"});
+    args.insert(args.end(),
+                {"--set", R"(workload.routing={"source":"count_trace","path":"data:nope.csv"})"});
     check_bad_input(dir, args, "key 'workload.routing.path': file '");
   }
   SUBCASE("missing experiment file") {
     check_bad_input(dir, {"run", "--out", out.string(), (dir.path / "nope.json").string()},
                     "nope.json: cannot open file");
+  }
+  SUBCASE("a number JSON cannot hold is bad input, not an internal error") {
+    const auto bad = dir.write("big.json", "{\"name\": \"x\", \"seed\": 1e400}\n");
+    check_bad_input(dir, {"run", "--out", out.string(), bad.string()},
+                    "big.json: number overflow parsing '1e400'");
   }
   SUBCASE("malformed JSON names the line") {
     const auto bad = dir.write("bad.json", "{\n  \"name\": \"x\",\n  oops\n}\n");

@@ -25,7 +25,8 @@ std::vector<std::filesystem::path> shipped_experiments() {
 
 // Short enough for a unit test; every section of the experiment stays.
 std::vector<std::string> shortened(const Experiment& x) {
-  std::vector<std::string> set = {"workload.calibration_batches=3", R"(policies=["static","vibe"])"};
+  std::vector<std::string> set = {"workload.calibration_batches=3",
+                                  R"(policies=["static","vibe"])"};
   if (x.serving_enabled) {
     set.push_back("serving.requests.count=25");
   } else {
@@ -66,11 +67,11 @@ TEST_CASE("rerunning a run directory's config.resolved.json reproduces its outpu
     CAPTURE(path);
     const auto x = load_experiment(path, {}, locations, registry);
     const auto first = dir.path / (x.name + "-first"), second = dir.path / (x.name + "-second");
-    const auto a = testing::cli(with_sets(
-        {"run", path.string(), "--quiet", "--out", first.string()}, shortened(x)));
+    const auto a = testing::cli(
+        with_sets({"run", path.string(), "--quiet", "--out", first.string()}, shortened(x)));
     REQUIRE_MESSAGE(a.status == 0, a.err);
-    const auto b = testing::cli({"run", (first / "config.resolved.json").string(), "--quiet",
-                                 "--out", second.string()});
+    const auto b = testing::cli(
+        {"run", (first / "config.resolved.json").string(), "--quiet", "--out", second.string()});
     REQUIRE_MESSAGE(b.status == 0, b.err);
     std::vector<std::string> files;
     for (const auto& e : std::filesystem::directory_iterator(first))

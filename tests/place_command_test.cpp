@@ -127,7 +127,8 @@ TEST_CASE("vibesim place reads the GPU profile that vibesim run writes") {
 TEST_CASE("vibesim place refuses more slots than the experts can fill (issue 16, bug 1)") {
   testing::TempDir dir("place-slots");
   std::string csv = "layer,expert,count\n";
-  for (int e = 0; e < 16; ++e) csv += "0," + std::to_string(e) + "," + std::to_string(10 * (e + 1)) + "\n";
+  for (int e = 0; e < 16; ++e)
+    csv += "0," + std::to_string(e) + "," + std::to_string(10 * (e + 1)) + "\n";
   const auto loads = dir.write("loads.csv", csv);
   for (const std::string replicas : {"34", "2000000000"}) {
     const auto r = cli({"place", "--policy", "latency_lpt", "--loads", loads.string(), "--gpus",

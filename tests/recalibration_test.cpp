@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "fixtures.h"
-#include "policies/recalibration.h"
 #include "models/expert_migration.h"
+#include "policies/recalibration.h"
 
 using namespace vibesim;
 
@@ -13,7 +13,7 @@ namespace {
 
 using Pass = std::vector<std::vector<std::int32_t>>;  // [layer][expert]
 
-RecalibrationSpec spec_for(RecalibrationTrigger controller) {
+RecalibrationSpec spec_for(RecalibrationKind controller) {
   RecalibrationSpec s;
   s.controller = controller;
   s.every_k_steps = 5;
@@ -28,8 +28,8 @@ RecalibrationSpec spec_for(RecalibrationTrigger controller) {
 
 TEST_CASE("never keeps the placement and every_k_steps re-solves every k passes") {
   const std::vector<std::vector<double>> reference{{10, 10}};
-  RecalibrationController never(spec_for(RecalibrationTrigger::kNever), reference);
-  RecalibrationController every(spec_for(RecalibrationTrigger::kEveryKSteps), reference);
+  RecalibrationController never(spec_for(RecalibrationKind::kNever), reference);
+  RecalibrationController every(spec_for(RecalibrationKind::kEveryKSteps), reference);
   const Pass pass{{30, 1}};
   for (int i = 1; i <= 10; ++i) {
     CHECK(never.observe_pass(pass) == Replacement::kNone);
@@ -41,7 +41,7 @@ TEST_CASE("never keeps the placement and every_k_steps re-solves every k passes"
 
 TEST_CASE(
     "drift re-places incrementally only after the cosine distance passes delta, then cools down") {
-  RecalibrationController drift(spec_for(RecalibrationTrigger::kDrift), {{10, 10, 0}, {5, 5, 5}});
+  RecalibrationController drift(spec_for(RecalibrationKind::kDrift), {{10, 10, 0}, {5, 5, 5}});
   const Pass same{{10, 10, 0}, {5, 5, 5}}, shifted{{0, 10, 10}, {5, 5, 5}};
   CHECK(drift.observe_pass(same) == Replacement::kNone);
   CHECK(drift.observe_pass(same) == Replacement::kNone);  // check at pass 2: distance 0

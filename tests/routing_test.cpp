@@ -19,7 +19,8 @@ std::int64_t sum(std::span<const std::int32_t> c) {
 TEST_CASE(
     "synthetic routing assigns exactly tokens x top_k per batch with no expert above the token "
     "count") {
-  SyntheticRouting r(3, 64, 8, SyntheticRoutingSpec{PopularityDistribution::kZipf, 1.2, 1.0, 16, {}}, 11, 12);
+  SyntheticRouting r(3, 64, 8,
+                     SyntheticRoutingSpec{PopularityDistribution::kZipf, 1.2, 1.0, 16, {}}, 11, 12);
   for (int i = 0; i < 40; ++i) {
     const auto c = r.next_counts({i % 3, 512});
     CHECK(sum(c) == 512 * 8);
@@ -28,7 +29,8 @@ TEST_CASE(
 }
 
 TEST_CASE("synthetic routing gives each layer its own hot set and caps popularity at 1/top_k") {
-  SyntheticRouting r(4, 64, 8, SyntheticRoutingSpec{PopularityDistribution::kZipf, 2.0, 1.0, 4, {}}, 5, 6);
+  SyntheticRouting r(4, 64, 8, SyntheticRoutingSpec{PopularityDistribution::kZipf, 2.0, 1.0, 4, {}},
+                     5, 6);
   std::vector<std::size_t> hottest;
   for (const auto& p : r.popularity()) {
     CHECK(std::accumulate(p.begin(), p.end(), 0.0) == doctest::Approx(1.0));
@@ -42,7 +44,8 @@ TEST_CASE("synthetic routing gives each layer its own hot set and caps popularit
 TEST_CASE(
     "synthetic routing is unbiased: mean counts over the pool match tokens x top_k x popularity") {
   const std::int64_t tokens = 4096;
-  SyntheticRouting r(1, 32, 4, SyntheticRoutingSpec{PopularityDistribution::kZipf, 0.8, 1.0, 2000, {}}, 1, 2);
+  SyntheticRouting r(1, 32, 4,
+                     SyntheticRoutingSpec{PopularityDistribution::kZipf, 0.8, 1.0, 2000, {}}, 1, 2);
   std::vector<double> mean(32, 0.0);
   const int draws = 4000;
   for (int i = 0; i < draws; ++i) {

@@ -10,6 +10,7 @@
 #include "fixtures.h"
 #include "io/config_error.h"
 #include "tools/cli.h"
+#include "traces/request_stream.h"
 #include "traces/request_trace.h"
 
 using namespace vibesim;
@@ -28,6 +29,7 @@ void check_trace_error(const testing::TempDir& dir, const std::string& file,
     (void)read_request_trace(path);
     FAIL("no error for ", file);
   } catch (const InputError& e) {
+    INFO("error: ", std::string(e.what()), "\nexpected: ", expected);
     CHECK(std::string(e.what()).find(expected) != std::string::npos);
   }
 }
@@ -66,7 +68,19 @@ TEST_CASE("bad request traces name the line") {
                     "order.csv:3: timestamp goes back in time");
   check_trace_error(dir, "ts.csv", header + "yesterday,1,1\n", "ts.csv:2: TIMESTAMP 'yesterday'");
   check_trace_error(dir, "neg.csv", header + "2023-11-16 18:15:50,5,-3\n",
-                    "neg.csv:2: column 'GeneratedTokens' must be >= 0");
+                    "neg.csv:2: column 'GeneratedTokens' must be in [0, 16777216], got -3");
+  // Issue 16, bugs 2 and 3: lengths that would run for days, times that would overflow.
+  check_trace_error(dir, "huge.csv", header + "2023-11-16 18:15:50,5,3000000000\n",
+                    "huge.csv:2: column 'GeneratedTokens' must be in [0, 16777216]");
+  check_trace_error(dir, "year.csv", header + "9999-11-16 18:15:50,5,3\n",
+                    "year.csv:2: TIMESTAMP '9999-11-16 18:15:50' is not");
+  check_trace_error(dir, "huge.jsonl",
+                    "{\"timestamp\": 5, \"input_length\": 1, \"output_length\": 1e12}\n",
+                    "huge.jsonl:1: input_length must be an integer in [1, 16777216]");
+  check_trace_error(dir, "far.jsonl",
+                    "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1}\n"
+                    "{\"timestamp\": 9e18, \"input_length\": 1, \"output_length\": 1}\n",
+                    "far.jsonl:2: timestamp 9e+18 ms is more than");
   check_trace_error(dir, "empty.csv", header, "empty.csv: no requests");
   check_trace_error(dir, "order.jsonl",
                     "{\"timestamp\": 5, \"input_length\": 1, \"output_length\": 1}\n"
@@ -74,7 +88,7 @@ TEST_CASE("bad request traces name the line") {
                     "order.jsonl:2: timestamp goes back in time");
   check_trace_error(dir, "neg.jsonl",
                     "{\"timestamp\": 5, \"input_length\": -1, \"output_length\": 1}\n",
-                    "neg.jsonl:1: input_length must be an integer >= 1");
+                    "neg.jsonl:1: input_length must be an integer in [1, 16777216]");
   check_trace_error(dir, "bad.jsonl", "{\"timestamp\": 5,\n", "bad.jsonl:1: not a JSON object");
   check_trace_error(dir, "empty.jsonl", "\n", "empty.jsonl: no requests");
 }
@@ -203,6 +217,14 @@ TEST_CASE("--requests replays a trace and rejects a bad one with status 2 and no
   CHECK(missing.status == 2);
   CHECK(missing.err.find("key 'serving.requests.path': file") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.path / "m"));
+  // Issue 16, bug 4: a request the KV cache cannot hold even alone is refused.
+  const auto too_big = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+                            (dir.path / "kv").string(), "--requests", good.string(), "--set",
+                            "serving.kv_cache_tokens=200"});
+  CHECK(too_big.status == 2);
+  CHECK(too_big.err.find("request 1 needs 302 KV-cache tokens (prompt + output), more than the "
+                         "cache holds (200") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "kv"));
   const auto layer_only = cli({"run", "--quiet", "--out", (dir.path / "x").string(), "--frontier"});
   CHECK(layer_only.status == 2);
   CHECK(layer_only.err.find("need a 'serving' section") != std::string::npos);

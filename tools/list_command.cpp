@@ -34,11 +34,12 @@ void print_choices(std::ostream& out, const std::string& title, const ChoiceTabl
 
 int list_command(const CliContext& context, const std::vector<std::string>& args) {
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    fmt::print(context.out,
-               "vibesim list: the models, GPUs, variability profiles, placement policies and every\n"
-               "other choice an experiment can name, with descriptions\n"
-               "(configs from {})\n",
-               context.locations.config_dir.string());
+    fmt::print(
+        context.out,
+        "vibesim list: the models, GPUs, variability profiles, placement policies and every\n"
+        "other choice an experiment can name, with descriptions\n"
+        "(configs from {})\n",
+        context.locations.config_dir.string());
     return 0;
   }
   if (!args.empty()) throw InputError(fmt::format("list: unexpected argument '{}'", args[0]));
@@ -68,12 +69,11 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
   print_choices(out, "popularity distributions (workload.routing.distribution)",
                 kPopularityDistributions);
   print_choices(out, "recalibration controllers (recalibration.controller)",
-                kRecalibrationTriggers);
+                kRecalibrationControllers);
   print_choices(out, "serving modes (serving.mode)", kServingModes);
   print_choices(out, "deployments (serving.deployment)", kDeployments);
   print_choices(out, "request sources (serving.requests.source)", kRequestSources);
-  print_choices(out, "length distributions (serving.requests.lengths.kind)",
-                kLengthDistributions);
+  print_choices(out, "length distributions (serving.requests.lengths.kind)", kLengthDistributions);
   return 0;
 }
 

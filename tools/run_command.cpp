@@ -2,11 +2,12 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 #include <boost/program_options.hpp>
 
+#include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
-#include "io/atomic_file.h"
 #include "io/run_directory.h"
 #include "models/gpu_latency_profile.h"
 #include "outputs/layer_study_outputs.h"
@@ -24,16 +25,15 @@ void write_text(const RunDirectory& run_dir, const std::string& file, const std:
 }
 
 // The serving form of a run: requests.csv, summary.json, the frontier when asked for.
-void serve(const CliContext& context, const Experiment& x, const RunDirectory& run_dir,
-           bool quiet, bool frontier) {
+void serve(const CliContext& context, const Experiment& x, const RunDirectory& run_dir, bool quiet,
+           bool frontier) {
   const auto requests = experiment_requests(x);
   RequestsCsv csv(run_dir.staged("requests.csv"));
   ServingResult result;
   result.requests = requests.size();
-  result.policies = run_serving(x, context.registry, requests,
-                                [&](const std::string& policy, const RequestRecord& r) {
-                                  csv.write(policy, r);
-                                });
+  result.policies =
+      run_serving(x, context.registry, requests,
+                  [&](const std::string& policy, const RequestRecord& r) { csv.write(policy, r); });
   csv.close();
   if (frontier) result.frontier = slo_frontier(x, context.registry);
   write_text(run_dir, "summary.json", serving_summary_json(x, result).dump(2) + "\n");
@@ -53,6 +53,25 @@ void study_layers(const CliContext& context, const Experiment& x, const RunDirec
   write_text(run_dir, "expert_loads.json",
              nlohmann::json{{"logical_count", result.expert_loads}}.dump() + "\n");
   if (!quiet) print_layer_study_tables(context.out, x, result);
+}
+
+// What runs, on one line, before anything runs.
+void print_effective_configuration(std::ostream& out, const Experiment& x) {
+  const auto what =
+      x.serving_enabled
+          ? fmt::format("serving {} requests ({}, {}, {})",
+                        name_of(kRequestSources, x.serving.requests.source),
+                        name_of(kServingModes, x.serving.mode),
+                        name_of(kDeployments, x.serving.deployment),
+                        fmt::format("{} tokens per iteration", x.serving.max_batched_tokens))
+          : fmt::format("{} tokens per batch, {} iterations", x.workload.batch_tokens,
+                        x.workload.iterations);
+  fmt::print(out,
+             "experiment {} (seed {}): {} ({} MoE layers, {} experts, top-{}, {}) on {} x {} "
+             "(profile {}), {}, routing {}, policies: {}\n",
+             x.name, x.seed, x.model.name, x.model.num_moe_layers(), x.model.routed_experts,
+             x.model.top_k, to_string(x.model.dtype), x.cluster.num_gpus, x.cluster.sku.name,
+             x.cluster.profile.name, what, x.workload.routing.label(), fmt::join(x.policies, ", "));
 }
 
 }  // namespace
@@ -94,17 +113,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
             .dump());
   const Experiment x =
       load_experiment(experiment_path, overrides, context.locations, context.registry);
-  if (!quiet) {
-    fmt::print(context.out,
-               "experiment {} (seed {}): {} ({} MoE layers, {} experts, top-{}, {}) on {} x {} "
-               "(profile {}), "
-               "{} tokens per batch, {} iterations, routing {}, policies: {}\n",
-               x.name, x.seed, x.model.name, x.model.num_moe_layers(), x.model.routed_experts,
-               x.model.top_k, to_string(x.model.dtype), x.cluster.num_gpus, x.cluster.sku.name, x.cluster.profile.name,
-               x.workload.batch_tokens, x.workload.iterations,
-               x.workload.routing.label(),
-               fmt::join(x.policies, ", "));
-  }
+  if (!quiet) print_effective_configuration(context.out, x);
 
   RunDirectory run_dir(out_dir.empty() ? RunDirectory::next_free("runs", x.name)
                                        : std::filesystem::path(out_dir));

@@ -26,7 +26,8 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-// "YYYY-MM-DD HH:MM:SS[.fraction]" -> nanoseconds since the epoch.
+// "YYYY-MM-DD HH:MM:SS[.fraction]" -> nanoseconds since the epoch; years
+// 1970-2200 only, so the result fits in 64 bits.
 std::optional<std::int64_t> parse_timestamp_ns(std::string_view text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (text.size() < 19 || text[4] != '-' || text[7] != '-' || text[10] != ' ' || text[13] != ':' ||
@@ -37,8 +38,8 @@ std::optional<std::int64_t> parse_timestamp_ns(std::string_view text) {
     return ec == std::errc() && p == text.data() + at + len;
   };
   if (!field(0, 4, y) || !field(5, 2, mo) || !field(8, 2, d) || !field(11, 2, h) ||
-      !field(14, 2, mi) || !field(17, 2, s) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-      mi > 59 || s > 60)
+      !field(14, 2, mi) || !field(17, 2, s) || y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
+      d > 31 || h > 23 || mi > 59 || s > 60)
     return std::nullopt;
   std::int64_t fraction_ns = 0;
   if (text.size() > 19) {
@@ -60,8 +61,9 @@ std::int64_t parse_length(std::string_view text, const std::string& where, const
   const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size())
     throw InputError(fmt::format("{}: column '{}' is not an integer: '{}'", where, column, text));
-  if (v < min)
-    throw InputError(fmt::format("{}: column '{}' must be >= {}, got {}", where, column, min, v));
+  if (v < min || v > kMaxRequestTokens)
+    throw InputError(fmt::format("{}: column '{}' must be in [{}, {}], got {}", where, column, min,
+                                 kMaxRequestTokens, v));
   return v;
 }
 
@@ -82,8 +84,9 @@ std::vector<Request> read_azure_csv(const std::filesystem::path& path) {
     const auto fields = csv.fields(3);
     const auto ts = parse_timestamp_ns(fields[0]);
     if (!ts)
-      throw InputError(fmt::format("{}: TIMESTAMP '{}' is not 'YYYY-MM-DD HH:MM:SS.fraction'",
-                                   where, fields[0]));
+      throw InputError(
+          fmt::format("{}: TIMESTAMP '{}' is not 'YYYY-MM-DD HH:MM:SS.fraction' (years 1970-2200)",
+                      where, fields[0]));
     check_order(requests, previous_ns, *ts, where);
     if (requests.empty()) first_ns = *ts;
     previous_ns = *ts;
@@ -127,10 +130,16 @@ std::vector<Request> read_jsonl(const std::filesystem::path& path) {
     if (!requests.empty() && ms < previous_ms)
       throw InputError(
           fmt::format("{}: timestamp goes back in time (before the previous line's)", where));
-    if (input < 1 || output < 0 || input != std::floor(input) || output != std::floor(output))
-      throw InputError(fmt::format(
-          "{}: input_length must be an integer >= 1 and output_length an integer >= 0", where));
+    const double max_tokens = static_cast<double>(kMaxRequestTokens);
+    if (input < 1 || output < 0 || input > max_tokens || output > max_tokens ||
+        input != std::floor(input) || output != std::floor(output))
+      throw InputError(
+          fmt::format("{}: input_length must be an integer in [1, {}] and output_length in [0, {}]",
+                      where, kMaxRequestTokens, kMaxRequestTokens));
     if (requests.empty()) first_ms = ms;
+    if (std::abs(ms) > 1e15 || ms - first_ms > kMaxArrivalSpanMs)
+      throw InputError(fmt::format("{}: timestamp {} ms is more than {} ms after the first", where,
+                                   ms, kMaxArrivalSpanMs));
     previous_ms = ms;
     Request r;
     r.id = static_cast<std::int64_t>(requests.size());
@@ -150,97 +159,6 @@ std::vector<Request> read_request_trace(const std::filesystem::path& path) {
   if (path.extension() == ".csv") return read_azure_csv(path);
   throw InputError(
       fmt::format("{}: unknown request trace format (expected .csv or .jsonl)", path.string()));
-}
-
-std::vector<Request> generate_requests(const RequestStreamSpec& spec, double rate_per_s,
-                                       std::uint64_t seed,
-                                       const std::vector<Request>& trace_lengths) {
-  std::mt19937_64 rng(seed);
-  std::exponential_distribution<double> exponential(rate_per_s);
-  // Gamma with mean 1/rate and the given CV: shape 1/cv^2, scale cv^2/rate.
-  const double shape = 1.0 / (spec.burstiness_cv * spec.burstiness_cv);
-  std::gamma_distribution<double> gamma(shape, 1.0 / (shape * rate_per_s));
-  // ShareGPT-like: lognormal lengths with means ~219 in and ~201 out, heavy-tailed.
-  std::lognormal_distribution<double> sharegpt_in(std::log(219.0) - 0.5 * 1.0, 1.0);
-  std::lognormal_distribution<double> sharegpt_out(std::log(201.0) - 0.5 * 0.9 * 0.9, 0.9);
-  std::vector<Request> out;
-  double t_s = 0;
-  for (std::int64_t i = 0; i < spec.count; ++i) {
-    Request r;
-    r.id = i;
-    r.arrival = SimTime::from_ns(static_cast<std::int64_t>(std::llround(t_s * 1e9)));
-    t_s += spec.source == RequestSource::kGamma ? gamma(rng) : exponential(rng);
-    if (spec.lengths.kind == LengthDistribution::kShareGpt) {
-      r.input_tokens = std::clamp<std::int64_t>(std::llround(sharegpt_in(rng)), 4, 8192);
-      r.output_tokens = std::clamp<std::int64_t>(std::llround(sharegpt_out(rng)), 4, 4096);
-    } else if (spec.lengths.kind == LengthDistribution::kTrace) {
-      const auto& src = trace_lengths[static_cast<std::size_t>(
-          rng() % static_cast<std::uint64_t>(trace_lengths.size()))];
-      r.input_tokens = src.input_tokens;
-      r.output_tokens = src.output_tokens;
-    } else {
-      r.input_tokens = spec.lengths.input_tokens;
-      r.output_tokens = spec.lengths.output_tokens;
-    }
-    out.push_back(r);
-  }
-  return out;
-}
-
-RequestLengthSpec RequestLengthSpec::parse(ConfigObject& c) {
-  RequestLengthSpec s;
-  s.kind = c.choice("kind", kLengthDistributions);
-  if (s.kind == LengthDistribution::kFixed) {
-    s.input_tokens = c.integer_or("input_tokens", s.input_tokens, 1, 1 << 24);
-    s.output_tokens = c.integer_or("output_tokens", s.output_tokens, 1, 1 << 24);
-  } else if (s.kind == LengthDistribution::kTrace) {
-    s.trace = c.file("path");
-  }
-  c.finish();
-  return s;
-}
-
-nlohmann::ordered_json RequestLengthSpec::to_json() const {
-  nlohmann::ordered_json out = {{"kind", name_of(kLengthDistributions, kind)}};
-  if (kind == LengthDistribution::kFixed) {
-    out["input_tokens"] = input_tokens;
-    out["output_tokens"] = output_tokens;
-  } else if (kind == LengthDistribution::kTrace) {
-    out["path"] = trace.to_json();
-  }
-  return out;
-}
-
-RequestStreamSpec RequestStreamSpec::parse(ConfigObject& c) {
-  RequestStreamSpec s;
-  s.source = c.choice("source", kRequestSources);
-  if (s.source == RequestSource::kTrace) {
-    s.trace = c.file("path");
-    s.count = c.integer_or("count", 0, 0, 10'000'000);
-  } else {
-    s.rate_per_gpu = c.number("rate_per_gpu", 1e-6, 1e6);
-    s.count = c.integer_or("count", s.count, 1, 10'000'000);
-    if (s.source == RequestSource::kGamma)
-      s.burstiness_cv = c.number_or("burstiness_cv", s.burstiness_cv, 0.05, 100);
-    auto lengths = c.object("lengths");
-    s.lengths = RequestLengthSpec::parse(lengths);
-  }
-  c.finish();
-  return s;
-}
-
-nlohmann::ordered_json RequestStreamSpec::to_json() const {
-  nlohmann::ordered_json out = {{"source", name_of(kRequestSources, source)}};
-  if (source == RequestSource::kTrace) {
-    out["path"] = trace.to_json();
-    if (count > 0) out["count"] = count;
-    return out;
-  }
-  out["rate_per_gpu"] = rate_per_gpu;
-  out["count"] = count;
-  if (source == RequestSource::kGamma) out["burstiness_cv"] = burstiness_cv;
-  out["lengths"] = lengths.to_json();
-  return out;
 }
 
 }  // namespace vibesim
