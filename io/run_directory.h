@@ -1,7 +1,9 @@
 #pragma once
 // A run's output folder, written atomically: files are written into a hidden
-// staging folder beside the target and moved into place only by commit(). If
-// the run fails first, the staging folder is removed and nothing is left behind.
+// staging folder beside the target (".<name>.staging-<pid>") and moved into
+// place only by commit(). If the run fails first, the staging folder is
+// removed and nothing is left behind; staging folders of processes that were
+// killed are removed by the next run in the same parent folder.
 #include <filesystem>
 #include <string>
 
@@ -18,8 +20,9 @@ class RunDirectory {
   [[nodiscard]] std::filesystem::path staged(const std::string& file_name) const {
     return staging_ / file_name;
   }
-  // Moves every staged file into the target folder (created if missing; files
-  // of the same name are replaced, each by an atomic rename).
+  // Moves the staging folder into place with one rename. The target must not
+  // exist or be an empty folder (checked at construction: anything else is
+  // refused, so a run never mixes with old files).
   void commit();
   [[nodiscard]] const std::filesystem::path& target() const { return target_; }
 

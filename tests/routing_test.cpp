@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include "fixtures.h"
@@ -157,4 +159,33 @@ TEST_CASE(
   for (int batch = 3; batch < 6; ++batch) CHECK(hottest_count() == hottest(r.popularity(1)[0]));
   r.rewind();
   CHECK(hottest_count() == hottest(r.popularity(0)[0]));
+}
+
+TEST_CASE("the multinomial sampler: few assignments are drawn one by one and respect the cap") {
+  std::mt19937_64 rng(3);
+  const std::vector<double> p(16, 1.0 / 16);
+  for (int trial = 0; trial < 200; ++trial) {
+    const auto c = draw_multinomial(5, p, 1, rng);  // 5 tokens of top-1... capped at 1 each
+    CHECK(std::accumulate(c.begin(), c.end(), 0) == 5);
+    CHECK(*std::max_element(c.begin(), c.end()) <= 1);
+  }
+  // Unbiased when the cap does not bind: frequencies follow p.
+  const std::vector<double> skewed = {0.5, 0.25, 0.125, 0.125};
+  std::vector<double> total(4, 0.0);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const auto c = draw_multinomial(3, skewed, 3, rng);
+    for (std::size_t e = 0; e < 4; ++e) total[e] += c[e];
+  }
+  for (std::size_t e = 0; e < 4; ++e)
+    CHECK(total[e] / (3.0 * 20000) == doctest::Approx(skewed[e]).epsilon(0.03));
+}
+
+TEST_CASE("the multinomial sampler: a cap that binds re-spreads the excess, most popular first") {
+  std::mt19937_64 rng(5);
+  std::vector<double> p(10, 0.01);
+  p[0] = 0.91;
+  const auto c = draw_multinomial(100, p, 15, rng);
+  CHECK(std::accumulate(c.begin(), c.end(), 0) == 100);
+  CHECK(c[0] == 15);
+  CHECK(*std::max_element(c.begin(), c.end()) <= 15);
 }

@@ -238,3 +238,32 @@ TEST_CASE("the Azure conversation trace reads whole") {
   CHECK(r.size() == 19366);
   CHECK((r.back().arrival - r.front().arrival).seconds() == doctest::Approx(3500).epsilon(0.05));
 }
+
+TEST_CASE("the SLO frontier brackets, then bisects, and its answer meets the target") {
+  testing::TempDir dir("frontier");
+  const auto r = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--frontier",
+                      "--out", (dir.path / "f").string(), "--set", "serving.requests.count=40",
+                      "--set", "workload.calibration_batches=3", "--set",
+                      R"(policies=["static"])", "--set",
+                      R"(serving.frontier={"target":0.9,"min_rate_per_gpu":0.05,)"
+                      R"("max_rate_per_gpu":200,"steps":4})"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(testing::read_file(dir.path / "f" / "summary.json"));
+  const auto& point = j["frontier"]["points"][0];
+  CHECK(point["runs"] == 6);  // the two ends, then 4 bisection steps
+  const double rate = point["max_requests_per_s_per_gpu"];
+  CHECK(rate > 0.05);
+  CHECK(rate < 200);
+  CHECK(point["attainment_at_max"].get<double>() >= 0.9);
+
+  // A lower end that already misses the target: no rate qualifies, one run.
+  const auto none = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--frontier",
+                         "--out", (dir.path / "g").string(), "--set", "serving.requests.count=40",
+                         "--set", "workload.calibration_batches=3", "--set",
+                         R"(policies=["static"])", "--set", "serving.slo.ttft_ms=0.001"});
+  REQUIRE(none.status == 0);
+  const auto k = nlohmann::json::parse(testing::read_file(dir.path / "g" / "summary.json"));
+  CHECK(k["frontier"]["points"][0]["runs"] == 1);
+  CHECK(k["frontier"]["points"][0]["max_requests_per_s_per_gpu"] == 0.0);
+}
