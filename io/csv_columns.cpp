@@ -12,18 +12,34 @@ namespace vibesim {
 
 namespace {
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> fields;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = line.find(',', start);
-    std::string field = line.substr(start, comma == std::string::npos ? comma : comma - start);
-    if (field.size() >= 2 && field.front() == '"' && field.back() == '"')
-      field = field.substr(1, field.size() - 2);
-    fields.push_back(std::move(field));
-    if (comma == std::string::npos) return fields;
-    start = comma + 1;
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// Splits one line on commas as RFC 4180 does: a field may be wrapped in
+// double quotes, inside which commas are data and "" is one quote.
+std::vector<std::string> split(std::string_view line, const std::string& where) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c != '"') {
+        fields.back() += c;
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"' && fields.back().empty()) {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
   }
+  if (quoted) throw InputError(fmt::format("{}: a quoted field is not closed", where));
+  return fields;
 }
 
 std::string without_cr(std::string line) {
@@ -37,10 +53,11 @@ CsvLines::CsvLines(const std::filesystem::path& path) : file_(path.string()), in
   if (!in_) throw InputError(fmt::format("{}: cannot open file", file_));
   if (!std::getline(in_, header_)) throw InputError(fmt::format("{}: file is empty", file_));
   header_ = without_cr(std::move(header_));
+  if (header_.starts_with(kUtf8Bom)) header_.erase(0, kUtf8Bom.size());
 }
 
 void CsvLines::require_header(std::string_view expected) const {
-  if (header_ != expected)
+  if (split(header_, file_ + ":1") != split(expected, "expected header"))
     throw InputError(
         fmt::format("{}:1: expected the header '{}', got '{}'", file_, expected, header_));
 }
@@ -54,14 +71,8 @@ bool CsvLines::next() {
   return false;
 }
 
-std::vector<std::string_view> CsvLines::fields(std::size_t count) const {
-  std::vector<std::string_view> out;
-  std::string_view rest = line_;
-  for (auto comma = rest.find(','); comma != std::string_view::npos; comma = rest.find(',')) {
-    out.push_back(rest.substr(0, comma));
-    rest = rest.substr(comma + 1);
-  }
-  out.push_back(rest);
+std::vector<std::string> CsvLines::fields(std::size_t count) const {
+  auto out = split(line_, where());
   if (out.size() != count)
     throw InputError(fmt::format("{}: expected {} comma-separated fields", where(), count));
   return out;
@@ -75,7 +86,7 @@ CsvColumns read_csv_columns(const std::filesystem::path& path,
                             const std::vector<std::string>& names) {
   CsvLines csv(path);
   const auto& file = csv.file();
-  const auto header = split(csv.header());
+  const auto header = split(csv.header(), file + ":1");
   std::vector<std::size_t> index;
   std::size_t needed = 0;
   for (const auto& name : names) {
@@ -88,7 +99,7 @@ CsvColumns read_csv_columns(const std::filesystem::path& path,
   }
   CsvColumns out{names, {}, {}};
   while (csv.next()) {
-    auto fields = split(csv.line());
+    auto fields = split(csv.line(), csv.where());
     if (fields.size() < needed)
       throw InputError(fmt::format("{}: {} fields, the header has {}", csv.where(), fields.size(),
                                    header.size()));

@@ -2,9 +2,10 @@
 // Reading CSV files with a header line. Errors name the file and line.
 //  - CsvLines: line by line, for fixed formats (check the header, split each
 //    line into a known number of fields);
-//  - read_csv_columns: chosen columns of any CSV, by name. Fields are split on
-//    commas; surrounding double quotes are removed (quoted fields containing
-//    commas are not supported).
+//  - read_csv_columns: chosen columns of any CSV, by name.
+// Fields are split on commas as RFC 4180 does (a field in double quotes may
+// hold commas; "" inside it is one quote); a UTF-8 byte-order mark before the
+// header is ignored; a trailing '\r' is removed from every line.
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -24,9 +25,9 @@ class CsvLines {
   // Moves to the next non-empty line (a trailing '\r' removed); false at the end.
   bool next();
   [[nodiscard]] const std::string& line() const { return line_; }
-  // The current line split on commas into exactly `count` fields, else an
-  // InputError naming the line. Views into line().
-  [[nodiscard]] std::vector<std::string_view> fields(std::size_t count) const;
+  // The current line split into exactly `count` fields, else an InputError
+  // naming the line.
+  [[nodiscard]] std::vector<std::string> fields(std::size_t count) const;
   // "file:line" of the current line, for error messages.
   [[nodiscard]] std::string where() const;
   [[nodiscard]] std::size_t line_number() const { return line_number_; }

@@ -10,6 +10,7 @@
 #include "base/statistics.h"
 #include "io/config_error.h"
 #include "io/csv_columns.h"
+#include "models/variability_profile.h"
 
 namespace vibesim {
 
@@ -72,14 +73,24 @@ VariabilityFit fit_variability(const std::filesystem::path& csv,
   for (auto& [id, t] : times) {
     fit.gpu_ids.push_back(id);
     fit.median_time.push_back(quantile(t, 0.5));
-    if (t.size() >= 3) cvs.push_back(population_stddev(t) / mean(t));
+    if (t.size() >= 3) {
+      const double cv = population_stddev(t) / mean(t);
+      if (std::isfinite(cv)) cvs.push_back(cv);
+    }
   }
   fit.run_to_run_cv = cvs.empty() ? 0.0 : quantile(cvs, 0.5);
   fit.reference_time = quantile(fit.median_time, 0.5);
   std::vector<double> logs;
-  for (double m : fit.median_time) {
-    fit.relative_time.push_back(m / fit.reference_time);
-    logs.push_back(std::log(fit.relative_time.back()));
+  for (std::size_t g = 0; g < fit.median_time.size(); ++g) {
+    const double r = fit.median_time[g] / fit.reference_time;
+    // A profile's relative_time must load (VariabilityProfile accepts [0.05, 20]).
+    if (!(r >= kMinRelativeTime && r <= kMaxRelativeTime))
+      throw InputError(fmt::format(
+          "{}: GPU '{}' takes {:.4g} x the median GPU's time, outside the [{}, {}] a profile "
+          "can describe; drop its rows if they are a measurement error",
+          csv.string(), fit.gpu_ids[g], r, kMinRelativeTime, kMaxRelativeTime));
+    fit.relative_time.push_back(r);
+    logs.push_back(std::log(r));
   }
   auto sorted = fit.relative_time;
   std::sort(sorted.begin(), sorted.end());

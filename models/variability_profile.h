@@ -41,6 +41,9 @@ struct ThermalDriftSpec {
   double time_constant_s = 60;  // how fast it reverts to the mean
 };
 
+// The range a GPU's relative kernel time may take (a profile's `relative_time`).
+inline constexpr double kMinRelativeTime = 0.05, kMaxRelativeTime = 20;
+
 struct VariabilityProfile {
   std::string name;
   std::string description;

@@ -118,7 +118,8 @@ std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistr
   return out;
 }
 
-std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistry& registry) {
+std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistry& registry,
+                                        const RequestSink& sink) {
   const ClusterSetup setup = prepare_cluster(x);
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
   std::vector<FrontierPoint> out;
@@ -130,7 +131,7 @@ std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistr
       ++point.runs;
       const auto requests = experiment_requests(x, rate_per_gpu * g);
       check_requests_fit_kv_cache(x, requests);
-      return serve_one_policy(x, setup, *routing, name, *policy, requests, nullptr).slo_attainment;
+      return serve_one_policy(x, setup, *routing, name, *policy, requests, sink).slo_attainment;
     };
     // Bisection in log space between a rate that meets the target and one that does not.
     double lo = x.serving.frontier_min_rate_per_gpu, hi = x.serving.frontier_max_rate_per_gpu;

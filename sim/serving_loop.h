@@ -28,7 +28,7 @@ class PolicyRegistry;
 struct RequestRecord {
   const Request* request = nullptr;
   SimTime first_token, finish;
-  std::int64_t output_tokens = 0;  // as generated (1 in prefill-only mode)
+  std::int64_t output_tokens = 0;  // as generated (1 in prefill-only mode; 0 if none asked for)
   bool slo_met = false;            // both the TTFT and the TPOT SLO
   [[nodiscard]] double ttft_ms() const { return (first_token - request->arrival).ms(); }
   [[nodiscard]] double e2e_ms() const { return (finish - request->arrival).ms(); }
@@ -94,7 +94,9 @@ struct FrontierPoint {
 
 // Bisection on the generator's rate: the highest rate per GPU at which at
 // least `serving.frontier.target` of requests meet both SLOs, per policy.
+// `sink` (may be empty) sees every request of every trial run.
 std::vector<FrontierPoint> slo_frontier(const Experiment& experiment,
-                                        const PolicyRegistry& registry);
+                                        const PolicyRegistry& registry,
+                                        const RequestSink& sink = nullptr);
 
 }  // namespace vibesim

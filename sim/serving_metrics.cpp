@@ -21,12 +21,14 @@ ServingMetrics::ServingMetrics(const ServingSpec& spec, std::string policy, cons
     : spec_(spec), policy_(std::move(policy)), sink_(sink) {}
 
 void ServingMetrics::finished(const Sequence& q, SimTime end) {
-  RequestRecord rec{q.request, q.first_token, end, q.generated, false};
+  // A request asking for no output still runs its prefill; it generated nothing.
+  const std::int64_t generated = q.request->output_tokens == 0 ? 0 : q.generated;
+  RequestRecord rec{q.request, q.first_token, end, generated, false};
   rec.slo_met = rec.ttft_ms() <= spec_.slo_ttft_ms && rec.tpot_ms() <= spec_.slo_tpot_ms;
   ttft_ms_.push_back(rec.ttft_ms());
   tpot_ms_.push_back(rec.tpot_ms());
   e2e_ms_.push_back(rec.e2e_ms());
-  output_tokens_ += q.generated;
+  output_tokens_ += generated;
   met_ += rec.slo_met ? 1 : 0;
   if (sink_) sink_(policy_, rec);
 }

@@ -1,6 +1,7 @@
 // End-to-end: the vibesim command line, driven in-process.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <sstream>
 
 #include "fixtures.h"
@@ -150,6 +151,21 @@ TEST_CASE(
     check_bad_input(dir, {"run", "--out", out.string(), bad.string()},
                     "big.json: number overflow parsing '1e400'");
   }
+  SUBCASE("an unsigned number past the int64 range is out of range, not -1") {
+    auto args = short_quickstart(out);
+    args.insert(args.end(), {"--set", "seed=18446744073709551615"});
+    check_bad_input(dir, args, "key 'seed': value 18446744073709551615 is out of range");
+  }
+  SUBCASE("--frontier with a replayed trace is refused (its arrivals are fixed)") {
+    check_bad_input(dir,
+                    {"run", "--out", out.string(), "--frontier",
+                     (testing::config_dir() / "experiments" / "azure-code-replay.json").string()},
+                    "--frontier varies the request rate, so it needs generated requests");
+  }
+  SUBCASE("profile check with GPUs that do not divide the experts") {
+    check_bad_input(dir, {"profile", "check", "mi325x", "--gpus", "300"},
+                    "--gpus: 300 GPUs do not divide the 256 routed experts");
+  }
   SUBCASE("malformed JSON names the line") {
     const auto bad = dir.write("bad.json", "{\n  \"name\": \"x\",\n  oops\n}\n");
     check_bad_input(dir, {"run", "--out", out.string(), bad.string()},
@@ -198,4 +214,16 @@ TEST_CASE("a drifting workload with the drift controller re-places and reports e
   CHECK(vibe["experts_moved"].get<int>() > 0);
   CHECK(vibe["migration_stall_ms"].get<double>() > 0);
   CHECK(summary["policies"][0]["experts_moved"] == 0);  // static re-places to the same layout
+}
+
+TEST_CASE("a stop signal ends a run at the next step: 128 + signal, nothing left behind") {
+  testing::TempDir dir("cli-stop");
+  for (const int signal : {SIGINT, SIGTERM}) {
+    volatile std::sig_atomic_t stop = signal;
+    std::ostringstream out, err;
+    const int status = run_cli(short_quickstart(dir.path / "run"), out, err, &stop);
+    CHECK(status == 128 + signal);
+    CHECK(err.str().find("stopped by signal") != std::string::npos);
+    CHECK(entries(dir.path) == 0);  // neither the run nor its staging folder
+  }
 }

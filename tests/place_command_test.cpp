@@ -19,7 +19,7 @@ constexpr const char* kEplbReadmeLoads =
 
 }  // namespace
 
-TEST_CASE("vibesim place reproduces the EPLB README answer and writes SGLang's keys") {
+TEST_CASE("vibesim place reproduces the EPLB README answer; SGLang's file holds its one key") {
   testing::TempDir dir("place-readme");
   const auto loads = dir.write("loads.json", kEplbReadmeLoads);
   const auto out = dir.path / "placement.json";
@@ -27,10 +27,16 @@ TEST_CASE("vibesim place reproduces the EPLB README answer and writes SGLang's k
                       "--replicas", "16", "--groups", "4", "--nodes", "2", "-o", out.string()});
   INFO(r.err);
   REQUIRE(r.status == 0);
-  const auto j = nlohmann::json::parse(testing::read_file(out));
-  CHECK(j["physical_to_logical_map"] ==
+  const auto sglang = nlohmann::json::parse(testing::read_file(out));
+  // SGLang's contract: every top-level key becomes a keyword argument of
+  // ExpertLocationMetadata.init_by_mapping, which takes physical_to_logical_map
+  // (layers x slots of logical ids) and nothing else.
+  REQUIRE(sglang.is_object());
+  CHECK(sglang.size() == 1);
+  CHECK(sglang["physical_to_logical_map"] ==
         nlohmann::json::parse("[[5,6,5,7,8,4,3,4,10,9,10,2,0,1,11,1],"
                               "[7,10,6,8,6,11,8,9,2,4,5,1,5,0,3,1]]"));
+  const auto j = nlohmann::json::parse(testing::read_file(dir.path / "placement.report.json"));
   // Expert 5 of layer 0 holds slots 0 and 2; expert 0 one slot, padded with -1.
   CHECK(j["log2phy"][0][5] == nlohmann::json::parse("[0,2]"));
   CHECK(j["log2phy"][0][0] == nlohmann::json::parse("[12,-1]"));
@@ -44,19 +50,22 @@ TEST_CASE("vibesim place reproduces the EPLB README answer and writes SGLang's k
                             "--replicas", "16", "--groups", "4", "--nodes", "2"});
     REQUIRE(again.status == 0);
     CHECK(again.out == testing::read_file(out));
+    CHECK(nlohmann::json::parse(again.out).size() == 1);
   }
 }
 
 TEST_CASE("vibesim place uses GPU speeds and reads the CSV form") {
   testing::TempDir dir("place-speeds");
   const auto loads = dir.write("loads.csv", "layer,expert,count\n0,0,60\n0,1,30\n0,2,20\n0,3,10\n");
+  const auto report = dir.path / "report.json";
   const auto r = cli({"place", "--policy", "vibe", "--loads", loads.string(), "--gpus", "2",
-                      "--gpu-speeds", "2,1"});
+                      "--gpu-speeds", "2,1", "--report", report.string()});
   INFO(r.err);
   REQUIRE(r.status == 0);
-  const auto j = nlohmann::json::parse(r.out);
+  CHECK(nlohmann::json::parse(r.out)["physical_to_logical_map"][0] ==
+        nlohmann::json::parse("[0,2,1,3]"));
+  const auto j = nlohmann::json::parse(testing::read_file(report));
   // Targets 80 and 40 tokens: 60 and 20 on the fast GPU 0, 30 and 10 on GPU 1.
-  CHECK(j["physical_to_logical_map"][0] == nlohmann::json::parse("[0,2,1,3]"));
   CHECK(j["predicted_latency"][0][0].get<double>() == doctest::Approx(40.0));
   CHECK(j["predicted_latency"][0][1].get<double>() == doctest::Approx(40.0));
 }
@@ -87,6 +96,12 @@ TEST_CASE("vibesim place rejects bad loads and options with status 2 and writes 
   expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
                 loads_file("ragged.json", R"({"logical_count": [[1,2],[1,2,3]]})")},
                "ragged.json: key 'logical_count[1]': has 3 experts");
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("far.csv", "layer,expert,count\n0,100000000,1\n")},
+               "far.csv:2: column 'expert' is not an id in [0, 65536)");
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("wide.csv", "layer,expert,count\n9999,0,1\n0,60000,1\n")},
+               "wide.csv:3: layer 0 and expert 60000 would make a load matrix of more than");
   expect_error({"--policy", "vibe", "--gpus", "8", "--loads", good.string()},
                "12 experts per layer are not divisible by --gpus 8");
   expect_error({"--policy", "eplb", "--gpus", "4", "--replicas", "10", "--loads", good.string()},
@@ -107,11 +122,12 @@ TEST_CASE("vibesim place reads the GPU profile that vibesim run writes") {
                                  R"({"gpu_latency": [{"tokens": [0, 100], "latency_ns": [0, 100]},
                           {"tokens": [0, 100], "latency_ns": [0, 200]}]})");
   const auto loads = dir.write("loads.json", R"({"logical_count": [[40, 30, 20, 10]]})");
+  const auto report = dir.path / "report.json";
   const auto r = cli({"place", "--policy", "latency_lpt", "--loads", loads.string(), "--gpus", "2",
-                      "--profile", profile.string()});
+                      "--profile", profile.string(), "--report", report.string()});
   INFO(r.err);
   REQUIRE(r.status == 0);
-  const auto j = nlohmann::json::parse(r.out);
+  const auto j = nlohmann::json::parse(testing::read_file(report));
   // Best split of 100 tokens with GPU 1 half as fast: 70 | 30 -> 70 ns and 60 ns.
   CHECK(j["gpu_load"][0] == nlohmann::json::parse("[70.0,30.0]"));
   CHECK(j["predicted_latency_unit"] == "ns");
@@ -138,4 +154,19 @@ TEST_CASE("vibesim place refuses more slots than the experts can fill (issue 16,
     CHECK(r.err.find("would put more than the 16 experts") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir.path / "p.json"));
   }
+}
+
+TEST_CASE("load CSVs may start with a byte-order mark and quote their fields") {
+  testing::TempDir dir("place-csv-forms");
+  const auto bom = dir.write("bom.csv", "\xEF\xBB\xBFlayer,expert,count\n0,0,5\n0,1,3\n");
+  const auto quoted = dir.write("q.csv", "\"layer\",\"expert\",\"count\"\n\"0\",\"0\",\"5\"\n0,1,3\n");
+  for (const auto& loads : {bom, quoted}) {
+    const auto r = cli({"place", "--policy", "static", "--gpus", "2", "--loads", loads.string()});
+    INFO(r.err);
+    CHECK(r.status == 0);
+  }
+  const auto open = dir.write("open.csv", "layer,expert,count\n\"0,0,5\n");
+  const auto r = cli({"place", "--policy", "static", "--gpus", "2", "--loads", open.string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("open.csv:2: a quoted field is not closed") != std::string::npos);
 }

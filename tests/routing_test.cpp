@@ -189,3 +189,20 @@ TEST_CASE("the multinomial sampler: a cap that binds re-spreads the excess, most
   CHECK(c[0] == 15);
   CHECK(*std::max_element(c.begin(), c.end()) <= 15);
 }
+
+TEST_CASE("count trace: repeated cells that overflow and scattered ids are refused up front") {
+  testing::TempDir dir("count-trace-limits");
+  CHECK_THROWS_WITH_AS(
+      CountTraceRouting(dir.write("o.csv", "step,layer,expert,count\n0,0,1,2000000000\n"
+                                           "0,0,1,2000000000\n"),
+                        1, 4, 2),
+      doctest::Contains("o.csv:3: the count of step 0, layer 0, expert 1 exceeds 2147483647"),
+      InputError);
+  // 2,000 rows on distinct steps and layers: 4 million dense (step, layer) cells x 256 experts.
+  std::string scattered = "step,layer,expert,count\n";
+  for (int i = 0; i < 2000; ++i)
+    scattered += std::to_string(i) + "," + std::to_string(i) + ",0,1\n";
+  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("s.csv", scattered), 1, 256, 2),
+                       doctest::Contains("s.csv: 2000 steps x 2000 layers x 256 experts"),
+                       InputError);
+}

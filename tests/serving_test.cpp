@@ -68,15 +68,15 @@ TEST_CASE("bad request traces name the line") {
                     "order.csv:3: timestamp goes back in time");
   check_trace_error(dir, "ts.csv", header + "yesterday,1,1\n", "ts.csv:2: TIMESTAMP 'yesterday'");
   check_trace_error(dir, "neg.csv", header + "2023-11-16 18:15:50,5,-3\n",
-                    "neg.csv:2: column 'GeneratedTokens' must be in [0, 16777216], got -3");
+                    "neg.csv:2: column 'GeneratedTokens' must be in [0, 1048576], got -3");
   // Issue 16, bugs 2 and 3: lengths that would run for days, times that would overflow.
   check_trace_error(dir, "huge.csv", header + "2023-11-16 18:15:50,5,3000000000\n",
-                    "huge.csv:2: column 'GeneratedTokens' must be in [0, 16777216]");
+                    "huge.csv:2: column 'GeneratedTokens' must be in [0, 1048576]");
   check_trace_error(dir, "year.csv", header + "9999-11-16 18:15:50,5,3\n",
                     "year.csv:2: TIMESTAMP '9999-11-16 18:15:50' is not");
   check_trace_error(dir, "huge.jsonl",
                     "{\"timestamp\": 5, \"input_length\": 1, \"output_length\": 1e12}\n",
-                    "huge.jsonl:1: input_length must be an integer in [1, 16777216]");
+                    "huge.jsonl:1: input_length must be an integer in [1, 1048576]");
   check_trace_error(dir, "far.jsonl",
                     "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1}\n"
                     "{\"timestamp\": 9e18, \"input_length\": 1, \"output_length\": 1}\n",
@@ -88,7 +88,7 @@ TEST_CASE("bad request traces name the line") {
                     "order.jsonl:2: timestamp goes back in time");
   check_trace_error(dir, "neg.jsonl",
                     "{\"timestamp\": 5, \"input_length\": -1, \"output_length\": 1}\n",
-                    "neg.jsonl:1: input_length must be an integer in [1, 16777216]");
+                    "neg.jsonl:1: input_length must be an integer in [1, 1048576]");
   check_trace_error(dir, "bad.jsonl", "{\"timestamp\": 5,\n", "bad.jsonl:1: not a JSON object");
   check_trace_error(dir, "empty.jsonl", "\n", "empty.jsonl: no requests");
 }
@@ -203,6 +203,15 @@ TEST_CASE("--requests replays a trace and rejects a bad one with status 2 and no
   REQUIRE(ok.status == 0);
   const auto csv = testing::read_file(dir.path / "ok" / "requests.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  // A request asking for no output runs its prefill and is written with 0 output tokens.
+  const auto zero = dir.write("zero.jsonl",
+                              "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 0}\n");
+  const auto z = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+                      (dir.path / "zero").string(), "--requests", zero.string(), "--set",
+                      "workload.calibration_batches=5", "--set", R"(policies=["static"])"});
+  REQUIRE(z.status == 0);
+  const auto zero_csv = testing::read_file(dir.path / "zero" / "requests.csv");
+  CHECK(zero_csv.find("\nstatic,0,0.000,100,0,") != std::string::npos);
   const auto bad = dir.write("bad.jsonl",
                              "{\"timestamp\": 9, \"input_length\": 100, \"output_length\": 4}\n"
                              "{\"timestamp\": 5, \"input_length\": 300, \"output_length\": 2}\n");

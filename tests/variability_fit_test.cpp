@@ -148,3 +148,16 @@ TEST_CASE("the MI325X and MI300X default profiles reproduce the paper's clocks a
     CHECK(spread.second / spread.first >= 1.01);
   }
 }
+
+TEST_CASE("profile fit refuses a GPU no profile can describe instead of writing one run refuses") {
+  testing::TempDir dir("fit-extreme");
+  const auto csv = dir.write("fleet.csv",
+                             "uuid,perf\na,10\na,10\nb,10\nb,10\nc,10\nd,500\n");  // d: 50x
+  const auto out = dir.path / "p.json";
+  const auto r = testing::cli({"profile", "fit", csv.string(), "--gpu-col", "uuid", "--time-col",
+                               "perf", "-o", out.string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("GPU 'd' takes 50 x the median GPU's time, outside the [0.05, 20]") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+}

@@ -59,7 +59,8 @@ std::optional<boost::program_options::variables_map> parse_command_line(
   return vm;
 }
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const volatile std::sig_atomic_t* stop_signal) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     out << kUsage;
     return args.empty() ? 2 : 0;
@@ -69,7 +70,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 0;
   }
   const CliContext context{ConfigLocations::from_environment(), PolicyRegistry::builtin(), out,
-                           err};
+                           err, stop_signal};
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
     if (args[0] == "run") return run_command(context, rest);
@@ -82,6 +83,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                "bench, help\n",
                args[0]);
     return 2;
+  } catch (const Interrupted& e) {
+    fmt::print(err, "vibesim: stopped by signal {}; nothing written\n", e.signal);
+    return 128 + e.signal;
   } catch (const InputError& e) {
     fmt::print(err, "vibesim: error: {}\n", e.what());
     return 2;

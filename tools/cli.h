@@ -1,6 +1,7 @@
 #pragma once
 // The vibesim command line, as a function so tests can drive it in-process.
 // Exit status: 0 success, 2 bad input (one-line message on `err`), 1 internal error.
+#include <csignal>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -13,15 +14,31 @@
 
 namespace vibesim {
 
+// Thrown at the next checkpoint after SIGINT or SIGTERM: the run stops, its
+// staging folder is removed as the stack unwinds, and the exit status is
+// 128 + the signal (130, 143).
+struct Interrupted {
+  int signal;
+};
+
 // What every subcommand gets.
 struct CliContext {
   ConfigLocations locations;
   PolicyRegistry registry;
   std::ostream& out;
   std::ostream& err;
+  // The signal that asked the program to stop (0: none), set by main's
+  // handler; nullptr when nothing can interrupt (tests).
+  const volatile std::sig_atomic_t* stop_signal = nullptr;
+
+  // Long work calls this often (per layer step, per finished request).
+  void checkpoint() const {
+    if (stop_signal != nullptr && *stop_signal != 0) throw Interrupted{*stop_signal};
+  }
 };
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const volatile std::sig_atomic_t* stop_signal = nullptr);
 
 // Parses a subcommand's `args` against `options`, plus one optional positional
 // argument stored in `*positional_value` when `positional_name` is given.

@@ -1,7 +1,23 @@
+#include <csignal>
 #include <iostream>
 
 #include "tools/cli.h"
 
+namespace {
+
+// The one global: a signal handler can only set a flag of this type. The
+// command line polls it (CliContext::checkpoint) and unwinds cleanly.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void request_stop(int signal) {
+  g_stop_signal = signal;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  return vibesim::run_cli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  return vibesim::run_cli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr,
+                          &g_stop_signal);
 }

@@ -53,11 +53,13 @@ std::string rows_json(const Rows& rows, const std::string& indent) {
 int place_command(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options(
       "vibesim place --policy NAME --loads FILE --gpus G [options]\n\n"
-      "Places experts for recorded loads and writes an SGLang expert-location file:\n"
-      "physical_to_logical_map (layers x slots; slot s on GPU s / slots_per_gpu), log2phy\n"
-      "(padded with -1), logcnt, gpu_load (tokens per GPU, replicas sharing evenly) and\n"
-      "predicted_latency (f_g of those tokens per GPU).\n\noptions");
-  std::string policy, loads_path, speeds_text, profile_path, out_path;
+      "Places experts for recorded loads and writes the expert-location file SGLang's\n"
+      "--init-expert-location reads: {\"physical_to_logical_map\": layers x slots} and nothing\n"
+      "else (slot s on GPU s / slots_per_gpu). A report beside it (--report, default\n"
+      "OUT.report.json with -o) has log2phy (padded with -1), logcnt, gpu_load (tokens per\n"
+      "GPU, replicas sharing evenly) and predicted_latency (f_g of those tokens per GPU).\n\n"
+      "options");
+  std::string policy, loads_path, speeds_text, profile_path, out_path, report_path;
   int gpus = 0, replicas = 0, groups = 1, nodes = 1;
   options.add_options()("help,h", "show this help")("policy", po::value(&policy),
                                                     "placement policy (see `vibesim list`)")(
@@ -73,8 +75,10 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
       "relative GPU speeds s1,s2,... : f_g(n) = n / s_g (default: all 1)")(
       "profile", po::value(&profile_path),
       "per-GPU latency curves, {\"gpu_latency\": [{\"tokens\": [...], \"latency_ns\": [...]}, "
-      "...]} (as `vibesim run` writes in gpu_profile.json)")("out,o", po::value(&out_path),
-                                                             "output file (default: stdout)");
+      "...]} (as `vibesim run` writes in gpu_profile.json)")(
+      "out,o", po::value(&out_path), "SGLang expert-location file (default: stdout)")(
+      "report", po::value(&report_path),
+      "the placement's report (default with -o: OUT with .json replaced by .report.json)");
   const auto vm = parse_command_line(context, args, options);
   if (!vm) return 0;
   for (const char* required : {"policy", "loads", "gpus"})
@@ -160,12 +164,14 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   for (auto& layer : log2phy)
     for (auto& slots : layer) slots.resize(max_count, -1);
 
+  // SGLang passes every top-level key to its mapping initialiser, which takes
+  // physical_to_logical_map alone: the file it reads holds nothing else.
+  const std::string sglang_text = fmt::format("{{\n  \"physical_to_logical_map\": {}\n}}\n",
+                                              rows_json(p.physical_to_logical, "  "));
   std::string text = "{\n";
   text += fmt::format("  \"policy\": {},\n", nlohmann::json(policy).dump());
   text +=
       fmt::format("  \"num_gpus\": {},\n  \"slots_per_gpu\": {},\n", p.num_gpus, p.slots_per_gpu);
-  text +=
-      fmt::format("  \"physical_to_logical_map\": {},\n", rows_json(p.physical_to_logical, "  "));
   text += fmt::format("  \"log2phy\": {},\n", rows_json(log2phy, "  "));
   text += fmt::format("  \"logcnt\": {},\n", rows_json(logcnt, "  "));
   text += fmt::format("  \"gpu_load\": {},\n", rows_json(gpu_load, "  "));
@@ -173,11 +179,16 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   text +=
       fmt::format("  \"predicted_latency_unit\": {}\n}}\n", nlohmann::json(latency_unit).dump());
 
+  if (report_path.empty() && !out_path.empty()) {
+    const std::filesystem::path out(out_path);
+    report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
+  }
+  if (!report_path.empty()) write_file_atomically(report_path, text);
   if (out_path.empty()) {
-    context.out << text;
+    context.out << sglang_text;
     return 0;
   }
-  write_file_atomically(out_path, text);
+  write_file_atomically(out_path, sglang_text);
   double worst_sum = 0, imbalance_sum = 0;
   for (std::size_t l = 0; l < predicted.size(); ++l) {
     worst_sum += *std::max_element(predicted[l].begin(), predicted[l].end());
@@ -190,10 +201,10 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   const bool in_ns = latency_unit == "ns";
   fmt::print(context.out,
              "{}: {} layers, {} GPUs x {} slots ({}); mean over layers of max GPU predicted "
-             "latency {:.4g} {}, max/mean GPU tokens {:.3f}\n",
+             "latency {:.4g} {}, max/mean GPU tokens {:.3f}; report in {}\n",
              out_path, predicted.size(), gpus, p.slots_per_gpu, policy,
              worst_sum / layers / (in_ns ? 1e3 : 1.0), in_ns ? "us" : latency_unit,
-             imbalance_sum / layers);
+             imbalance_sum / layers, report_path);
   return 0;
 }
 

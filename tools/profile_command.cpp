@@ -54,7 +54,14 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   const auto source =
       fmt::format("vibesim profile fit {} --gpu-col {} --time-col {}",
                   std::filesystem::path(csv).filename().string(), columns.gpu, columns.time);
-  write_file_atomically(out_path, variability_profile_json(fit, name, source).dump(2) + "\n");
+  const auto profile = variability_profile_json(fit, name, source);
+  {
+    // What fit writes must load: read it back as `run` will, before writing.
+    const nlohmann::json as_read = profile;
+    ConfigObject check(as_read, out_path);
+    (void)parse_variability_profile(check, name);
+  }
+  write_file_atomically(out_path, profile.dump(2) + "\n");
   auto& out = context.out;
   fmt::print(out, "{}: {} GPUs, {} rows used, {} skipped (time empty or not a number)\n", csv,
              fit.gpu_ids.size(), fit.rows_used, fit.rows_skipped);
@@ -117,7 +124,10 @@ int check_command(const CliContext& context, const std::vector<std::string>& arg
   const auto profile = parse_variability_profile(config, profile_name);
   const nlohmann::json targets = it->second.value("calibration_targets", nlohmann::json::object());
 
-  const int experts_per_gpu = static_cast<int>(model.routed_experts) / std::max(gpus, 1);
+  if (model.routed_experts % gpus != 0)
+    throw InputError(fmt::format("--gpus: {} GPUs do not divide the {} routed experts of {}", gpus,
+                                 model.routed_experts, model.name));
+  const int experts_per_gpu = static_cast<int>(model.routed_experts) / gpus;
   std::vector<double> prefill_clock, prefill_power, decode_clock, decode_power, prefill_ns;
   for (const auto& v : profile.draw(gpus, derive_seed(seed, RandomStream::kGpuDraw))) {
     const GpuKernelModel gpu(sku, v, model);

@@ -31,11 +31,16 @@ void serve(const CliContext& context, const Experiment& x, const RunDirectory& r
   RequestsCsv csv(run_dir.staged("requests.csv"));
   ServingResult result;
   result.requests = requests.size();
-  result.policies =
-      run_serving(x, context.registry, requests,
-                  [&](const std::string& policy, const RequestRecord& r) { csv.write(policy, r); });
+  result.policies = run_serving(x, context.registry, requests,
+                                [&](const std::string& policy, const RequestRecord& r) {
+                                  context.checkpoint();
+                                  csv.write(policy, r);
+                                });
   csv.close();
-  if (frontier) result.frontier = slo_frontier(x, context.registry);
+  if (frontier)
+    result.frontier =
+        slo_frontier(x, context.registry,
+                     [&](const std::string&, const RequestRecord&) { context.checkpoint(); });
   write_text(run_dir, "summary.json", serving_summary_json(x, result).dump(2) + "\n");
   if (!quiet) print_serving_tables(context.out, x, result);
 }
@@ -44,8 +49,10 @@ void serve(const CliContext& context, const Experiment& x, const RunDirectory& r
 void study_layers(const CliContext& context, const Experiment& x, const RunDirectory& run_dir,
                   bool quiet) {
   LayersCsv layers(run_dir.staged("layers.csv"));
-  const auto result =
-      run_layer_study(x, context.registry, [&](const LayerRow& row) { layers.write(row); });
+  const auto result = run_layer_study(x, context.registry, [&](const LayerRow& row) {
+    context.checkpoint();
+    layers.write(row);
+  });
   layers.close();
   write_text(run_dir, "summary.json", layer_study_summary_json(x, result).dump(2) + "\n");
   write_text(run_dir, "gpu_profile.json",
@@ -113,6 +120,11 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
             .dump());
   const Experiment x =
       load_experiment(experiment_path, overrides, context.locations, context.registry);
+  if (frontier && x.serving.requests.source == RequestSource::kTrace)
+    throw InputError(fmt::format(
+        "{}: --frontier varies the request rate, so it needs generated requests "
+        "(serving.requests.source poisson or gamma); a replayed trace has its own arrival times",
+        experiment_path));
   if (!quiet) print_effective_configuration(context.out, x);
 
   RunDirectory run_dir(out_dir.empty() ? RunDirectory::next_free("runs", x.name)

@@ -49,7 +49,12 @@ CountTraceRouting::CountTraceRouting(const std::filesystem::path& csv, int num_m
       throw InputError(fmt::format("{}: count {} is too large", where, fields[3]));
     auto& counts = by_step[fields[0]][fields[1]];
     counts.resize(static_cast<std::size_t>(num_experts), 0);
-    counts[static_cast<std::size_t>(fields[2])] += static_cast<std::int32_t>(fields[3]);
+    auto& cell = counts[static_cast<std::size_t>(fields[2])];
+    if (cell + fields[3] > std::numeric_limits<std::int32_t>::max())  // repeated cells add up
+      throw InputError(fmt::format("{}: the count of step {}, layer {}, expert {} exceeds {}",
+                                   where, fields[0], fields[1], fields[2],
+                                   std::numeric_limits<std::int32_t>::max()));
+    cell += static_cast<std::int32_t>(fields[3]);
     layer_ids.push_back(fields[1]);
   }
   if (by_step.empty()) throw InputError(fmt::format("{}: no data rows", csv.string()));
@@ -57,6 +62,15 @@ CountTraceRouting::CountTraceRouting(const std::filesystem::path& csv, int num_m
   layer_ids.erase(std::unique(layer_ids.begin(), layer_ids.end()), layer_ids.end());
   steps_ = by_step.size();
   trace_layers_ = layer_ids.size();
+  // Steps x layers x experts dense: sparse, scattered ids would make it
+  // quadratic in the rows; refuse before allocating.
+  constexpr std::size_t kMaxCells = std::size_t{1} << 28;
+  if (static_cast<double>(steps_) * static_cast<double>(trace_layers_) * num_experts >
+      static_cast<double>(kMaxCells))
+    throw InputError(fmt::format(
+        "{}: {} steps x {} layers x {} experts is more than the {} counts a trace may hold "
+        "(are the step and layer ids dense?)",
+        csv.string(), steps_, trace_layers_, num_experts, kMaxCells));
   counts_.assign(steps_ * trace_layers_ * static_cast<std::size_t>(num_experts), 0);
   std::size_t s = 0;
   for (const auto& [step, layers] : by_step) {

@@ -47,6 +47,11 @@ std::vector<std::vector<double>> read_json_loads(const std::filesystem::path& pa
   return loads;
 }
 
+// Ids beyond any real model (the model configs allow 10,000 layers and 65,536
+// experts), so a stray id cannot ask for gigabytes.
+constexpr std::size_t kMaxLoadLayers = 10'000, kMaxLoadExperts = 65'536;
+constexpr std::size_t kMaxLoadCells = std::size_t{1} << 24;
+
 std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& path) {
   CsvLines csv(path);
   csv.require_header("layer,expert,count");
@@ -55,16 +60,16 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
   while (csv.next()) {
     const auto where = csv.where();
     const auto fields = csv.fields(3);
-    const auto index = [&](std::string_view text, const char* column) {
+    const auto index = [&](std::string_view text, const char* column, std::size_t limit) {
       std::size_t v = 0;
       const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || ptr != text.data() + text.size() || v > 1'000'000)
-        throw InputError(
-            fmt::format("{}: column '{}' is not an id in [0, 1000000]: '{}'", where, column, text));
+      if (ec != std::errc() || ptr != text.data() + text.size() || v >= limit)
+        throw InputError(fmt::format("{}: column '{}' is not an id in [0, {}): '{}'", where,
+                                     column, limit, text));
       return v;
     };
-    const auto layer = index(fields[0], "layer");
-    const auto expert = index(fields[1], "expert");
+    const auto layer = index(fields[0], "layer", kMaxLoadLayers);
+    const auto expert = index(fields[1], "expert", kMaxLoadExperts);
     const auto count_text = fields[2];
     double count = 0;
     const auto [ptr, ec] =
@@ -73,6 +78,10 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
         !std::isfinite(count) || count < 0)
       throw InputError(fmt::format("{}: column 'count' must be a finite number >= 0, got '{}'",
                                    where, count_text));
+    if (std::max(layer + 1, loads.size()) * std::max(experts, expert + 1) > kMaxLoadCells)
+      throw InputError(fmt::format(
+          "{}: layer {} and expert {} would make a load matrix of more than {} cells", where,
+          layer, expert, kMaxLoadCells));
     if (layer >= loads.size()) loads.resize(layer + 1);
     experts = std::max(experts, expert + 1);
     auto& row = loads[layer];

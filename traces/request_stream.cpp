@@ -42,8 +42,8 @@ RequestLengthSpec RequestLengthSpec::parse(ConfigObject& c) {
   RequestLengthSpec s;
   s.kind = c.choice("kind", kLengthDistributions);
   if (s.kind == LengthDistribution::kFixed) {
-    s.input_tokens = c.integer_or("input_tokens", s.input_tokens, 1, 1 << 24);
-    s.output_tokens = c.integer_or("output_tokens", s.output_tokens, 1, 1 << 24);
+    s.input_tokens = c.integer_or("input_tokens", s.input_tokens, 1, kMaxRequestTokens);
+    s.output_tokens = c.integer_or("output_tokens", s.output_tokens, 1, kMaxRequestTokens);
   } else if (s.kind == LengthDistribution::kTrace) {
     s.trace = c.file("path");
   }

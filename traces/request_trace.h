@@ -22,7 +22,7 @@ namespace vibesim {
 // The longest prompt or output a request may have (what any one request of a
 // real trace holds is far below): larger values are refused at load time,
 // since one such request would run for days of simulated iterations.
-inline constexpr std::int64_t kMaxRequestTokens = std::int64_t{1} << 24;
+inline constexpr std::int64_t kMaxRequestTokens = std::int64_t{1} << 20;
 // Arrivals span at most this long (about 31.7 years), so times never overflow.
 inline constexpr double kMaxArrivalSpanMs = 1e12;
 
