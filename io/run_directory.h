@@ -16,6 +16,8 @@ class RunDirectory {
   RunDirectory(const RunDirectory&) = delete;
   RunDirectory& operator=(const RunDirectory&) = delete;
 
+  // The staging folder: where everything goes before commit().
+  [[nodiscard]] const std::filesystem::path& staging() const { return staging_; }
   // Where to write `file_name` before commit().
   [[nodiscard]] std::filesystem::path staged(const std::string& file_name) const {
     return staging_ / file_name;

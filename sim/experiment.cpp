@@ -189,6 +189,14 @@ Experiment load_experiment(const std::filesystem::path& path,
   if (c.has("gpu_events"))
     x.gpu_events = ThrottleEvent::parse_list(c, "gpu_events", x.cluster.num_gpus);
   x.policies = parse_policies(c, registry);
+  if (c.has("comparison")) {
+    auto comparison = c.object("comparison");
+    x.comparison = ComparisonSpec::parse(comparison, x.policies);
+  } else {
+    const nlohmann::json empty = nlohmann::json::object();
+    ConfigObject defaults(empty, x.source, "comparison");
+    x.comparison = ComparisonSpec::parse(defaults, x.policies);
+  }
   c.finish();
   return x;
 }
@@ -206,7 +214,24 @@ nlohmann::ordered_json Experiment::to_json() const {
   out["gpu_events"] = ThrottleEvent::list_to_json(gpu_events);
   if (serving_enabled) out["serving"] = serving.to_json();
   out["policies"] = policies;
+  out["comparison"] = comparison.to_json();
   return out;
+}
+
+ComparisonSpec ComparisonSpec::parse(ConfigObject& c, const std::vector<std::string>& policies) {
+  ComparisonSpec s;
+  s.seeds = static_cast<int>(c.integer_or("seeds", 1, 1, 10'000));
+  const bool eplb_runs = std::find(policies.begin(), policies.end(), "eplb") != policies.end();
+  s.baseline = c.string_or("baseline", eplb_runs ? "eplb" : policies.front());
+  if (std::find(policies.begin(), policies.end(), s.baseline) == policies.end())
+    throw c.error("baseline", fmt::format("'{}' is not one of the experiment's policies ({})",
+                                          s.baseline, fmt::join(policies, ", ")));
+  c.finish();
+  return s;
+}
+
+nlohmann::ordered_json ComparisonSpec::to_json() const {
+  return {{"seeds", seeds}, {"baseline", baseline}};
 }
 
 }  // namespace vibesim

@@ -54,6 +54,17 @@ struct WorkloadSpec {
   [[nodiscard]] nlohmann::ordered_json to_json(bool serving) const;
 };
 
+// Experiment key `comparison`: how many seeds the policies are compared over
+// (each seed draws its own GPUs, routing and requests: seed, seed + 1, ...)
+// and the baseline each policy's ratios are taken against.
+struct ComparisonSpec {
+  int seeds = 1;
+  std::string baseline;  // default: eplb when it runs, else the first policy
+
+  static ComparisonSpec parse(ConfigObject& comparison, const std::vector<std::string>& policies);
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
+};
+
 struct Experiment {
   std::string source;  // the file it came from, for messages
   std::string name;
@@ -68,6 +79,7 @@ struct Experiment {
   bool serving_enabled = false;           // the experiment has a `serving` section
   ServingSpec serving;
   std::vector<std::string> policies;
+  ComparisonSpec comparison;
 
   // The experiment with every default filled in and the named model, SKU and
   // profile inlined: what config.resolved.json holds. load_experiment reads

@@ -1,17 +1,17 @@
 // `vibesim run`: one experiment, every policy, tables on stdout, files in a run directory.
 
+#include <algorithm>
+#include <thread>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
 #include <boost/program_options.hpp>
 
-#include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "io/run_directory.h"
-#include "models/gpu_latency_profile.h"
-#include "outputs/layer_study_outputs.h"
-#include "outputs/serving_outputs.h"
+#include "outputs/run_writer.h"
 #include "tools/cli.h"
 
 namespace vibesim {
@@ -19,48 +19,6 @@ namespace vibesim {
 namespace po = boost::program_options;
 
 namespace {
-
-void write_text(const RunDirectory& run_dir, const std::string& file, const std::string& text) {
-  write_file_atomically(run_dir.staged(file), text);
-}
-
-// The serving form of a run: requests.csv, summary.json, the frontier when asked for.
-void serve(const CliContext& context, const Experiment& x, const RunDirectory& run_dir, bool quiet,
-           bool frontier) {
-  const auto requests = experiment_requests(x);
-  RequestsCsv csv(run_dir.staged("requests.csv"));
-  ServingResult result;
-  result.requests = requests.size();
-  result.policies = run_serving(x, context.registry, requests,
-                                [&](const std::string& policy, const RequestRecord& r) {
-                                  context.checkpoint();
-                                  csv.write(policy, r);
-                                });
-  csv.close();
-  if (frontier)
-    result.frontier =
-        slo_frontier(x, context.registry,
-                     [&](const std::string&, const RequestRecord&) { context.checkpoint(); });
-  write_text(run_dir, "summary.json", serving_summary_json(x, result).dump(2) + "\n");
-  if (!quiet) print_serving_tables(context.out, x, result);
-}
-
-// The layer study: layers.csv, summary.json, the profiled curves and recorded loads.
-void study_layers(const CliContext& context, const Experiment& x, const RunDirectory& run_dir,
-                  bool quiet) {
-  LayersCsv layers(run_dir.staged("layers.csv"));
-  const auto result = run_layer_study(x, context.registry, [&](const LayerRow& row) {
-    context.checkpoint();
-    layers.write(row);
-  });
-  layers.close();
-  write_text(run_dir, "summary.json", layer_study_summary_json(x, result).dump(2) + "\n");
-  write_text(run_dir, "gpu_profile.json",
-             gpu_latency_profile_json(result.gpu_latency).dump(2) + "\n");
-  write_text(run_dir, "expert_loads.json",
-             nlohmann::json{{"logical_count", result.expert_loads}}.dump() + "\n");
-  if (!quiet) print_layer_study_tables(context.out, x, result);
-}
 
 // What runs, on one line, before anything runs.
 void print_effective_configuration(std::ostream& out, const Experiment& x) {
@@ -87,7 +45,9 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   po::options_description options("vibesim run [EXPERIMENT.json] [options]");
   std::string experiment_path, out_dir;
   std::vector<std::string> overrides;
-  std::string requests_path;
+  std::string requests_path, baseline;
+  int seeds = 1;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.add_options()("help,h", "show this help")(
       "out,o", po::value(&out_dir),
       "run directory to write (default: runs/<experiment>-N, a new one)")(
@@ -96,7 +56,16 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
       "JSON or a bare string)")("quiet,q", "print only the run directory")(
       "requests", po::value(&requests_path),
       "serving experiments: replay this request trace instead (.csv Azure format, .jsonl)")(
-      "frontier", "serving experiments: also find the max request rate per GPU meeting the SLOs");
+      "frontier", "serving experiments: also find the max request rate per GPU meeting the SLOs")(
+      "seeds", po::value(&seeds),
+      "compare the policies over N seeds (seed, seed+1, ...; each draws its own GPUs, routing "
+      "and requests): each seed's run in seed-<n>/, means and 95 % intervals in summary.json "
+      "(sets comparison.seeds)")(
+      "baseline", po::value(&baseline),
+      "the policy ratios are taken against (default: eplb when it runs, else the first)")(
+      "jobs,j", po::value(&jobs),
+      "threads for the seeds (default: the machine's cores; the files are the same for any "
+      "number)");
   const auto vm = parse_command_line(context, args, options, "experiment", &experiment_path);
   if (!vm) {
     fmt::print(context.out, "With no EXPERIMENT, runs the shipped quickstart ({}).\n",
@@ -106,6 +75,10 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   if (experiment_path.empty())
     experiment_path = (context.locations.config_dir / "experiments" / "quickstart.json").string();
   const bool quiet = vm->count("quiet") > 0;
+  if (vm->count("seeds")) overrides.push_back(fmt::format("comparison.seeds={}", seeds));
+  if (vm->count("baseline"))
+    overrides.push_back("comparison.baseline=" + nlohmann::json(baseline).dump());
+  if (jobs < 1 || jobs > 1024) throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", jobs));
 
   // --requests replaces serving.requests, so config.resolved.json records the trace replayed.
   const bool frontier = vm->count("frontier") > 0;
@@ -129,12 +102,13 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
 
   RunDirectory run_dir(out_dir.empty() ? RunDirectory::next_free("runs", x.name)
                                        : std::filesystem::path(out_dir));
-  if (x.serving_enabled) {
-    serve(context, x, run_dir, quiet, frontier);
-  } else {
-    study_layers(context, x, run_dir, quiet);
-  }
-  write_text(run_dir, "config.resolved.json", x.to_json().dump(2) + "\n");
+  RunOptions run;
+  run.frontier = frontier;
+  run.jobs = jobs;
+  run.checkpoint = [&context] { context.checkpoint(); };
+  run.tables = quiet ? nullptr : &context.out;
+  run.progress = quiet ? nullptr : &context.out;
+  write_run(x, context.registry, run_dir.staging(), run);
   run_dir.commit();
   fmt::print(context.out, "{}run directory: {}\n", quiet ? "" : "\n", run_dir.target().string());
   return 0;

@@ -1,0 +1,136 @@
+#include "outputs/run_writer.h"
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "io/atomic_file.h"
+#include "models/gpu_latency_profile.h"
+#include "outputs/layer_study_outputs.h"
+#include "outputs/seed_summary.h"
+#include "outputs/serving_outputs.h"
+
+namespace vibesim {
+
+namespace {
+
+void write_json(const std::filesystem::path& path, const nlohmann::ordered_json& json) {
+  write_file_atomically(path, json.dump(2) + "\n");
+}
+
+// The serving form of a run: requests.csv, summary.json, the frontier when asked for.
+std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& registry,
+                                 const std::filesystem::path& folder, const RunOptions& options,
+                                 std::ostream* tables) {
+  const auto requests = experiment_requests(x);
+  RequestsCsv csv(folder / "requests.csv");
+  ServingResult result;
+  result.requests = requests.size();
+  result.policies = run_serving(x, registry, requests,
+                                [&](const std::string& policy, const RequestRecord& r) {
+                                  if (options.checkpoint) options.checkpoint();
+                                  csv.write(policy, r);
+                                });
+  csv.close();
+  if (options.frontier)
+    result.frontier = slo_frontier(x, registry, [&](const std::string&, const RequestRecord&) {
+      if (options.checkpoint) options.checkpoint();
+    });
+  write_json(folder / "summary.json", serving_summary_json(x, result));
+  if (tables != nullptr) print_serving_tables(*tables, x, result);
+  return headline_metrics(result.policies, result.frontier);
+}
+
+// The layer study: layers.csv, summary.json, the profiled curves and recorded loads.
+std::vector<PolicyMetrics> study_layers(const Experiment& x, const PolicyRegistry& registry,
+                                        const std::filesystem::path& folder,
+                                        const RunOptions& options, std::ostream* tables) {
+  LayersCsv layers(folder / "layers.csv");
+  const auto result = run_layer_study(x, registry, [&](const LayerRow& row) {
+    if (options.checkpoint) options.checkpoint();
+    layers.write(row);
+  });
+  layers.close();
+  write_json(folder / "summary.json", layer_study_summary_json(x, result));
+  write_json(folder / "gpu_profile.json", gpu_latency_profile_json(result.gpu_latency));
+  write_file_atomically(folder / "expert_loads.json",
+                        nlohmann::json{{"logical_count", result.expert_loads}}.dump() + "\n");
+  if (tables != nullptr) print_layer_study_tables(*tables, x, result);
+  return headline_metrics(result);
+}
+
+// One seed's complete run in `folder`.
+std::vector<PolicyMetrics> write_one_seed(const Experiment& x, const PolicyRegistry& registry,
+                                          const std::filesystem::path& folder,
+                                          const RunOptions& options, std::ostream* tables) {
+  auto metrics = x.serving_enabled ? serve(x, registry, folder, options, tables)
+                                   : study_layers(x, registry, folder, options, tables);
+  write_json(folder / "config.resolved.json", x.to_json());
+  return metrics;
+}
+
+// Seed i of the comparison: the experiment at seed + i, as a one-seed experiment.
+Experiment seed_experiment(const Experiment& x, int i) {
+  Experiment one = x;
+  one.seed = x.seed + static_cast<std::uint64_t>(i);
+  one.comparison.seeds = 1;
+  return one;
+}
+
+void write_seeds(const Experiment& x, const PolicyRegistry& registry,
+                 const std::filesystem::path& folder, const RunOptions& options) {
+  const int seeds = x.comparison.seeds;
+  std::vector<SeedMetrics> runs(static_cast<std::size_t>(seeds));
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first_error;
+  std::mutex lock;  // first_error and progress lines
+  const auto started = std::chrono::steady_clock::now();
+  const auto work = [&] {
+    for (int i = next++; i < seeds && !failed; i = next++) {
+      try {
+        const auto one = seed_experiment(x, i);
+        const auto seed_folder = folder / fmt::format("seed-{}", one.seed);
+        std::filesystem::create_directories(seed_folder);
+        runs[static_cast<std::size_t>(i)] = {
+            one.seed, write_one_seed(one, registry, seed_folder, options, nullptr)};
+        if (options.progress != nullptr) {
+          const std::lock_guard<std::mutex> guard(lock);
+          const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+          fmt::print(*options.progress, "seed {} done ({:.1f} s)\n", one.seed, elapsed.count());
+        }
+      } catch (...) {
+        const std::lock_guard<std::mutex> guard(lock);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int j = 1; j < std::min(options.jobs, seeds); ++j) workers.emplace_back(work);
+  work();
+  for (auto& w : workers) w.join();
+  if (first_error) std::rethrow_exception(first_error);
+  write_json(folder / "summary.json", seed_summary_json(x, runs));
+  write_json(folder / "config.resolved.json", x.to_json());
+  if (options.tables != nullptr) print_seed_tables(*options.tables, x, runs);
+}
+
+}  // namespace
+
+void write_run(const Experiment& x, const PolicyRegistry& registry,
+               const std::filesystem::path& folder, const RunOptions& options) {
+  if (x.comparison.seeds == 1) {
+    write_one_seed(x, registry, folder, options, options.tables);
+  } else {
+    write_seeds(x, registry, folder, options);
+  }
+}
+
+}  // namespace vibesim

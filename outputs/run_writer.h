@@ -1,0 +1,29 @@
+#pragma once
+// Writes the whole of one `vibesim run` into a (staging) folder. One seed:
+// the run's files (docs/outputs.md). Several seeds (comparison.seeds): each
+// seed's run complete in seed-<seed>/ (its own config.resolved.json reruns
+// it), and at the top summary.json with every policy's mean and 95 % interval
+// over seeds (outputs/seed_summary.h) and the experiment's config.resolved.json.
+// Seeds run on `jobs` threads; the files are the same for any number of jobs.
+#include <filesystem>
+#include <functional>
+#include <ostream>
+
+#include "policies/policy_registry.h"
+#include "sim/experiment.h"
+
+namespace vibesim {
+
+struct RunOptions {
+  bool frontier = false;  // serving: also the SLO frontier
+  int jobs = 1;           // threads for seeds
+  // Called often (per layer step, per finished request); may throw to stop the run.
+  std::function<void()> checkpoint;
+  std::ostream* tables = nullptr;    // where the result tables go (nullptr: nowhere)
+  std::ostream* progress = nullptr;  // a line per finished seed (nullptr: none)
+};
+
+void write_run(const Experiment& experiment, const PolicyRegistry& registry,
+               const std::filesystem::path& folder, const RunOptions& options);
+
+}  // namespace vibesim
