@@ -111,7 +111,7 @@ TEST_CASE(
     args.insert(args.end(), {"--set", "model=gpt-5"});
     check_bad_input(
         dir, args,
-        "key 'model': unknown name 'gpt-5'; valid values are: deepseek-v3, mixtral-8x7b");
+        "key 'model': unknown name 'gpt-5'; valid values are: deepseek-v3, flame-moe-290m, mixtral-8x7b");
   }
   SUBCASE("unknown policy lists the valid ones") {
     auto args = short_quickstart(out);
@@ -226,4 +226,27 @@ TEST_CASE("a stop signal ends a run at the next step: 128 + signal, nothing left
     CHECK(err.str().find("stopped by signal") != std::string::npos);
     CHECK(entries(dir.path) == 0);  // neither the run nor its staging folder
   }
+}
+
+TEST_CASE("--routing drives a run from a trace and the resolved config records it") {
+  testing::TempDir dir("cli-routing");
+  const auto trace = testing::data_dir() / "routing" / "flame-moe-290m" /
+                     "flame-moe-290m_iter5473_layers2-9_32seqx64tok_top6.csv";
+  const auto r = cli({"run", "--quiet", "--out", (dir.path / "run").string(), "--routing",
+                      trace.string(), "--set", R"(model="flame-moe-290m")", "--set",
+                      "workload.iterations=2", "--set", "workload.batch_tokens=256", "--set",
+                      "workload.calibration_batches=2", "--set", R"(policies=["static","eplb"])"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto j =
+      nlohmann::json::parse(testing::read_file(dir.path / "run" / "config.resolved.json"));
+  CHECK(j["workload"]["routing"]["source"] == "token_trace");
+  CHECK(j["workload"]["routing"]["layer_mapping"] == "exact");
+  // The DeepSeek quickstart routes top-8: a top-6 trace is refused, naming the file.
+  const auto bad = cli({"run", "--quiet", "--out", (dir.path / "bad").string(), "--routing",
+                        trace.string()});
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("the trace routes each token to 6 experts (columns e1..e6), the model to 8") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "bad"));
 }

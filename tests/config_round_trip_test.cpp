@@ -3,6 +3,8 @@
 // a run directory's config.resolved.json reproduces its outputs byte for byte.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <vector>
@@ -25,8 +27,10 @@ std::vector<std::filesystem::path> shipped_experiments() {
 
 // Short enough for a unit test; every section of the experiment stays.
 std::vector<std::string> shortened(const Experiment& x) {
-  std::vector<std::string> set = {"workload.calibration_batches=3",
-                                  R"(policies=["static","vibe"])"};
+  std::vector<std::string> set = {
+      "workload.calibration_batches=3", R"(policies=["static","vibe"])",
+      fmt::format(R"(comparison={{"seeds":{},"baseline":"static"}})",
+                  std::min(x.comparison.seeds, 2))};
   if (x.serving_enabled) {
     set.push_back("serving.requests.count=25");
   } else {
@@ -73,9 +77,9 @@ TEST_CASE("rerunning a run directory's config.resolved.json reproduces its outpu
     const auto b = testing::cli(
         {"run", (first / "config.resolved.json").string(), "--quiet", "--out", second.string()});
     REQUIRE_MESSAGE(b.status == 0, b.err);
-    std::vector<std::string> files;
-    for (const auto& e : std::filesystem::directory_iterator(first))
-      files.push_back(e.path().filename().string());
+    std::vector<std::filesystem::path> files;  // every file, seed folders included
+    for (const auto& e : std::filesystem::recursive_directory_iterator(first))
+      if (e.is_regular_file()) files.push_back(std::filesystem::relative(e.path(), first));
     CHECK(files.size() >= 3);
     for (const auto& f : files) {
       CAPTURE(f);

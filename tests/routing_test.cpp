@@ -9,6 +9,7 @@
 #include "io/config_error.h"
 #include "traces/count_trace_routing.h"
 #include "traces/synthetic_routing.h"
+#include "traces/token_trace_routing.h"
 
 using namespace vibesim;
 
@@ -205,4 +206,54 @@ TEST_CASE("count trace: repeated cells that overflow and scattered ids are refus
   CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("s.csv", scattered), 1, 256, 2),
                        doctest::Contains("s.csv: 2000 steps x 2000 layers x 256 experts"),
                        InputError);
+}
+
+TEST_CASE("token trace: the next n tokens of each layer, counted, wrapping at the end") {
+  testing::TempDir dir("token-trace");
+  const auto csv = dir.write("t.csv",
+                             "layer,token_idx,e1,e2,s1,s2\n"
+                             "2,0,0,1,0.5,0.4\n2,1,1,2,0.5,0.4\n2,2,3,0,0.5,0.4\n"
+                             "5,0,2,3,0.5,0.4\n5,1,2,1,0.5,0.4\n");
+  TokenTraceRouting r(csv, 2, 4, 2, LayerMapping::kExact);
+  CHECK(r.num_trace_layers() == 2);
+  const auto v = [](std::span<const std::int32_t> c) {
+    return std::vector<std::int32_t>(c.begin(), c.end());
+  };
+  CHECK(v(r.next_counts({0, 2})) == std::vector<std::int32_t>{1, 2, 1, 0});  // tokens 0, 1
+  CHECK(v(r.next_counts({0, 2})) == std::vector<std::int32_t>{2, 1, 0, 1});  // tokens 2, 0 (wrap)
+  CHECK(v(r.next_counts({1, 1})) == std::vector<std::int32_t>{0, 0, 1, 1});  // layer id 5
+  r.rewind();
+  CHECK(v(r.next_counts({0, 1})) == std::vector<std::int32_t>{1, 1, 0, 0});
+  // Cycle: 2 trace layers serve 4 MoE layers; MoE layer 3 replays trace layer 1 (id 5).
+  TokenTraceRouting cycled(csv, 4, 4, 2, LayerMapping::kCycle);
+  CHECK(v(cycled.next_counts({3, 2})) == std::vector<std::int32_t>{0, 1, 2, 1});
+}
+
+TEST_CASE("token trace errors name the file and the line") {
+  testing::TempDir dir("token-trace-bad");
+  const auto header = std::string("layer,e1,e2\n");
+  CHECK_THROWS_WITH_AS(TokenTraceRouting(dir.write("m.csv", header + "0,0,1\n"), 3, 4, 2,
+                                         LayerMapping::kExact),
+                       doctest::Contains("m.csv: the trace has 1 layers and the model 3 MoE layers"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(
+      TokenTraceRouting(dir.write("k.csv", header + "0,0,1\n"), 1, 4, 3, LayerMapping::kExact),
+      doctest::Contains("k.csv:1: the trace routes each token to 2 experts"), InputError);
+  CHECK_THROWS_WITH_AS(
+      TokenTraceRouting(dir.write("e.csv", header + "0,0,9\n"), 1, 4, 2, LayerMapping::kExact),
+      doctest::Contains("e.csv:2: column 'e2' is not an id in [0, 4): '9'"), InputError);
+  CHECK_THROWS_WITH_AS(
+      TokenTraceRouting(dir.write("d.csv", header + "0,1,1\n"), 1, 4, 2, LayerMapping::kExact),
+      doctest::Contains("d.csv:2: expert 1 appears twice for one token"), InputError);
+}
+
+TEST_CASE("the shipped FLAME-MoE trace reads whole: 8 layers of 2,048 tokens, top-6 of 64") {
+  const auto csv = testing::data_dir() / "routing" / "flame-moe-290m" /
+                   "flame-moe-290m_iter5473_layers2-9_32seqx64tok_top6.csv";
+  REQUIRE_MESSAGE(std::filesystem::exists(csv), csv.string(), " is missing: data/ ships it");
+  TokenTraceRouting r(csv, 8, 64, 6, LayerMapping::kExact);
+  CHECK(r.num_trace_layers() == 8);
+  for (std::size_t l = 0; l < 8; ++l) CHECK(r.tokens_in_layer(l) == 2048);
+  const auto c = r.next_counts({0, 2048});
+  CHECK(std::accumulate(c.begin(), c.end(), 0) == 2048 * 6);
 }

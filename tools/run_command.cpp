@@ -45,7 +45,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   po::options_description options("vibesim run [EXPERIMENT.json] [options]");
   std::string experiment_path, out_dir;
   std::vector<std::string> overrides;
-  std::string requests_path, baseline;
+  std::string requests_path, routing_path, baseline;
   int seeds = 1;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.add_options()("help,h", "show this help")(
@@ -57,6 +57,10 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
       "requests", po::value(&requests_path),
       "serving experiments: replay this request trace instead (.csv Azure format, .jsonl)")(
       "frontier", "serving experiments: also find the max request rate per GPU meeting the SLOs")(
+      "routing", po::value(&routing_path),
+      "drive routing from this trace instead: a per-token CSV (layer, e1..ek) or per-step counts "
+      "(step,layer,expert,count); sets workload.routing, which --set can refine (e.g. "
+      "workload.routing.layer_mapping=cycle)")(
       "seeds", po::value(&seeds),
       "compare the policies over N seeds (seed, seed+1, ...; each draws its own GPUs, routing "
       "and requests): each seed's run in seed-<n>/, means and 95 % intervals in summary.json "
@@ -80,6 +84,16 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
     overrides.push_back("comparison.baseline=" + nlohmann::json(baseline).dump());
   if (jobs < 1 || jobs > 1024) throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", jobs));
 
+  // --routing replaces workload.routing before any --set, which may refine it.
+  if (!routing_path.empty()) {
+    const auto path = std::filesystem::absolute(routing_path).lexically_normal();
+    const auto kind = routing_source_of_file(path);
+    overrides.insert(overrides.begin(),
+                     "workload.routing=" +
+                         nlohmann::json{{"source", name_of(kRoutingSources, kind)},
+                                        {"path", path.string()}}
+                             .dump());
+  }
   // --requests replaces serving.requests, so config.resolved.json records the trace replayed.
   const bool frontier = vm->count("frontier") > 0;
   if ((frontier || !requests_path.empty()) && !read_json_file(experiment_path).contains("serving"))

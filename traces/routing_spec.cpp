@@ -1,6 +1,10 @@
 #include "traces/routing_spec.h"
 
+#include <fmt/format.h>
+
+#include "io/config_error.h"
 #include "io/config_object.h"
+#include "io/csv_columns.h"
 #include "traces/count_trace_routing.h"
 
 namespace vibesim {
@@ -13,7 +17,11 @@ RoutingSpec RoutingSpec::parse(ConfigObject& routing) {
       s.synthetic = SyntheticRoutingSpec::parse_keys(routing);
       break;
     case RoutingSourceKind::kCountTrace:
-      s.count_trace = routing.file("path");
+      s.trace = routing.file("path");
+      break;
+    case RoutingSourceKind::kTokenTrace:
+      s.trace = routing.file("path");
+      s.layer_mapping = routing.choice_or("layer_mapping", s.layer_mapping, kLayerMappings);
       break;
   }
   routing.finish();
@@ -27,16 +35,32 @@ nlohmann::ordered_json RoutingSpec::to_json() const {
       synthetic.write_keys(out);
       break;
     case RoutingSourceKind::kCountTrace:
-      out["path"] = count_trace.to_json();
+      out["path"] = trace.to_json();
+      break;
+    case RoutingSourceKind::kTokenTrace:
+      out["path"] = trace.to_json();
+      out["layer_mapping"] = name_of(kLayerMappings, layer_mapping);
       break;
   }
   return out;
 }
 
+RoutingSourceKind routing_source_of_file(const std::filesystem::path& path) {
+  const CsvLines lines(path);
+  const std::string header = "," + lines.header() + ",";
+  if (lines.header() == "step,layer,expert,count") return RoutingSourceKind::kCountTrace;
+  if (header.find(",layer,") != std::string::npos && header.find(",e1,") != std::string::npos)
+    return RoutingSourceKind::kTokenTrace;
+  throw InputError(fmt::format(
+      "{}:1: not a routing trace: expected the header step,layer,expert,count (per-step counts) "
+      "or one with layer and e1..ek (per-token expert ids)",
+      path.string()));
+}
+
 std::string RoutingSpec::label() const {
   return source == RoutingSourceKind::kSynthetic
              ? name_of(kPopularityDistributions, synthetic.distribution)
-             : count_trace.resolved.filename().string();
+             : trace.resolved.filename().string();
 }
 
 std::unique_ptr<RoutingSource> make_routing_source(const RoutingSpec& spec,
@@ -45,8 +69,12 @@ std::unique_ptr<RoutingSource> make_routing_source(const RoutingSpec& spec,
                                                    std::uint64_t draw_seed) {
   switch (spec.source) {
     case RoutingSourceKind::kCountTrace:
-      return std::make_unique<CountTraceRouting>(spec.count_trace.resolved, shape.num_moe_layers,
+      return std::make_unique<CountTraceRouting>(spec.trace.resolved, shape.num_moe_layers,
                                                  shape.num_experts, shape.top_k);
+    case RoutingSourceKind::kTokenTrace:
+      return std::make_unique<TokenTraceRouting>(spec.trace.resolved, shape.num_moe_layers,
+                                                 shape.num_experts, shape.top_k,
+                                                 spec.layer_mapping);
     case RoutingSourceKind::kSynthetic:
       break;
   }
