@@ -48,9 +48,13 @@ std::string rows_json(const Rows& rows, const std::string& indent) {
   return out + indent + "]";
 }
 
-}  // namespace
+// What `vibesim place` was asked, as parsed.
+struct PlaceArguments {
+  std::string policy, loads_path, speeds_text, profile_path, out_path, report_path;
+  int gpus = 0, replicas = 0, groups = 1, nodes = 1;
+};
 
-int place_command(const CliContext& context, const std::vector<std::string>& args) {
+po::options_description place_options(PlaceArguments& a) {
   po::options_description options(
       "vibesim place --policy NAME --loads FILE --gpus G [options]\n\n"
       "Places experts for recorded loads and writes the expert-location file SGLang's\n"
@@ -59,93 +63,93 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
       "OUT.report.json with -o) has log2phy (padded with -1), logcnt, gpu_load (tokens per\n"
       "GPU, replicas sharing evenly) and predicted_latency (f_g of those tokens per GPU).\n\n"
       "options");
-  std::string policy, loads_path, speeds_text, profile_path, out_path, report_path;
-  int gpus = 0, replicas = 0, groups = 1, nodes = 1;
-  options.add_options()("help,h", "show this help")("policy", po::value(&policy),
+  options.add_options()("help,h", "show this help")("policy", po::value(&a.policy),
                                                     "placement policy (see `vibesim list`)")(
-      "loads", po::value(&loads_path),
+      "loads", po::value(&a.loads_path),
       "recorded loads: JSON {\"logical_count\": [[...], ...]} (layers x experts) or CSV "
-      "layer,expert,count")("gpus", po::value(&gpus), "GPUs in the expert-parallel group")(
-      "replicas", po::value(&replicas),
+      "layer,expert,count")("gpus", po::value(&a.gpus), "GPUs in the expert-parallel group")(
+      "replicas", po::value(&a.replicas),
       "physical expert slots in all (default: the number of experts; more adds redundant "
-      "slots)")("groups", po::value(&groups)->default_value(1),
+      "slots)")("groups", po::value(&a.groups)->default_value(1),
                 "the model's expert groups (EPLB packs groups onto nodes)")(
-      "nodes", po::value(&nodes)->default_value(1), "nodes the GPUs span")(
-      "gpu-speeds", po::value(&speeds_text),
+      "nodes", po::value(&a.nodes)->default_value(1), "nodes the GPUs span")(
+      "gpu-speeds", po::value(&a.speeds_text),
       "relative GPU speeds s1,s2,... : f_g(n) = n / s_g (default: all 1)")(
-      "profile", po::value(&profile_path),
+      "profile", po::value(&a.profile_path),
       "per-GPU latency curves, {\"gpu_latency\": [{\"tokens\": [...], \"latency_ns\": [...]}, "
       "...]} (as `vibesim run` writes in gpu_profile.json)")(
-      "out,o", po::value(&out_path), "SGLang expert-location file (default: stdout)")(
-      "report", po::value(&report_path),
+      "out,o", po::value(&a.out_path), "SGLang expert-location file (default: stdout)")(
+      "report", po::value(&a.report_path),
       "the placement's report (default with -o: OUT with .json replaced by .report.json)");
-  const auto vm = parse_command_line(context, args, options);
-  if (!vm) return 0;
-  for (const char* required : {"policy", "loads", "gpus"})
-    if (!vm->count(required)) throw InputError(fmt::format("place: --{} is required", required));
-  if (vm->count("gpu-speeds") && vm->count("profile"))
-    throw InputError("place: give --gpu-speeds or --profile, not both");
-  auto placement_policy = context.registry.make(policy);
+  return options;
+}
 
-  const auto loads = read_expert_loads(loads_path);
-  const int experts = static_cast<int>(loads[0].size());
-  if (gpus < 1 || gpus > 4096)
-    throw InputError(fmt::format("--gpus: must be in [1, 4096], got {}", gpus));
-  if (!vm->count("replicas")) replicas = experts;
-  if (experts % gpus != 0 &&
-      (replicas == experts || !context.registry.entry(policy).fills_redundant_slots))
+// The slot counts must suit the loads (E experts) and the policy.
+void check_slots(const PlaceArguments& a, int experts, const PolicyEntry& policy) {
+  if (a.gpus < 1 || a.gpus > 4096)
+    throw InputError(fmt::format("--gpus: must be in [1, 4096], got {}", a.gpus));
+  if (experts % a.gpus != 0 && (a.replicas == experts || !policy.fills_redundant_slots))
     throw InputError(fmt::format(
         "{}: {} experts per layer are not divisible by --gpus {} (policy {} places E/G experts "
         "per GPU{})",
-        loads_path, experts, gpus, policy,
-        context.registry.entry(policy).fills_redundant_slots ? " without --replicas" : ""));
-  if (replicas < experts)
-    throw InputError(fmt::format("--replicas: {} is fewer than the {} experts in {}", replicas,
-                                 experts, loads_path));
-  if (static_cast<std::int64_t>(replicas) > static_cast<std::int64_t>(experts) * gpus)
+        a.loads_path, experts, a.gpus, a.policy,
+        policy.fills_redundant_slots ? " without --replicas" : ""));
+  if (a.replicas < experts)
+    throw InputError(fmt::format("--replicas: {} is fewer than the {} experts in {}", a.replicas,
+                                 experts, a.loads_path));
+  const auto most = static_cast<std::int64_t>(experts) * a.gpus;
+  if (static_cast<std::int64_t>(a.replicas) > most)
     throw InputError(fmt::format(
         "--replicas: {} slots on {} GPUs would put more than the {} experts of {} on a GPU "
         "(at most {})",
-        replicas, gpus, experts, loads_path, static_cast<std::int64_t>(experts) * gpus));
-  if (replicas % gpus != 0)
-    throw InputError(fmt::format("--replicas: {} is not divisible by --gpus {}", replicas, gpus));
-  if (groups < 1 || experts % groups != 0)
-    throw InputError(fmt::format("--groups: {} does not divide the {} experts in {}", groups,
-                                 experts, loads_path));
-  if (nodes < 1 || gpus % nodes != 0)
-    throw InputError(fmt::format("--nodes: {} does not divide --gpus {}", nodes, gpus));
+        a.replicas, a.gpus, experts, a.loads_path, most));
+  if (a.replicas % a.gpus != 0)
+    throw InputError(
+        fmt::format("--replicas: {} is not divisible by --gpus {}", a.replicas, a.gpus));
+  if (a.groups < 1 || experts % a.groups != 0)
+    throw InputError(fmt::format("--groups: {} does not divide the {} experts in {}", a.groups,
+                                 experts, a.loads_path));
+  if (a.nodes < 1 || a.gpus % a.nodes != 0)
+    throw InputError(fmt::format("--nodes: {} does not divide --gpus {}", a.nodes, a.gpus));
+}
 
-  PlacementContext c;
-  c.num_experts = experts;
-  c.num_gpus = gpus;
-  c.num_nodes = nodes;
-  c.expert_groups = groups;
-  c.max_slots_per_gpu = replicas / gpus;
-  c.expert_loads = loads;
-  std::string latency_unit = "ns";
-  if (vm->count("profile")) {
-    c.gpu_latency = read_gpu_latency_profile(profile_path);
-    if (static_cast<int>(c.gpu_latency.size()) != gpus)
-      throw InputError(fmt::format("{}: key 'gpu_latency': has {} GPUs, --gpus is {}", profile_path,
-                                   c.gpu_latency.size(), gpus));
-  } else {
-    const auto speeds = vm->count("gpu-speeds") ? parse_speeds(speeds_text)
-                                                : std::vector<double>(std::size_t(gpus), 1.0);
-    if (static_cast<int>(speeds.size()) != gpus)
-      throw InputError(
-          fmt::format("--gpu-speeds: {} values given, --gpus is {}", speeds.size(), gpus));
-    for (double s : speeds) c.gpu_latency.push_back(LatencyCurve::proportional(s));
-    latency_unit = "tokens at speed 1";
+// The GPUs' latency curves: a profile, speeds, or all equal; and their unit.
+struct GpuCurves {
+  std::vector<LatencyCurve> curves;
+  std::string unit;
+};
+
+GpuCurves gpu_curves(const PlaceArguments& a) {
+  if (!a.profile_path.empty()) {
+    auto curves = read_gpu_latency_profile(a.profile_path);
+    if (static_cast<int>(curves.size()) != a.gpus)
+      throw InputError(fmt::format("{}: key 'gpu_latency': has {} GPUs, --gpus is {}",
+                                   a.profile_path, curves.size(), a.gpus));
+    return {std::move(curves), "ns"};
   }
+  const auto speeds = !a.speeds_text.empty() ? parse_speeds(a.speeds_text)
+                                             : std::vector<double>(std::size_t(a.gpus), 1.0);
+  if (static_cast<int>(speeds.size()) != a.gpus)
+    throw InputError(
+        fmt::format("--gpu-speeds: {} values given, --gpus is {}", speeds.size(), a.gpus));
+  GpuCurves out{{}, "tokens at speed 1"};
+  for (double s : speeds) out.curves.push_back(LatencyCurve::proportional(s));
+  return out;
+}
 
-  const Placement p = placement_policy->place(c);
+// What the report holds beside the placement, per layer.
+struct PlacementReport {
   std::vector<std::vector<int>> logcnt;
-  std::vector<std::vector<std::vector<int>>> log2phy;
+  std::vector<std::vector<std::vector<int>>> log2phy;  // padded with -1
   std::vector<std::vector<double>> gpu_load, predicted;
+};
+
+PlacementReport make_report(const Placement& p, const PlacementContext& c) {
+  PlacementReport r;
   std::size_t max_count = 1;
   for (int l = 0; l < c.num_layers(); ++l) {
     const auto& slots = p.physical_to_logical[static_cast<std::size_t>(l)];
-    std::vector<std::vector<int>> where(static_cast<std::size_t>(experts));
+    std::vector<std::vector<int>> where(static_cast<std::size_t>(c.num_experts));
     for (std::size_t s = 0; s < slots.size(); ++s)
       where[static_cast<std::size_t>(slots[s])].push_back(static_cast<int>(s));
     std::vector<int> counts;
@@ -153,58 +157,98 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
       counts.push_back(static_cast<int>(w.size()));
       max_count = std::max(max_count, w.size());
     }
-    logcnt.push_back(std::move(counts));
-    log2phy.push_back(std::move(where));
-    gpu_load.push_back(gpu_tokens(p, l, loads[static_cast<std::size_t>(l)]));
+    r.logcnt.push_back(std::move(counts));
+    r.log2phy.push_back(std::move(where));
+    r.gpu_load.push_back(gpu_tokens(p, l, c.expert_loads[static_cast<std::size_t>(l)]));
     std::vector<double> latency;
-    for (std::size_t g = 0; g < gpu_load.back().size(); ++g)
-      latency.push_back(c.gpu_latency[g].latency_ns(gpu_load.back()[g]));
-    predicted.push_back(std::move(latency));
+    for (std::size_t g = 0; g < r.gpu_load.back().size(); ++g)
+      latency.push_back(c.gpu_latency[g].latency_ns(r.gpu_load.back()[g]));
+    r.predicted.push_back(std::move(latency));
   }
-  for (auto& layer : log2phy)
+  for (auto& layer : r.log2phy)
     for (auto& slots : layer) slots.resize(max_count, -1);
+  return r;
+}
+
+std::string report_text(const PlacementReport& r, const Placement& p, const std::string& policy,
+                        const std::string& unit) {
+  std::string text = "{\n";
+  text += fmt::format("  \"policy\": {},\n", nlohmann::json(policy).dump());
+  text +=
+      fmt::format("  \"num_gpus\": {},\n  \"slots_per_gpu\": {},\n", p.num_gpus, p.slots_per_gpu);
+  text += fmt::format("  \"log2phy\": {},\n", rows_json(r.log2phy, "  "));
+  text += fmt::format("  \"logcnt\": {},\n", rows_json(r.logcnt, "  "));
+  text += fmt::format("  \"gpu_load\": {},\n", rows_json(r.gpu_load, "  "));
+  text += fmt::format("  \"predicted_latency\": {},\n", rows_json(r.predicted, "  "));
+  return text + fmt::format("  \"predicted_latency_unit\": {}\n}}\n", nlohmann::json(unit).dump());
+}
+
+// One line: mean over layers of the slowest GPU's prediction and of max/mean tokens.
+void print_summary(std::ostream& out, const PlaceArguments& a, const PlacementReport& r,
+                   const Placement& p, const std::string& unit) {
+  double worst_sum = 0, imbalance_sum = 0;
+  for (std::size_t l = 0; l < r.predicted.size(); ++l) {
+    worst_sum += *std::max_element(r.predicted[l].begin(), r.predicted[l].end());
+    const double total = std::accumulate(r.gpu_load[l].begin(), r.gpu_load[l].end(), 0.0);
+    if (total > 0)
+      imbalance_sum += *std::max_element(r.gpu_load[l].begin(), r.gpu_load[l].end()) /
+                       (total / static_cast<double>(a.gpus));
+  }
+  const auto layers = static_cast<double>(r.predicted.size());
+  const bool in_ns = unit == "ns";
+  fmt::print(out,
+             "{}: {} layers, {} GPUs x {} slots ({}); mean over layers of max GPU predicted "
+             "latency {:.4g} {}, max/mean GPU tokens {:.3f}; report in {}\n",
+             a.out_path, r.predicted.size(), a.gpus, p.slots_per_gpu, a.policy,
+             worst_sum / layers / (in_ns ? 1e3 : 1.0), in_ns ? "us" : unit, imbalance_sum / layers,
+             a.report_path);
+}
+
+}  // namespace
+
+int place_command(const CliContext& context, const std::vector<std::string>& args) {
+  PlaceArguments a;
+  const auto options = place_options(a);
+  const auto vm = parse_command_line(context, args, options);
+  if (!vm) return 0;
+  for (const char* required : {"policy", "loads", "gpus"})
+    if (!vm->count(required)) throw InputError(fmt::format("place: --{} is required", required));
+  if (vm->count("gpu-speeds") && vm->count("profile"))
+    throw InputError("place: give --gpu-speeds or --profile, not both");
+  auto placement_policy = context.registry.make(a.policy);
+  const auto loads = read_expert_loads(a.loads_path);
+  const int experts = static_cast<int>(loads[0].size());
+  if (!vm->count("replicas")) a.replicas = experts;
+  check_slots(a, experts, context.registry.entry(a.policy));
+
+  PlacementContext c;
+  c.num_experts = experts;
+  c.num_gpus = a.gpus;
+  c.num_nodes = a.nodes;
+  c.expert_groups = a.groups;
+  c.max_slots_per_gpu = a.replicas / a.gpus;
+  c.expert_loads = loads;
+  auto curves = gpu_curves(a);
+  c.gpu_latency = std::move(curves.curves);
+  const Placement p = placement_policy->place(c);
+  const auto report = make_report(p, c);
 
   // SGLang passes every top-level key to its mapping initialiser, which takes
   // physical_to_logical_map alone: the file it reads holds nothing else.
   const std::string sglang_text = fmt::format("{{\n  \"physical_to_logical_map\": {}\n}}\n",
                                               rows_json(p.physical_to_logical, "  "));
-  std::string text = "{\n";
-  text += fmt::format("  \"policy\": {},\n", nlohmann::json(policy).dump());
-  text +=
-      fmt::format("  \"num_gpus\": {},\n  \"slots_per_gpu\": {},\n", p.num_gpus, p.slots_per_gpu);
-  text += fmt::format("  \"log2phy\": {},\n", rows_json(log2phy, "  "));
-  text += fmt::format("  \"logcnt\": {},\n", rows_json(logcnt, "  "));
-  text += fmt::format("  \"gpu_load\": {},\n", rows_json(gpu_load, "  "));
-  text += fmt::format("  \"predicted_latency\": {},\n", rows_json(predicted, "  "));
-  text +=
-      fmt::format("  \"predicted_latency_unit\": {}\n}}\n", nlohmann::json(latency_unit).dump());
-
-  if (report_path.empty() && !out_path.empty()) {
-    const std::filesystem::path out(out_path);
-    report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
+  if (a.report_path.empty() && !a.out_path.empty()) {
+    const std::filesystem::path out(a.out_path);
+    a.report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
   }
-  if (!report_path.empty()) write_file_atomically(report_path, text);
-  if (out_path.empty()) {
+  if (!a.report_path.empty())
+    write_file_atomically(a.report_path, report_text(report, p, a.policy, curves.unit));
+  if (a.out_path.empty()) {
     context.out << sglang_text;
     return 0;
   }
-  write_file_atomically(out_path, sglang_text);
-  double worst_sum = 0, imbalance_sum = 0;
-  for (std::size_t l = 0; l < predicted.size(); ++l) {
-    worst_sum += *std::max_element(predicted[l].begin(), predicted[l].end());
-    const double total = std::accumulate(gpu_load[l].begin(), gpu_load[l].end(), 0.0);
-    if (total > 0)
-      imbalance_sum += *std::max_element(gpu_load[l].begin(), gpu_load[l].end()) /
-                       (total / static_cast<double>(gpus));
-  }
-  const auto layers = static_cast<double>(predicted.size());
-  const bool in_ns = latency_unit == "ns";
-  fmt::print(context.out,
-             "{}: {} layers, {} GPUs x {} slots ({}); mean over layers of max GPU predicted "
-             "latency {:.4g} {}, max/mean GPU tokens {:.3f}; report in {}\n",
-             out_path, predicted.size(), gpus, p.slots_per_gpu, policy,
-             worst_sum / layers / (in_ns ? 1e3 : 1.0), in_ns ? "us" : latency_unit,
-             imbalance_sum / layers, report_path);
+  write_file_atomically(a.out_path, sglang_text);
+  print_summary(context.out, a, report, p, curves.unit);
   return 0;
 }
 

@@ -39,92 +39,115 @@ void print_effective_configuration(std::ostream& out, const Experiment& x) {
              x.cluster.profile.name, what, x.workload.routing.label(), fmt::join(x.policies, ", "));
 }
 
-}  // namespace
-
-int run_command(const CliContext& context, const std::vector<std::string>& args) {
-  po::options_description options("vibesim run [EXPERIMENT.json] [options]");
-  std::string experiment_path, out_dir;
-  std::vector<std::string> overrides;
-  std::string requests_path, routing_path, baseline;
+// What `vibesim run` was asked, as parsed.
+struct RunArguments {
+  std::string experiment_path, out_dir, requests_path, routing_path, baseline;
+  std::vector<std::string> overrides;  // --set, in order
   int seeds = 1;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool quiet = false, frontier = false, seeds_given = false, baseline_given = false;
+};
+
+po::options_description run_options(RunArguments& a) {
+  po::options_description options("vibesim run [EXPERIMENT.json] [options]");
   options.add_options()("help,h", "show this help")(
-      "out,o", po::value(&out_dir),
+      "out,o", po::value(&a.out_dir),
       "run directory to write (default: runs/<experiment>-N, a new one)")(
-      "set", po::value(&overrides)->composing(),
+      "set", po::value(&a.overrides)->composing(),
       "override a key of the experiment, e.g. --set workload.iterations=10 (repeatable; value is "
       "JSON or a bare string)")("quiet,q", "print only the run directory")(
-      "requests", po::value(&requests_path),
+      "requests", po::value(&a.requests_path),
       "serving experiments: replay this request trace instead (.csv Azure format, .jsonl)")(
       "frontier", "serving experiments: also find the max request rate per GPU meeting the SLOs")(
-      "routing", po::value(&routing_path),
+      "routing", po::value(&a.routing_path),
       "drive routing from this trace instead: a per-token CSV (layer, e1..ek) or per-step counts "
       "(step,layer,expert,count); sets workload.routing, which --set can refine (e.g. "
       "workload.routing.layer_mapping=cycle)")(
-      "seeds", po::value(&seeds),
+      "seeds", po::value(&a.seeds),
       "compare the policies over N seeds (seed, seed+1, ...; each draws its own GPUs, routing "
       "and requests): each seed's run in seed-<n>/, means and 95 % intervals in summary.json "
       "(sets comparison.seeds)")(
-      "baseline", po::value(&baseline),
+      "baseline", po::value(&a.baseline),
       "the policy ratios are taken against (default: eplb when it runs, else the first)")(
-      "jobs,j", po::value(&jobs),
+      "jobs,j", po::value(&a.jobs),
       "threads for the seeds (default: the machine's cores; the files are the same for any "
       "number)");
-  const auto vm = parse_command_line(context, args, options, "experiment", &experiment_path);
+  return options;
+}
+
+// The options that change the experiment, as overrides of its keys, so that
+// config.resolved.json records them: --routing first (the --set options may
+// refine it), then --set, --requests, --seeds and --baseline.
+std::vector<std::string> experiment_overrides(const RunArguments& a) {
+  std::vector<std::string> out;
+  if (!a.routing_path.empty()) {
+    const auto path = std::filesystem::absolute(a.routing_path).lexically_normal();
+    const auto kind = routing_source_of_file(path);
+    out.push_back(
+        "workload.routing=" +
+        nlohmann::json{{"source", name_of(kRoutingSources, kind)}, {"path", path.string()}}.dump());
+  }
+  out.insert(out.end(), a.overrides.begin(), a.overrides.end());
+  if (!a.requests_path.empty())
+    out.push_back(
+        "serving.requests=" +
+        nlohmann::json{
+            {"source", "trace"},
+            {"path", std::filesystem::absolute(a.requests_path).lexically_normal().string()}}
+            .dump());
+  if (a.seeds_given) out.push_back(fmt::format("comparison.seeds={}", a.seeds));
+  if (a.baseline_given) out.push_back("comparison.baseline=" + nlohmann::json(a.baseline).dump());
+  return out;
+}
+
+// Combinations of options that cannot work, refused before anything runs.
+void check_run_arguments(const RunArguments& a) {
+  if (a.jobs < 1 || a.jobs > 1024)
+    throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", a.jobs));
+  if ((a.frontier || !a.requests_path.empty()) &&
+      !read_json_file(a.experiment_path).contains("serving"))
+    throw InputError(
+        fmt::format("{}: --requests and --frontier need a 'serving' section", a.experiment_path));
+}
+
+}  // namespace
+
+int run_command(const CliContext& context, const std::vector<std::string>& args) {
+  RunArguments a;
+  const auto options = run_options(a);
+  const auto vm = parse_command_line(context, args, options, "experiment", &a.experiment_path);
+  const auto quickstart = context.locations.config_dir / "experiments" / "quickstart.json";
   if (!vm) {
     fmt::print(context.out, "With no EXPERIMENT, runs the shipped quickstart ({}).\n",
-               (context.locations.config_dir / "experiments" / "quickstart.json").string());
+               quickstart.string());
     return 0;
   }
-  if (experiment_path.empty())
-    experiment_path = (context.locations.config_dir / "experiments" / "quickstart.json").string();
-  const bool quiet = vm->count("quiet") > 0;
-  if (vm->count("seeds")) overrides.push_back(fmt::format("comparison.seeds={}", seeds));
-  if (vm->count("baseline"))
-    overrides.push_back("comparison.baseline=" + nlohmann::json(baseline).dump());
-  if (jobs < 1 || jobs > 1024) throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", jobs));
-
-  // --routing replaces workload.routing before any --set, which may refine it.
-  if (!routing_path.empty()) {
-    const auto path = std::filesystem::absolute(routing_path).lexically_normal();
-    const auto kind = routing_source_of_file(path);
-    overrides.insert(overrides.begin(),
-                     "workload.routing=" +
-                         nlohmann::json{{"source", name_of(kRoutingSources, kind)},
-                                        {"path", path.string()}}
-                             .dump());
-  }
-  // --requests replaces serving.requests, so config.resolved.json records the trace replayed.
-  const bool frontier = vm->count("frontier") > 0;
-  if ((frontier || !requests_path.empty()) && !read_json_file(experiment_path).contains("serving"))
-    throw InputError(
-        fmt::format("{}: --requests and --frontier need a 'serving' section", experiment_path));
-  if (!requests_path.empty())
-    overrides.push_back(
-        "serving.requests=" +
-        nlohmann::json{{"source", "trace"},
-                       {"path", std::filesystem::absolute(requests_path).lexically_normal()}}
-            .dump());
-  const Experiment x =
-      load_experiment(experiment_path, overrides, context.locations, context.registry);
-  if (frontier && x.serving.requests.source == RequestSource::kTrace)
+  if (a.experiment_path.empty()) a.experiment_path = quickstart.string();
+  a.quiet = vm->count("quiet") > 0;
+  a.frontier = vm->count("frontier") > 0;
+  a.seeds_given = vm->count("seeds") > 0;
+  a.baseline_given = vm->count("baseline") > 0;
+  check_run_arguments(a);
+  const Experiment x = load_experiment(a.experiment_path, experiment_overrides(a),
+                                       context.locations, context.registry);
+  if (a.frontier && x.serving.requests.source == RequestSource::kTrace)
     throw InputError(fmt::format(
         "{}: --frontier varies the request rate, so it needs generated requests "
         "(serving.requests.source poisson or gamma); a replayed trace has its own arrival times",
-        experiment_path));
-  if (!quiet) print_effective_configuration(context.out, x);
+        a.experiment_path));
+  if (!a.quiet) print_effective_configuration(context.out, x);
 
-  RunDirectory run_dir(out_dir.empty() ? RunDirectory::next_free("runs", x.name)
-                                       : std::filesystem::path(out_dir));
+  RunDirectory run_dir(a.out_dir.empty() ? RunDirectory::next_free("runs", x.name)
+                                         : std::filesystem::path(a.out_dir));
   RunOptions run;
-  run.frontier = frontier;
-  run.jobs = jobs;
+  run.frontier = a.frontier;
+  run.jobs = a.jobs;
   run.checkpoint = [&context] { context.checkpoint(); };
-  run.tables = quiet ? nullptr : &context.out;
-  run.progress = quiet ? nullptr : &context.out;
+  run.tables = a.quiet ? nullptr : &context.out;
+  run.progress = a.quiet ? nullptr : &context.out;
   write_run(x, context.registry, run_dir.staging(), run);
   run_dir.commit();
-  fmt::print(context.out, "{}run directory: {}\n", quiet ? "" : "\n", run_dir.target().string());
+  fmt::print(context.out, "{}run directory: {}\n", a.quiet ? "" : "\n", run_dir.target().string());
   return 0;
 }
 
