@@ -1,5 +1,7 @@
 #include "sim/layer_study.h"
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 
@@ -29,107 +31,135 @@ double predicted_latency_ns(const Placement& placement, int layer, const Placeme
   return worst;
 }
 
+// Each GPU as drawn: its parameters, sustained clocks, and its kernel time at
+// an even token split relative to the mean over GPUs.
+std::vector<GpuSummary> summarise_gpus(const Experiment& x, const ClusterSetup& setup) {
+  const int g_count = x.cluster.num_gpus;
+  const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
+  const std::int64_t balanced_tokens = x.workload.batch_tokens * x.model.top_k / g_count;
+  std::vector<GpuSummary> out;
+  std::vector<double> balanced_ns;
+  for (const auto& gpu : setup.gpus) {
+    balanced_ns.push_back(gpu.duration_ns(
+        ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
+    out.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
+                   gpu.sustained_clock_fraction(x.cluster.sku.power.activity_memory_bound), 0.0});
+  }
+  const double balanced_mean = mean(balanced_ns);
+  for (std::size_t g = 0; g < out.size(); ++g)
+    out[g].balanced_kernel_time_rel = balanced_ns[g] / balanced_mean;
+  return out;
+}
+
+// What the policies could foresee, per MoE layer: the curves with the
+// all-to-all cost, and the lower bound of the predicted latency.
+struct Foresight {
+  std::vector<LatencyCurve> predicted_curves;
+  std::vector<double> lower_bound_ns;
+};
+
+Foresight foresight(const Experiment& x, const PlacementContext& context) {
+  Foresight f{with_all_to_all(context.gpu_latency, context.all_to_all_ns_per_token), {}};
+  const int g_count = x.cluster.num_gpus;
+  const int max_replicas = std::min(g_count, 1 + x.cluster.redundant_slots_per_gpu * g_count);
+  for (const auto& w : context.expert_loads)
+    f.lower_bound_ns.push_back(latency_lower_bound_ns(w, f.predicted_curves, max_replicas));
+  return f;
+}
+
+// Percentiles and means of what one policy's run recorded.
+void summarise_latencies(PolicySummary& summary, std::vector<double> latency_us,
+                         std::vector<double> after_event_us, double idle_sum,
+                         double imbalance_sum) {
+  summary.layer_steps = static_cast<std::int64_t>(latency_us.size());
+  summary.latency_mean_us = mean(latency_us);
+  std::sort(latency_us.begin(), latency_us.end());
+  summary.latency_p50_us = quantile_sorted(latency_us, 0.50);
+  summary.latency_p90_us = quantile_sorted(latency_us, 0.90);
+  summary.latency_p99_us = quantile_sorted(latency_us, 0.99);
+  if (!after_event_us.empty()) {
+    std::sort(after_event_us.begin(), after_event_us.end());
+    summary.after_event_p50_us = quantile_sorted(after_event_us, 0.50);
+    summary.after_event_p90_us = quantile_sorted(after_event_us, 0.90);
+  }
+  summary.barrier_idle_fraction = idle_sum / static_cast<double>(summary.layer_steps);
+  summary.max_over_mean_tokens = imbalance_sum / static_cast<double>(summary.layer_steps);
+}
+
+// One policy through every layer step of the study, back to back on the event clock.
+PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
+                               RoutingSource& routing, const std::string& name,
+                               const PlacementPolicy& policy, const Foresight& f,
+                               const LayerRowSink& sink) {
+  const PlacementContext& context = setup.context;
+  const int layers = static_cast<int>(x.model.num_moe_layers());
+  PolicyRun run(x, setup, name, policy);
+  auto& [live, stepper, conditions, engine] = run;
+  routing.rewind();
+
+  PolicySummary summary;
+  summary.policy = name;
+  for (int l = 0; l < layers; ++l) {
+    const double predicted = predicted_latency_ns(live.placement(), l, context, f.predicted_curves);
+    summary.predicted_latency_us += predicted * 1e-3 / layers;
+    summary.predicted_gap_to_bound +=
+        (predicted / f.lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;
+  }
+  summary.straggler_counts.assign(static_cast<std::size_t>(x.cluster.num_gpus), 0);
+  std::vector<double> latency_us, latency_after_event_us;
+  latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) *
+                     static_cast<std::size_t>(layers));
+  double idle_sum = 0, imbalance_sum = 0;
+  int iteration = 0, layer = 0;
+  // Each layer step schedules the next; a recalibration stall delays it.
+  std::function<void()> run_layer = [&] {
+    const auto counts = routing.next_counts({layer, x.workload.batch_tokens});
+    live.record(layer, counts);
+    stepper.set_kernel_time_multipliers(conditions.at(engine.now()));
+    const auto step = stepper.step(layer, counts);
+    latency_us.push_back(step.layer.us());
+    if (conditions.any_event_applied()) latency_after_event_us.push_back(step.layer.us());
+    idle_sum += step.barrier_idle_fraction();
+    imbalance_sum += step.max_over_mean_tokens();
+    ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
+    if (sink) sink(LayerRow{name, iteration, layer, step});
+    SimDuration stall;
+    if (++layer == layers) {
+      layer = 0;
+      ++iteration;
+      if (iteration < x.workload.iterations)
+        stall = live.end_pass(conditions.at(engine.now()), stepper);
+    }
+    if (iteration < x.workload.iterations) {
+      engine.schedule_after(step.layer + stall, run_layer);
+    } else {
+      engine.schedule_after(step.layer, [] {});  // the end of the last layer
+    }
+  };
+  engine.schedule(SimTime{}, run_layer);
+  engine.run();
+
+  summary.simulated_time = engine.now() - SimTime{};
+  summary.recalibration = live.totals();
+  summarise_latencies(summary, std::move(latency_us), std::move(latency_after_event_us), idle_sum,
+                      imbalance_sum);
+  return summary;
+}
+
 }  // namespace
 
 LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& registry,
                                  const LayerRowSink& sink) {
-  const int g_count = x.cluster.num_gpus;
-  const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
-  ClusterSetup setup = prepare_cluster(x);
-  const auto& gpus = setup.gpus;
-  const PlacementContext& context = setup.context;
+  const ClusterSetup setup = prepare_cluster(x);
   LayerStudyResult result;
-  const std::int64_t balanced_tokens = x.workload.batch_tokens * x.model.top_k / g_count;
-  std::vector<double> balanced_ns;
-  for (const auto& gpu : gpus) {
-    balanced_ns.push_back(gpu.duration_ns(
-        ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
-    result.gpus.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
-                           gpu.sustained_clock_fraction(x.cluster.sku.power.activity_memory_bound),
-                           0.0});
-  }
-  const double balanced_mean = mean(balanced_ns);
-  for (std::size_t g = 0; g < gpus.size(); ++g)
-    result.gpus[g].balanced_kernel_time_rel = balanced_ns[g] / balanced_mean;
-
-  result.gpu_latency = context.gpu_latency;
-  result.expert_loads = context.expert_loads;
-  const auto predicted_curves =
-      with_all_to_all(context.gpu_latency, context.all_to_all_ns_per_token);
-
+  result.gpus = summarise_gpus(x, setup);
+  result.gpu_latency = setup.context.gpu_latency;
+  result.expert_loads = setup.context.expert_loads;
+  const auto f = foresight(x, setup.context);
   auto routing = make_routing(x, RandomStream::kRoutingBatches);
-  const int layers = static_cast<int>(x.model.num_moe_layers());
-  const int max_replicas = std::min(g_count, 1 + x.cluster.redundant_slots_per_gpu * g_count);
-  std::vector<double> lower_bound_ns;
-  for (const auto& w : context.expert_loads)
-    lower_bound_ns.push_back(latency_lower_bound_ns(w, predicted_curves, max_replicas));
-  for (const auto& name : x.policies) {
-    const auto policy = registry.make(name);
-    PolicyRun run(x, setup, name, *policy);
-    auto& [live, stepper, conditions, engine] = run;
-    routing->rewind();
-
-    PolicySummary summary;
-    summary.policy = name;
-    for (int l = 0; l < layers; ++l) {
-      const double predicted = predicted_latency_ns(live.placement(), l, context, predicted_curves);
-      summary.predicted_latency_us += predicted * 1e-3 / layers;
-      summary.predicted_gap_to_bound +=
-          (predicted / lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;
-    }
-    summary.straggler_counts.assign(static_cast<std::size_t>(g_count), 0);
-    std::vector<double> latency_us;
-    latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) *
-                       static_cast<std::size_t>(layers));
-    double idle_sum = 0, imbalance_sum = 0;
-
-    // Layer steps run back to back on the event clock: each schedules the next.
-    std::vector<double> latency_after_event_us;
-    int iteration = 0, layer = 0;
-    std::function<void()> run_layer = [&] {
-      const auto counts = routing->next_counts({layer, x.workload.batch_tokens});
-      live.record(layer, counts);
-      stepper.set_kernel_time_multipliers(conditions.at(engine.now()));
-      const auto step = stepper.step(layer, counts);
-      latency_us.push_back(step.layer.us());
-      if (conditions.any_event_applied()) latency_after_event_us.push_back(step.layer.us());
-      idle_sum += step.barrier_idle_fraction();
-      imbalance_sum += step.max_over_mean_tokens();
-      ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
-      if (sink) sink(LayerRow{name, iteration, layer, step});
-      SimDuration stall;
-      if (++layer == layers) {
-        layer = 0;
-        ++iteration;
-        if (iteration < x.workload.iterations)
-          stall = live.end_pass(conditions.at(engine.now()), stepper);
-      }
-      if (iteration < x.workload.iterations) {
-        engine.schedule_after(step.layer + stall, run_layer);
-      } else {
-        engine.schedule_after(step.layer, [] {});  // the end of the last layer
-      }
-    };
-    engine.schedule(SimTime{}, run_layer);
-    engine.run();
-
-    summary.layer_steps = static_cast<std::int64_t>(latency_us.size());
-    summary.simulated_time = engine.now() - SimTime{};
-    summary.latency_mean_us = mean(latency_us);
-    std::sort(latency_us.begin(), latency_us.end());
-    summary.latency_p50_us = quantile_sorted(latency_us, 0.50);
-    summary.latency_p90_us = quantile_sorted(latency_us, 0.90);
-    summary.latency_p99_us = quantile_sorted(latency_us, 0.99);
-    if (!latency_after_event_us.empty()) {
-      std::sort(latency_after_event_us.begin(), latency_after_event_us.end());
-      summary.after_event_p50_us = quantile_sorted(latency_after_event_us, 0.50);
-      summary.after_event_p90_us = quantile_sorted(latency_after_event_us, 0.90);
-    }
-    summary.recalibration = live.totals();
-    summary.barrier_idle_fraction = idle_sum / static_cast<double>(summary.layer_steps);
-    summary.max_over_mean_tokens = imbalance_sum / static_cast<double>(summary.layer_steps);
-    result.policies.push_back(std::move(summary));
-  }
+  for (const auto& name : x.policies)
+    result.policies.push_back(
+        study_one_policy(x, setup, *routing, name, *registry.make(name), f, sink));
   return result;
 }
 
