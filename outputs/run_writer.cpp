@@ -32,11 +32,11 @@ std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& regi
   RequestsCsv csv(folder / "requests.csv");
   ServingResult result;
   result.requests = requests.size();
-  result.policies = run_serving(x, registry, requests,
-                                [&](const std::string& policy, const RequestRecord& r) {
-                                  if (options.checkpoint) options.checkpoint();
-                                  csv.write(policy, r);
-                                });
+  result.policies =
+      run_serving(x, registry, requests, [&](const std::string& policy, const RequestRecord& r) {
+        if (options.checkpoint) options.checkpoint();
+        csv.write(policy, r);
+      });
   csv.close();
   if (options.frontier)
     result.frontier = slo_frontier(x, registry, [&](const std::string&, const RequestRecord&) {

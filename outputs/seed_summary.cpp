@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <boost/math/distributions/students_t.hpp>
 
 #include "base/statistics.h"
 #include "outputs/run_header.h"

@@ -194,8 +194,9 @@ TEST_CASE("the multinomial sampler: a cap that binds re-spreads the excess, most
 TEST_CASE("count trace: repeated cells that overflow and scattered ids are refused up front") {
   testing::TempDir dir("count-trace-limits");
   CHECK_THROWS_WITH_AS(
-      CountTraceRouting(dir.write("o.csv", "step,layer,expert,count\n0,0,1,2000000000\n"
-                                           "0,0,1,2000000000\n"),
+      CountTraceRouting(dir.write("o.csv",
+                                  "step,layer,expert,count\n0,0,1,2000000000\n"
+                                  "0,0,1,2000000000\n"),
                         1, 4, 2),
       doctest::Contains("o.csv:3: the count of step 0, layer 0, expert 1 exceeds 2147483647"),
       InputError);
@@ -232,10 +233,9 @@ TEST_CASE("token trace: the next n tokens of each layer, counted, wrapping at th
 TEST_CASE("token trace errors name the file and the line") {
   testing::TempDir dir("token-trace-bad");
   const auto header = std::string("layer,e1,e2\n");
-  CHECK_THROWS_WITH_AS(TokenTraceRouting(dir.write("m.csv", header + "0,0,1\n"), 3, 4, 2,
-                                         LayerMapping::kExact),
-                       doctest::Contains("m.csv: the trace has 1 layers and the model 3 MoE layers"),
-                       InputError);
+  CHECK_THROWS_WITH_AS(
+      TokenTraceRouting(dir.write("m.csv", header + "0,0,1\n"), 3, 4, 2, LayerMapping::kExact),
+      doctest::Contains("m.csv: the trace has 1 layers and the model 3 MoE layers"), InputError);
   CHECK_THROWS_WITH_AS(
       TokenTraceRouting(dir.write("k.csv", header + "0,0,1\n"), 1, 4, 3, LayerMapping::kExact),
       doctest::Contains("k.csv:1: the trace routes each token to 2 experts"), InputError);

@@ -37,7 +37,8 @@ TEST_CASE("--seeds runs each seed in its own folder, the same for any number of 
   for (const auto* file : {"summary.json", "config.resolved.json", "seed-1/layers.csv",
                            "seed-2/summary.json", "seed-3/layers.csv"}) {
     CAPTURE(file);
-    CHECK(testing::read_file(dir.path / "one" / file) == testing::read_file(dir.path / "two" / file));
+    CHECK(testing::read_file(dir.path / "one" / file) ==
+          testing::read_file(dir.path / "two" / file));
   }
   const auto j = nlohmann::json::parse(testing::read_file(dir.path / "one" / "summary.json"));
   CHECK(j["seeds"] == nlohmann::json::parse("[1,2,3]"));
@@ -53,11 +54,11 @@ TEST_CASE("--seeds runs each seed in its own folder, the same for any number of 
     CHECK(seed["seed"] == s);
     sum += seed["policies"][1]["layer_latency_us"]["p90"].get<double>();
   }
-  CHECK(eplb["metrics"]["layer_latency_p90_us"]["mean"].get<double>() ==
-        doctest::Approx(sum / 3));
+  CHECK(eplb["metrics"]["layer_latency_p90_us"]["mean"].get<double>() == doctest::Approx(sum / 3));
   // A seed's folder reruns on its own.
-  const auto again = testing::cli({"run", "--quiet", "--out", (dir.path / "again").string(),
-                                   (dir.path / "one" / "seed-2" / "config.resolved.json").string()});
+  const auto again =
+      testing::cli({"run", "--quiet", "--out", (dir.path / "again").string(),
+                    (dir.path / "one" / "seed-2" / "config.resolved.json").string()});
   REQUIRE(again.status == 0);
   CHECK(testing::read_file(dir.path / "again" / "layers.csv") ==
         testing::read_file(dir.path / "one" / "seed-2" / "layers.csv"));
@@ -65,10 +66,10 @@ TEST_CASE("--seeds runs each seed in its own folder, the same for any number of 
 
 TEST_CASE("a baseline that is not one of the policies is bad input") {
   testing::TempDir dir("seeds-bad");
-  const auto r = testing::cli({"run", "--quiet", "--out", (dir.path / "x").string(), "--seeds",
-                               "2", "--baseline", "optimal", "--set",
-                               R"(policies=["static","eplb"])"});
+  const auto r = testing::cli({"run", "--quiet", "--out", (dir.path / "x").string(), "--seeds", "2",
+                               "--baseline", "optimal", "--set", R"(policies=["static","eplb"])"});
   CHECK(r.status == 2);
-  CHECK(r.err.find("key 'comparison.baseline': 'optimal' is not one of the experiment's policies") !=
-        std::string::npos);
+  CHECK(
+      r.err.find("key 'comparison.baseline': 'optimal' is not one of the experiment's policies") !=
+      std::string::npos);
 }

@@ -19,14 +19,19 @@ commands:
                           and write summary.json, layers.csv, gpu_profile.json,
                           expert_loads.json, config.resolved.json; an experiment with a
                           'serving' section runs requests through continuous batching
-                          and writes requests.csv and SLO metrics (--frontier, --requests)
+                          and writes requests.csv and SLO metrics (--frontier, --requests);
+                          --seeds N compares the policies over N seeds with 95 % intervals;
+                          --routing TRACE.csv replays recorded routing
   place --policy NAME --loads FILE --gpus G [...]
                           place experts for recorded loads of a real deployment and write
-                          an SGLang expert-location file (physical_to_logical_map, ...)
+                          the expert-location file SGLang reads, and a report
   profile fit CSV --gpu-col NAME --time-col NAME -o PROFILE.json
                           fit a variability profile to per-run measurements of a GPU fleet
   profile check GPU[/PROFILE]
                           the DVFS model's clocks, power and spread beside calibration targets
+  trace stats TRACE.csv [--gpus G]
+                          per-layer skew, GPU imbalance and step-to-step variation of a
+                          routing trace (per-token or per-step counts)
   list                    the models, GPUs, variability profiles and policies available
   bench [--json]          speed benchmarks (layer steps per second, ...)
   help                    this text
@@ -78,9 +83,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "profile") return profile_command(context, rest);
     if (args[0] == "list") return list_command(context, rest);
     if (args[0] == "bench") return bench_command(context, rest);
+    if (args[0] == "trace") return trace_command(context, rest);
     fmt::print(err,
-               "vibesim: unknown command '{}'; valid commands are: run, place, profile, list, "
-               "bench, help\n",
+               "vibesim: unknown command '{}'; valid commands are: run, place, profile, trace, "
+               "list, bench, help\n",
                args[0]);
     return 2;
   } catch (const Interrupted& e) {

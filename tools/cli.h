@@ -55,5 +55,6 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
 int place_command(const CliContext& context, const std::vector<std::string>& args);
 int profile_command(const CliContext& context, const std::vector<std::string>& args);
 int bench_command(const CliContext& context, const std::vector<std::string>& args);
+int trace_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

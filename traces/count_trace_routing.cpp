@@ -28,27 +28,27 @@ std::int64_t parse_field(std::string_view text, const std::string& where, const 
 
 }  // namespace
 
-CountTraceRouting::CountTraceRouting(const std::filesystem::path& csv, int num_moe_layers,
-                                     int num_experts, int top_k)
-    : num_experts_(num_experts), top_k_(top_k) {
+CountTraceRows read_count_trace_rows(const std::filesystem::path& csv, int expert_limit) {
   CsvLines lines(csv);
   lines.require_header("step,layer,expert,count");
-  std::map<std::int64_t, std::map<std::int64_t, std::vector<std::int32_t>>>
-      by_step;  // step -> layer -> counts
-  std::vector<std::int64_t> layer_ids;
+  CountTraceRows rows;
+  auto& by_step = rows.by_step;
+  auto& layer_ids = rows.layer_ids;
   while (lines.next()) {
     const auto where = lines.where();
     const auto text = lines.fields(4);
     std::int64_t fields[4];
     const char* names[4] = {"step", "layer", "expert", "count"};
     for (std::size_t f = 0; f < 4; ++f) fields[f] = parse_field(text[f], where, names[f]);
-    if (fields[2] >= num_experts)
+    if (fields[2] >= expert_limit)
       throw InputError(
-          fmt::format("{}: expert id {} is out of range [0, {})", where, fields[2], num_experts));
+          fmt::format("{}: expert id {} is out of range [0, {})", where, fields[2], expert_limit));
     if (fields[3] > std::numeric_limits<std::int32_t>::max())
       throw InputError(fmt::format("{}: count {} is too large", where, fields[3]));
     auto& counts = by_step[fields[0]][fields[1]];
-    counts.resize(static_cast<std::size_t>(num_experts), 0);
+    if (counts.size() <= static_cast<std::size_t>(fields[2]))
+      counts.resize(static_cast<std::size_t>(fields[2]) + 1, 0);
+    rows.experts_seen = std::max(rows.experts_seen, static_cast<int>(fields[2]) + 1);
     auto& cell = counts[static_cast<std::size_t>(fields[2])];
     if (cell + fields[3] > std::numeric_limits<std::int32_t>::max())  // repeated cells add up
       throw InputError(fmt::format("{}: the count of step {}, layer {}, expert {} exceeds {}",
@@ -60,6 +60,15 @@ CountTraceRouting::CountTraceRouting(const std::filesystem::path& csv, int num_m
   if (by_step.empty()) throw InputError(fmt::format("{}: no data rows", csv.string()));
   std::sort(layer_ids.begin(), layer_ids.end());
   layer_ids.erase(std::unique(layer_ids.begin(), layer_ids.end()), layer_ids.end());
+  return rows;
+}
+
+CountTraceRouting::CountTraceRouting(const std::filesystem::path& csv, int num_moe_layers,
+                                     int num_experts, int top_k)
+    : num_experts_(num_experts), top_k_(top_k) {
+  auto rows = read_count_trace_rows(csv, num_experts);
+  const auto& by_step = rows.by_step;
+  const auto& layer_ids = rows.layer_ids;
   steps_ = by_step.size();
   trace_layers_ = layer_ids.size();
   // Steps x layers x experts dense: sparse, scattered ids would make it

@@ -7,11 +7,23 @@
 // differs from the recorded one (see rescale_counts).
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include "traces/routing_source.h"
 
 namespace vibesim {
+
+// The rows of a count trace as read: step -> layer id -> counts per expert
+// (each as long as its largest expert id + 1), the distinct layer ids in
+// order, and the largest expert id + 1. Throws InputError naming the line for
+// a bad header or field, an expert id >= expert_limit, or a count overflow.
+struct CountTraceRows {
+  std::map<std::int64_t, std::map<std::int64_t, std::vector<std::int32_t>>> by_step;
+  std::vector<std::int64_t> layer_ids;
+  int experts_seen = 0;
+};
+CountTraceRows read_count_trace_rows(const std::filesystem::path& csv, int expert_limit);
 
 class CountTraceRouting final : public RoutingSource {
  public:

@@ -24,28 +24,25 @@ std::int64_t parse_id(const std::string& text, const std::string& where, const s
   return v;
 }
 
-// The columns e1 .. ek the header has (k must be the model's top-k).
-std::vector<std::string> expert_columns(const std::filesystem::path& csv, int top_k) {
-  CsvLines lines(csv);
-  const auto& header = lines.header();
-  std::vector<std::string> names{"layer"};
+// k: how many columns e1, e2, ... the header has.
+int expert_columns_in_header(const std::filesystem::path& csv) {
+  const CsvLines lines(csv);
+  const auto header = "," + lines.header() + ",";
   int k = 0;
-  while (("," + header + ",").find(fmt::format(",e{},", k + 1)) != std::string::npos) ++k;
-  if (k != top_k)
-    throw InputError(fmt::format(
-        "{}:1: the trace routes each token to {} experts (columns e1..e{}), the model to {} "
-        "(top_k)",
-        csv.string(), k, k, top_k));
-  for (int r = 1; r <= k; ++r) names.push_back(fmt::format("e{}", r));
-  return names;
+  while (header.find(fmt::format(",e{},", k + 1)) != std::string::npos) ++k;
+  if (k == 0) throw InputError(fmt::format("{}:1: no expert columns e1, e2, ...", csv.string()));
+  return k;
 }
 
 }  // namespace
 
-TokenTraceRouting::TokenTraceRouting(const std::filesystem::path& csv, int num_moe_layers,
-                                     int num_experts, int top_k, LayerMapping mapping)
-    : num_experts_(num_experts), top_k_(top_k) {
-  const auto table = read_csv_columns(csv, expert_columns(csv, top_k));
+TokenTrace read_token_trace(const std::filesystem::path& csv, int expert_limit) {
+  TokenTrace trace;
+  trace.top_k = expert_columns_in_header(csv);
+  std::vector<std::string> names{"layer"};
+  for (int r = 1; r <= trace.top_k; ++r) names.push_back(fmt::format("e{}", r));
+  const auto table = read_csv_columns(csv, names);
+  const int top_k = trace.top_k, num_experts = expert_limit;
   std::map<std::int64_t, std::vector<std::int32_t>> by_layer;
   for (std::size_t r = 0; r < table.values.size(); ++r) {
     const auto& row = table.values[r];
@@ -59,10 +56,27 @@ TokenTraceRouting::TokenTraceRouting(const std::filesystem::path& csv, int num_m
           tokens.end())
         throw InputError(fmt::format("{}: expert {} appears twice for one token", where, e));
       tokens.push_back(e);
+      trace.experts_seen = std::max(trace.experts_seen, e + 1);
     }
   }
   if (by_layer.empty()) throw InputError(fmt::format("{}: no data rows", csv.string()));
-  for (auto& [layer, tokens] : by_layer) experts_.push_back(std::move(tokens));
+  for (auto& [layer, tokens] : by_layer) {
+    trace.layer_ids.push_back(layer);
+    trace.experts.push_back(std::move(tokens));
+  }
+  return trace;
+}
+
+TokenTraceRouting::TokenTraceRouting(const std::filesystem::path& csv, int num_moe_layers,
+                                     int num_experts, int top_k, LayerMapping mapping)
+    : num_experts_(num_experts), top_k_(top_k) {
+  auto trace = read_token_trace(csv, num_experts);
+  if (trace.top_k != top_k)
+    throw InputError(fmt::format(
+        "{}:1: the trace routes each token to {} experts (columns e1..e{}), the model to {} "
+        "(top_k)",
+        csv.string(), trace.top_k, trace.top_k, top_k));
+  experts_ = std::move(trace.experts);
   const auto trace_layers = experts_.size();
   if (mapping == LayerMapping::kExact && trace_layers != static_cast<std::size_t>(num_moe_layers))
     throw InputError(fmt::format(
@@ -84,7 +98,8 @@ std::span<const std::int32_t> TokenTraceRouting::next_counts(const RoutingReques
   std::fill(counts_.begin(), counts_.end(), 0);
   std::size_t& cursor = cursor_[layer];
   for (std::int64_t t = 0; t < request.tokens; ++t) {
-    for (std::size_t r = 0; r < k; ++r) ++counts_[static_cast<std::size_t>(experts[cursor * k + r])];
+    for (std::size_t r = 0; r < k; ++r)
+      ++counts_[static_cast<std::size_t>(experts[cursor * k + r])];
     cursor = cursor + 1 == tokens ? 0 : cursor + 1;
   }
   return counts_;

@@ -27,6 +27,18 @@ inline constexpr ChoiceTable<LayerMapping, 2> kLayerMappings{{
      "trace layer i serves MoE layers i, i + L, i + 2L, ... (L trace layers)"},
 }};
 
+// A per-token trace as read: k from the header's e1..ek columns, each layer
+// id's tokens' expert ids in file order, and the largest expert id + 1.
+// Throws InputError naming the line for a bad field, an expert id >=
+// expert_limit, or an expert repeated within a token.
+struct TokenTrace {
+  int top_k = 0;
+  std::vector<std::int64_t> layer_ids;             // sorted
+  std::vector<std::vector<std::int32_t>> experts;  // [layer][token * top_k + rank]
+  int experts_seen = 0;
+};
+TokenTrace read_token_trace(const std::filesystem::path& csv, int expert_limit);
+
 class TokenTraceRouting final : public RoutingSource {
  public:
   // Throws InputError naming the file (and line) for a missing column, an

@@ -1,0 +1,46 @@
+#pragma once
+// What a routing trace looks like, per layer: how skewed expert popularity is,
+// how unevenly contiguous placement on G GPUs would load them, and how much
+// each expert's count moves from step to step. `vibesim trace stats`.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vibesim {
+
+// Per layer (trace layer ids in order), per step, per expert.
+struct TraceCounts {
+  std::string format;  // "token_trace" or "count_trace"
+  int top_k = 0;       // 0 when the format does not say (count traces)
+  int num_experts = 0;
+  std::vector<std::int64_t> layer_ids;
+  std::vector<std::vector<std::vector<std::int64_t>>> counts;  // [layer][step][expert]
+};
+
+// A token trace is cut into steps of `batch_tokens` tokens (the last may be
+// shorter); a count trace keeps its recorded steps. `num_experts` 0: the
+// largest id seen + 1.
+TraceCounts read_trace_counts(const std::filesystem::path& path, std::int64_t batch_tokens,
+                              int num_experts);
+
+struct LayerTraceStats {
+  std::int64_t layer_id = 0;
+  std::int64_t steps = 0, assignments = 0;
+  double max_over_mean = 0;  // expert counts over the whole trace
+  double cv = 0;             // population sd / mean of those counts
+  int top_expert = 0;
+  double top_expert_share = 0;       // of all assignments
+  double busiest_gpu_over_mean = 0;  // contiguous placement on G GPUs
+  double lightest_gpu_over_mean = 0;
+  double step_cv = 0;  // mean over experts (with traffic) of their count's CV across steps
+};
+
+// Throws InputError if `gpus` does not divide the experts.
+std::vector<LayerTraceStats> trace_stats(const TraceCounts& trace, int gpus);
+nlohmann::ordered_json trace_stats_json(const TraceCounts& trace, int gpus,
+                                        const std::vector<LayerTraceStats>& stats);
+
+}  // namespace vibesim
