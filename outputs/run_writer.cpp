@@ -124,6 +124,21 @@ void write_seeds(const Experiment& x, const PolicyRegistry& registry,
 
 }  // namespace
 
+OutputEstimate estimate_output(const Experiment& x) {
+  // Typical row lengths of the two files, rounded up.
+  constexpr double kLayerRowBytes = 64, kRequestRowBytes = 96;
+  const double runs =
+      static_cast<double>(x.comparison.seeds) * static_cast<double>(x.policies.size());
+  if (x.serving_enabled) {
+    // A trace replayed whole (count 0) is as long as the file: not known before reading it.
+    const double requests = static_cast<double>(x.serving.requests.count);
+    return {"requests.csv", runs * requests, runs * requests * kRequestRowBytes};
+  }
+  const double rows = runs * static_cast<double>(x.workload.iterations) *
+                      static_cast<double>(x.model.num_moe_layers());
+  return {"layers.csv", rows, rows * kLayerRowBytes};
+}
+
 void write_run(const Experiment& x, const PolicyRegistry& registry,
                const std::filesystem::path& folder, const RunOptions& options) {
   if (x.comparison.seeds == 1) {

@@ -26,4 +26,12 @@ struct RunOptions {
 void write_run(const Experiment& experiment, const PolicyRegistry& registry,
                const std::filesystem::path& folder, const RunOptions& options);
 
+// About how many bytes the run's per-row files (layers.csv, requests.csv)
+// will take over all seeds, from their row counts: checked before a run starts.
+struct OutputEstimate {
+  std::string file;  // the largest per-row file
+  double rows = 0, bytes = 0;
+};
+OutputEstimate estimate_output(const Experiment& experiment);
+
 }  // namespace vibesim

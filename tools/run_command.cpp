@@ -45,6 +45,7 @@ struct RunArguments {
   std::vector<std::string> overrides;  // --set, in order
   int seeds = 1;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  double max_output_mb = 4096;
   bool quiet = false, frontier = false, seeds_given = false, baseline_given = false;
 };
 
@@ -69,9 +70,11 @@ po::options_description run_options(RunArguments& a) {
       "(sets comparison.seeds)")(
       "baseline", po::value(&a.baseline),
       "the policy ratios are taken against (default: eplb when it runs, else the first)")(
-      "jobs,j", po::value(&a.jobs),
-      "threads for the seeds (default: the machine's cores; the files are the same for any "
-      "number)");
+      "max-output-mb", po::value(&a.max_output_mb)->default_value(4096),
+      "refuse, before it starts, a run whose layers.csv or requests.csv would exceed this many "
+      "MB")("jobs,j", po::value(&a.jobs),
+            "threads for the seeds (default: the machine's cores; the files are the same for any "
+            "number)");
   return options;
 }
 
@@ -135,6 +138,11 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
         "{}: --frontier varies the request rate, so it needs generated requests "
         "(serving.requests.source poisson or gamma); a replayed trace has its own arrival times",
         a.experiment_path));
+  if (const auto e = estimate_output(x); e.bytes > a.max_output_mb * 1e6)
+    throw InputError(fmt::format(
+        "{}: {} would hold about {:.0f} rows ({:.0f} MB), more than --max-output-mb {}; "
+        "shorten the run (workload.iterations, requests, seeds, policies) or raise the limit",
+        a.experiment_path, e.file, e.rows, e.bytes / 1e6, a.max_output_mb));
   if (!a.quiet) print_effective_configuration(context.out, x);
 
   RunDirectory run_dir(a.out_dir.empty() ? RunDirectory::next_free("runs", x.name)

@@ -1,0 +1,168 @@
+// The bad-input catalogue (docs/bad-input.md): every command fed truncated,
+// wrong-typed, non-finite, negative, huge, empty, wrongly encoded and missing
+// inputs and an unwritable output. Each must exit 2 with one line naming the
+// file and the key or line, and leave nothing behind.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fixtures.h"
+
+using namespace vibesim;
+
+namespace {
+
+struct BadInput {
+  const char* name;
+  std::vector<std::pair<std::string, std::string>> files;  // written into the folder first
+  std::vector<std::string> args;                           // "{dir}" is the folder
+  const char* expected;                                    // in the one-line message
+};
+
+std::string quickstart() {
+  return (testing::config_dir() / "experiments" / "quickstart.json").string();
+}
+std::string sonnet() {
+  return (testing::config_dir() / "experiments" / "paper-dsv3-sonnet.json").string();
+}
+
+std::vector<BadInput> catalogue() {
+  const std::string azure = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  const std::string loads = "layer,expert,count\n";
+  return {
+      {"run: truncated experiment",
+       {{"t.json", "{\"name\": \"x\", "}},
+       {"run", "{dir}/t.json"},
+       "t.json: parse error"},
+      {"run: empty experiment", {{"e.json", ""}}, {"run", "{dir}/e.json"}, "e.json: parse error"},
+      {"run: invalid UTF-8",
+       {{"u.json", "{\"name\": \"\xff\xfe\"}"}},
+       {"run", "{dir}/u.json"},
+       "u.json: parse error"},
+      {"run: missing experiment", {}, {"run", "{dir}/none.json"}, "none.json: cannot open file"},
+      {"run: number JSON cannot hold",
+       {{"n.json", "{\"name\": \"x\", \"seed\": 1e400}"}},
+       {"run", "{dir}/n.json"},
+       "number overflow parsing '1e400'"},
+      {"run: wrong type",
+       {},
+       {"run", quickstart(), "--set", "cluster.num_gpus=eight"},
+       "key 'cluster.num_gpus': expected an integer, got string"},
+      {"run: NaN",
+       {},
+       {"run", quickstart(), "--set", "workload.routing.zipf_exponent=NaN"},
+       "key 'workload.routing.zipf_exponent': expected a number, got string"},
+      {"run: negative",
+       {},
+       {"run", quickstart(), "--set", "workload.iterations=-3"},
+       "key 'workload.iterations': value -3 is out of range"},
+      {"run: huge",
+       {},
+       {"run", quickstart(), "--set", "workload.batch_tokens=99999999999"},
+       "key 'workload.batch_tokens': value 99999999999 is out of range"},
+      {"run: malformed --set",
+       {},
+       {"run", quickstart(), "--set", "iterations"},
+       "--set 'iterations': expected key=value"},
+      {"run: output over the size limit",
+       {},
+       {"run", quickstart(), "--set", "workload.iterations=10000000", "--max-output-mb", "100"},
+       "layers.csv would hold about 2900000000 rows"},
+      {"run: unwritable output",
+       {},
+       {"run", quickstart(), "--out", "/proc/vibesim-out"},
+       "cannot create output directory"},
+      {"run: truncated request trace",
+       {{"r.jsonl", "{\"timestamp\": 1,\n"}},
+       {"run", sonnet(), "--requests", "{dir}/r.jsonl"},
+       "r.jsonl:1: not a JSON object"},
+      {"run: negative request length",
+       {{"r.csv", azure + "2023-11-16 18:15:50,5,-3\n"}},
+       {"run", sonnet(), "--requests", "{dir}/r.csv"},
+       "r.csv:2: column 'GeneratedTokens' must be in [0, 1048576], got -3"},
+      {"run: empty routing trace",
+       {{"t.csv", ""}},
+       {"run", quickstart(), "--routing", "{dir}/t.csv"},
+       "t.csv: file is empty"},
+      {"run: not a routing trace",
+       {{"t.csv", "a,b\n1,2\n"}},
+       {"run", quickstart(), "--routing", "{dir}/t.csv"},
+       "t.csv:1: not a routing trace"},
+      {"place: NaN load",
+       {{"l.csv", loads + "0,0,nan\n"}},
+       {"place", "--policy", "eplb", "--gpus", "1", "--loads", "{dir}/l.csv"},
+       "l.csv:2: column 'count' must be a finite number >= 0"},
+      {"place: empty loads",
+       {{"l.csv", ""}},
+       {"place", "--policy", "eplb", "--gpus", "1", "--loads", "{dir}/l.csv"},
+       "l.csv: file is empty"},
+      {"place: huge expert id",
+       {{"l.csv", loads + "0,99999999,1\n"}},
+       {"place", "--policy", "eplb", "--gpus", "1", "--loads", "{dir}/l.csv"},
+       "l.csv:2: column 'expert' is not an id in [0, 65536)"},
+      {"place: unwritable output",
+       {{"l.csv", loads + "0,0,5\n0,1,3\n"}},
+       {"place", "--policy", "eplb", "--gpus", "1", "--loads", "{dir}/l.csv", "-o",
+        "/proc/vibesim.json"},
+       "cannot write"},
+      {"profile fit: missing column",
+       {{"f.csv", "uuid,perf\na,1\nb,2\n"}},
+       {"profile", "fit", "{dir}/f.csv", "--gpu-col", "gpu", "--time-col", "perf", "-o",
+        "{dir}/p.json"},
+       "f.csv:1: no column 'gpu'"},
+      {"profile fit: one GPU",
+       {{"f.csv", "uuid,perf\na,1\na,2\n"}},
+       {"profile", "fit", "{dir}/f.csv", "--gpu-col", "uuid", "--time-col", "perf", "-o",
+        "{dir}/p.json"},
+       "only one GPU"},
+      {"trace stats: missing trace",
+       {},
+       {"trace", "stats", "{dir}/none.csv"},
+       "none.csv: cannot open file"},
+      {"trace stats: repeated expert",
+       {{"t.csv", "layer,e1,e2\n0,3,3\n"}},
+       {"trace", "stats", "{dir}/t.csv"},
+       "t.csv:2: expert 3 appears twice for one token"},
+      {"trace stats: negative count",
+       {{"c.csv", "step,layer,expert,count\n0,0,1,-3\n"}},
+       {"trace", "stats", "{dir}/c.csv"},
+       "c.csv:2: column 'count' is negative"},
+  };
+}
+
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the bad-input catalogue: exit 2, one line naming the file and key or line, no output") {
+  for (const auto& c : catalogue()) {
+    CAPTURE(c.name);
+    testing::TempDir dir("bad-input");
+    for (const auto& [file, text] : c.files) dir.write(file, text);
+    const auto before = names_in(dir.path);
+    std::vector<std::string> args;
+    for (auto a : c.args) {
+      if (const auto at = a.find("{dir}"); at != std::string::npos)
+        a.replace(at, 5, dir.path.string());
+      args.push_back(a);
+    }
+    if (args[0] == "run" && std::find(args.begin(), args.end(), "--out") == args.end())
+      args.insert(args.end(), {"--out", (dir.path / "out").string()});
+    const auto r = testing::cli(args);
+    INFO("stderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.expected) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(names_in(dir.path) == before);  // no output, no staging folder, no temporary
+  }
+}
