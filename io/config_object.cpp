@@ -72,8 +72,8 @@ std::int64_t ConfigObject::integer(const std::string& key, std::int64_t min, std
   const auto& v = lookup(key);
   std::int64_t x = 0;
   if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-    throw error(key, fmt::format("value {} is out of range [{}, {}]", v.get<std::uint64_t>(), min,
-                                 max));
+    throw error(key,
+                fmt::format("value {} is out of range [{}, {}]", v.get<std::uint64_t>(), min, max));
   } else if (v.is_number_integer()) {
     x = v.get<std::int64_t>();
   } else if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>() &&

@@ -23,7 +23,6 @@ struct ConfigPath {
 
   static ConfigPath resolve(const std::string& text, const PathRules& rules);
   [[nodiscard]] nlohmann::json to_json() const;
-  [[nodiscard]] bool empty() const { return resolved.empty(); }
 };
 
 }  // namespace vibesim

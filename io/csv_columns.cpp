@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,8 +16,9 @@ namespace {
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // Splits one line on commas as RFC 4180 does: a field may be wrapped in
-// double quotes, inside which commas are data and "" is one quote.
-std::vector<std::string> split(std::string_view line, const std::string& where) {
+// double quotes, inside which commas are data and "" is one quote. Nothing
+// when a quoted field is not closed (the caller names the line).
+std::optional<std::vector<std::string>> split(std::string_view line) {
   std::vector<std::string> fields(1);
   bool quoted = false;
   for (std::size_t i = 0; i < line.size(); ++i) {
@@ -38,7 +40,7 @@ std::vector<std::string> split(std::string_view line, const std::string& where) 
       fields.back() += c;
     }
   }
-  if (quoted) throw InputError(fmt::format("{}: a quoted field is not closed", where));
+  if (quoted) return std::nullopt;
   return fields;
 }
 
@@ -57,7 +59,7 @@ CsvLines::CsvLines(const std::filesystem::path& path) : file_(path.string()), in
 }
 
 void CsvLines::require_header(std::string_view expected) const {
-  if (split(header_, file_ + ":1") != split(expected, "expected header"))
+  if (header_fields() != split(expected))
     throw InputError(
         fmt::format("{}:1: expected the header '{}', got '{}'", file_, expected, header_));
 }
@@ -71,11 +73,23 @@ bool CsvLines::next() {
   return false;
 }
 
+std::vector<std::string> CsvLines::fields() const {
+  auto out = split(line_);
+  if (!out) throw InputError(fmt::format("{}: a quoted field is not closed", where()));
+  return std::move(*out);
+}
+
 std::vector<std::string> CsvLines::fields(std::size_t count) const {
-  auto out = split(line_, where());
+  auto out = fields();
   if (out.size() != count)
     throw InputError(fmt::format("{}: expected {} comma-separated fields", where(), count));
   return out;
+}
+
+std::vector<std::string> CsvLines::header_fields() const {
+  auto out = split(header_);
+  if (!out) throw InputError(fmt::format("{}:1: a quoted field is not closed", file_));
+  return std::move(*out);
 }
 
 std::string CsvLines::where() const {
@@ -86,7 +100,7 @@ CsvColumns read_csv_columns(const std::filesystem::path& path,
                             const std::vector<std::string>& names) {
   CsvLines csv(path);
   const auto& file = csv.file();
-  const auto header = split(csv.header(), file + ":1");
+  const auto header = csv.header_fields();
   std::vector<std::size_t> index;
   std::size_t needed = 0;
   for (const auto& name : names) {
@@ -99,7 +113,7 @@ CsvColumns read_csv_columns(const std::filesystem::path& path,
   }
   CsvColumns out{names, {}, {}};
   while (csv.next()) {
-    auto fields = split(csv.line(), csv.where());
+    auto fields = csv.fields();
     if (fields.size() < needed)
       throw InputError(fmt::format("{}: {} fields, the header has {}", csv.where(), fields.size(),
                                    header.size()));

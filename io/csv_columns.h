@@ -25,9 +25,12 @@ class CsvLines {
   // Moves to the next non-empty line (a trailing '\r' removed); false at the end.
   bool next();
   [[nodiscard]] const std::string& line() const { return line_; }
-  // The current line split into exactly `count` fields, else an InputError
-  // naming the line.
+  // The current line split into fields; an unclosed quote is an InputError naming the line.
+  [[nodiscard]] std::vector<std::string> fields() const;
+  // ... into exactly `count` fields, else an InputError naming the line.
   [[nodiscard]] std::vector<std::string> fields(std::size_t count) const;
+  // The header split into its column names.
+  [[nodiscard]] std::vector<std::string> header_fields() const;
   // "file:line" of the current line, for error messages.
   [[nodiscard]] std::string where() const;
   [[nodiscard]] std::size_t line_number() const { return line_number_; }

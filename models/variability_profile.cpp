@@ -114,8 +114,7 @@ VariabilityProfile parse_variability_profile(ConfigObject& c, std::string defaul
   p.leakage_factor = parse_distribution(c, "leakage_factor", 0, 10);
   p.memory_factor = parse_distribution(c, "memory_factor", 0, 10);
   if (c.has("relative_time"))
-    p.relative_time =
-        parse_distribution(c, "relative_time", kMinRelativeTime, kMaxRelativeTime);
+    p.relative_time = parse_distribution(c, "relative_time", kMinRelativeTime, kMaxRelativeTime);
   p.kernel_jitter_cv = c.number_or("kernel_jitter_cv", 0.0, 0.0, 0.5);
   if (c.has("thermal_drift")) {
     auto drift = c.object("thermal_drift");

@@ -118,8 +118,17 @@ std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistr
   return out;
 }
 
+void check_frontier_possible(const Experiment& x) {
+  if (x.serving.requests.source == RequestSource::kTrace)
+    throw InputError(fmt::format(
+        "{}: --frontier varies the request rate, so it needs generated requests "
+        "(serving.requests.source poisson or gamma); a replayed trace has its own arrival times",
+        x.source));
+}
+
 std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistry& registry,
                                         const RequestSink& sink) {
+  check_frontier_possible(x);
   const ClusterSetup setup = prepare_cluster(x);
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
   std::vector<FrontierPoint> out;

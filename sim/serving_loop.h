@@ -92,6 +92,10 @@ struct FrontierPoint {
   int runs = 0;
 };
 
+// The frontier varies the request rate, which a replayed trace does not have:
+// InputError for a trace (slo_frontier checks it; callers may check early).
+void check_frontier_possible(const Experiment& experiment);
+
 // Bisection on the generator's rate: the highest rate per GPU at which at
 // least `serving.frontier.target` of requests meet both SLOs, per policy.
 // `sink` (may be empty) sees every request of every trial run.

@@ -134,14 +134,6 @@ std::vector<BadInput> catalogue() {
   };
 }
 
-std::vector<std::string> names_in(const std::filesystem::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("the bad-input catalogue: exit 2, one line naming the file and key or line, no output") {
@@ -149,7 +141,7 @@ TEST_CASE("the bad-input catalogue: exit 2, one line naming the file and key or 
     CAPTURE(c.name);
     testing::TempDir dir("bad-input");
     for (const auto& [file, text] : c.files) dir.write(file, text);
-    const auto before = names_in(dir.path);
+    const auto before = testing::names_in(dir.path);
     std::vector<std::string> args;
     for (auto a : c.args) {
       if (const auto at = a.find("{dir}"); at != std::string::npos)
@@ -163,6 +155,6 @@ TEST_CASE("the bad-input catalogue: exit 2, one line naming the file and key or 
     CHECK(r.status == 2);
     CHECK(r.err.find(c.expected) != std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-    CHECK(names_in(dir.path) == before);  // no output, no staging folder, no temporary
+    CHECK(testing::names_in(dir.path) == before);  // no output, no staging folder, no temporary
   }
 }

@@ -109,9 +109,9 @@ TEST_CASE(
   SUBCASE("unknown model name lists the valid ones") {
     auto args = short_quickstart(out);
     args.insert(args.end(), {"--set", "model=gpt-5"});
-    check_bad_input(
-        dir, args,
-        "key 'model': unknown name 'gpt-5'; valid values are: deepseek-v3, flame-moe-290m, mixtral-8x7b");
+    check_bad_input(dir, args,
+                    "key 'model': unknown name 'gpt-5'; valid values are: deepseek-v3, "
+                    "flame-moe-290m, mixtral-8x7b");
   }
   SUBCASE("unknown policy lists the valid ones") {
     auto args = short_quickstart(out);
@@ -243,8 +243,8 @@ TEST_CASE("--routing drives a run from a trace and the resolved config records i
   CHECK(j["workload"]["routing"]["source"] == "token_trace");
   CHECK(j["workload"]["routing"]["layer_mapping"] == "exact");
   // The DeepSeek quickstart routes top-8: a top-6 trace is refused, naming the file.
-  const auto bad = cli({"run", "--quiet", "--out", (dir.path / "bad").string(), "--routing",
-                        trace.string()});
+  const auto bad =
+      cli({"run", "--quiet", "--out", (dir.path / "bad").string(), "--routing", trace.string()});
   CHECK(bad.status == 2);
   CHECK(bad.err.find("the trace routes each token to 6 experts (columns e1..e6), the model to 8") !=
         std::string::npos);

@@ -27,10 +27,9 @@ std::vector<std::filesystem::path> shipped_experiments() {
 
 // Short enough for a unit test; every section of the experiment stays.
 std::vector<std::string> shortened(const Experiment& x) {
-  std::vector<std::string> set = {
-      "workload.calibration_batches=3", R"(policies=["static","vibe"])",
-      fmt::format(R"(comparison={{"seeds":{},"baseline":"static"}})",
-                  std::min(x.comparison.seeds, 2))};
+  std::vector<std::string> set = {"workload.calibration_batches=3", R"(policies=["static","vibe"])",
+                                  fmt::format(R"(comparison={{"seeds":{},"baseline":"static"}})",
+                                              std::min(x.comparison.seeds, 2))};
   if (x.serving_enabled) {
     set.push_back("serving.requests.count=25");
   } else {

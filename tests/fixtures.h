@@ -1,10 +1,12 @@
 #pragma once
 // Small, exact fixtures shared by the tests: a toy MoE model and a GPU SKU
 // whose numbers make hand computation easy.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
@@ -78,6 +80,15 @@ inline CliResult cli(std::vector<std::string> args) {
   std::ostringstream out, err;
   const int status = run_cli(args, out, err);
   return {status, out.str(), err.str()};
+}
+
+// The names of what a folder holds, sorted.
+inline std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 inline std::string read_file(const std::filesystem::path& p) {

@@ -159,7 +159,8 @@ TEST_CASE("vibesim place refuses more slots than the experts can fill (issue 16,
 TEST_CASE("load CSVs may start with a byte-order mark and quote their fields") {
   testing::TempDir dir("place-csv-forms");
   const auto bom = dir.write("bom.csv", "\xEF\xBB\xBFlayer,expert,count\n0,0,5\n0,1,3\n");
-  const auto quoted = dir.write("q.csv", "\"layer\",\"expert\",\"count\"\n\"0\",\"0\",\"5\"\n0,1,3\n");
+  const auto quoted =
+      dir.write("q.csv", "\"layer\",\"expert\",\"count\"\n\"0\",\"0\",\"5\"\n0,1,3\n");
   for (const auto& loads : {bom, quoted}) {
     const auto r = cli({"place", "--policy", "static", "--gpus", "2", "--loads", loads.string()});
     INFO(r.err);

@@ -13,25 +13,13 @@
 
 using namespace vibesim;
 
-namespace {
-
-std::vector<std::string> names_in(const std::filesystem::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("a committed run directory holds exactly what was staged") {
   testing::TempDir dir("rundir-commit");
   RunDirectory run(dir.path / "run");
   write_file_atomically(run.staged("a.txt"), "alpha\n");
   CHECK_FALSE(std::filesystem::exists(dir.path / "run"));  // nothing visible before commit
   run.commit();
-  CHECK(names_in(dir.path) == std::vector<std::string>{"run"});
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"run"});
   CHECK(testing::read_file(dir.path / "run" / "a.txt") == "alpha\n");
 }
 
@@ -41,7 +29,7 @@ TEST_CASE("a run that fails before commit leaves nothing behind") {
     RunDirectory run(dir.path / "run");
     write_file_atomically(run.staged("a.txt"), "partial\n");
   }
-  CHECK(names_in(dir.path).empty());
+  CHECK(testing::names_in(dir.path).empty());
 }
 
 TEST_CASE("an existing non-empty output folder is refused; an empty one is replaced") {
@@ -49,12 +37,12 @@ TEST_CASE("an existing non-empty output folder is refused; an empty one is repla
   std::filesystem::create_directories(dir.path / "old");
   dir.write("old/keep.txt", "old run\n");
   CHECK_THROWS_AS(RunDirectory(dir.path / "old"), InputError);
-  CHECK(names_in(dir.path / "old") == std::vector<std::string>{"keep.txt"});
+  CHECK(testing::names_in(dir.path / "old") == std::vector<std::string>{"keep.txt"});
   std::filesystem::create_directories(dir.path / "empty");
   RunDirectory run(dir.path / "empty");
   write_file_atomically(run.staged("a.txt"), "new\n");
   run.commit();
-  CHECK(names_in(dir.path / "empty") == std::vector<std::string>{"a.txt"});
+  CHECK(testing::names_in(dir.path / "empty") == std::vector<std::string>{"a.txt"});
 }
 
 TEST_CASE("staging folders of dead processes are removed by the next run") {
@@ -71,7 +59,7 @@ TEST_CASE("an atomic write replaces the file whole and leaves no temporary") {
   write_file_atomically(dir.path / "f.txt", "one\n");
   write_file_atomically(dir.path / "f.txt", "two\n");
   CHECK(testing::read_file(dir.path / "f.txt") == "two\n");
-  CHECK(names_in(dir.path) == std::vector<std::string>{"f.txt"});
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"f.txt"});
   CHECK_THROWS_AS(write_file_atomically(dir.path / "no" / "such" / "dir.txt", "x"), InputError);
-  CHECK(names_in(dir.path) == std::vector<std::string>{"f.txt"});
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"f.txt"});
 }

@@ -204,8 +204,8 @@ TEST_CASE("--requests replays a trace and rejects a bad one with status 2 and no
   const auto csv = testing::read_file(dir.path / "ok" / "requests.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
   // A request asking for no output runs its prefill and is written with 0 output tokens.
-  const auto zero = dir.write("zero.jsonl",
-                              "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 0}\n");
+  const auto zero =
+      dir.write("zero.jsonl", "{\"timestamp\": 0, \"input_length\": 100, \"output_length\": 0}\n");
   const auto z = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
                       (dir.path / "zero").string(), "--requests", zero.string(), "--set",
                       "workload.calibration_batches=5", "--set", R"(policies=["static"])"});
@@ -250,10 +250,9 @@ TEST_CASE("the Azure conversation trace reads whole") {
 
 TEST_CASE("the SLO frontier brackets, then bisects, and its answer meets the target") {
   testing::TempDir dir("frontier");
-  const auto r = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--frontier",
-                      "--out", (dir.path / "f").string(), "--set", "serving.requests.count=40",
-                      "--set", "workload.calibration_batches=3", "--set",
-                      R"(policies=["static"])", "--set",
+  const auto r = cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--frontier", "--out",
+                      (dir.path / "f").string(), "--set", "serving.requests.count=40", "--set",
+                      "workload.calibration_batches=3", "--set", R"(policies=["static"])", "--set",
                       R"(serving.frontier={"target":0.9,"min_rate_per_gpu":0.05,)"
                       R"("max_rate_per_gpu":200,"steps":4})"});
   INFO(r.err);

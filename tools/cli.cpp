@@ -74,8 +74,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     out << "vibesim " VIBESIM_VERSION "\n";
     return 0;
   }
-  const CliContext context{ConfigLocations::from_environment(), PolicyRegistry::builtin(), out,
-                           err, stop_signal};
+  const CliContext context{ConfigLocations::from_environment(), PolicyRegistry::builtin(), out, err,
+                           stop_signal};
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
     if (args[0] == "run") return run_command(context, rest);

@@ -12,6 +12,7 @@
 #include "io/config_object.h"
 #include "io/run_directory.h"
 #include "outputs/run_writer.h"
+#include "sim/serving_loop.h"
 #include "tools/cli.h"
 
 namespace vibesim {
@@ -133,11 +134,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   check_run_arguments(a);
   const Experiment x = load_experiment(a.experiment_path, experiment_overrides(a),
                                        context.locations, context.registry);
-  if (a.frontier && x.serving.requests.source == RequestSource::kTrace)
-    throw InputError(fmt::format(
-        "{}: --frontier varies the request rate, so it needs generated requests "
-        "(serving.requests.source poisson or gamma); a replayed trace has its own arrival times",
-        a.experiment_path));
+  if (a.frontier) check_frontier_possible(x);  // before the main run, not after it
   if (const auto e = estimate_output(x); e.bytes > a.max_output_mb * 1e6)
     throw InputError(fmt::format(
         "{}: {} would hold about {:.0f} rows ({:.0f} MB), more than --max-output-mb {}; "

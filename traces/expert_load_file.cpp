@@ -64,8 +64,8 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
       std::size_t v = 0;
       const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc() || ptr != text.data() + text.size() || v >= limit)
-        throw InputError(fmt::format("{}: column '{}' is not an id in [0, {}): '{}'", where,
-                                     column, limit, text));
+        throw InputError(fmt::format("{}: column '{}' is not an id in [0, {}): '{}'", where, column,
+                                     limit, text));
       return v;
     };
     const auto layer = index(fields[0], "layer", kMaxLoadLayers);
@@ -79,9 +79,9 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
       throw InputError(fmt::format("{}: column 'count' must be a finite number >= 0, got '{}'",
                                    where, count_text));
     if (std::max(layer + 1, loads.size()) * std::max(experts, expert + 1) > kMaxLoadCells)
-      throw InputError(fmt::format(
-          "{}: layer {} and expert {} would make a load matrix of more than {} cells", where,
-          layer, expert, kMaxLoadCells));
+      throw InputError(
+          fmt::format("{}: layer {} and expert {} would make a load matrix of more than {} cells",
+                      where, layer, expert, kMaxLoadCells));
     if (layer >= loads.size()) loads.resize(layer + 1);
     experts = std::max(experts, expert + 1);
     auto& row = loads[layer];

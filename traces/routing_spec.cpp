@@ -1,5 +1,9 @@
 #include "traces/routing_spec.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "io/config_error.h"
@@ -46,11 +50,13 @@ nlohmann::ordered_json RoutingSpec::to_json() const {
 }
 
 RoutingSourceKind routing_source_of_file(const std::filesystem::path& path) {
-  const CsvLines lines(path);
-  const std::string header = "," + lines.header() + ",";
-  if (lines.header() == "step,layer,expert,count") return RoutingSourceKind::kCountTrace;
-  if (header.find(",layer,") != std::string::npos && header.find(",e1,") != std::string::npos)
-    return RoutingSourceKind::kTokenTrace;
+  const auto header = CsvLines(path).header_fields();
+  const auto has = [&](const char* column) {
+    return std::find(header.begin(), header.end(), column) != header.end();
+  };
+  if (header == std::vector<std::string>{"step", "layer", "expert", "count"})
+    return RoutingSourceKind::kCountTrace;
+  if (has("layer") && has("e1")) return RoutingSourceKind::kTokenTrace;
   throw InputError(fmt::format(
       "{}:1: not a routing trace: expected the header step,layer,expert,count (per-step counts) "
       "or one with layer and e1..ek (per-token expert ids)",

@@ -33,8 +33,8 @@ inline constexpr ChoiceTable<RoutingSourceKind, 3> kRoutingSources{{
 
 struct RoutingSpec {
   RoutingSourceKind source = RoutingSourceKind::kSynthetic;
-  SyntheticRoutingSpec synthetic;  // synthetic
-  ConfigPath trace;                // count_trace, token_trace: key `path`
+  SyntheticRoutingSpec synthetic;                     // synthetic
+  ConfigPath trace;                                   // count_trace, token_trace: key `path`
   LayerMapping layer_mapping = LayerMapping::kExact;  // token_trace
 
   static RoutingSpec parse(ConfigObject& routing);

@@ -26,10 +26,9 @@ std::int64_t parse_id(const std::string& text, const std::string& where, const s
 
 // k: how many columns e1, e2, ... the header has.
 int expert_columns_in_header(const std::filesystem::path& csv) {
-  const CsvLines lines(csv);
-  const auto header = "," + lines.header() + ",";
+  const auto header = CsvLines(csv).header_fields();
   int k = 0;
-  while (header.find(fmt::format(",e{},", k + 1)) != std::string::npos) ++k;
+  while (std::find(header.begin(), header.end(), fmt::format("e{}", k + 1)) != header.end()) ++k;
   if (k == 0) throw InputError(fmt::format("{}:1: no expert columns e1, e2, ...", csv.string()));
   return k;
 }
