@@ -4,7 +4,9 @@
 // (ConfigObject::choice); the same table writes the name back.
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace vibesim {
 
@@ -23,6 +25,14 @@ const char* name_of(const ChoiceTable<Enum, N>& table, Enum value) {
   for (const auto& c : table)
     if (c.value == value) return c.name;
   return "?";
+}
+
+// The value named `name`, or nullopt.
+template <class Enum, std::size_t N>
+std::optional<Enum> find_choice(const ChoiceTable<Enum, N>& table, std::string_view name) {
+  for (const auto& c : table)
+    if (name == c.name) return c.value;
+  return std::nullopt;
 }
 
 template <class Enum, std::size_t N>

@@ -53,8 +53,7 @@ class ConfigObject {
   template <class Enum, std::size_t N>
   Enum choice(const std::string& key, const ChoiceTable<Enum, N>& table) {
     const auto text = string(key);
-    for (const auto& c : table)
-      if (text == c.name) return c.value;
+    if (const auto value = find_choice(table, text)) return *value;
     throw error(key, "unknown value '" + text + "'; valid values are: " + names_of(table));
   }
   template <class Enum, std::size_t N>

@@ -17,13 +17,19 @@ namespace {
 std::int64_t sum(std::span<const std::int32_t> c) {
   return std::accumulate(c.begin(), c.end(), std::int64_t{0});
 }
+SyntheticRoutingSpec zipf_spec(double exponent, int pool_size) {
+  SyntheticRoutingSpec spec;
+  spec.zipf_exponent = exponent;
+  spec.pool_size = pool_size;
+  return spec;
+}
+
 }  // namespace
 
 TEST_CASE(
     "synthetic routing assigns exactly tokens x top_k per batch with no expert above the token "
     "count") {
-  SyntheticRouting r(3, 64, 8,
-                     SyntheticRoutingSpec{PopularityDistribution::kZipf, 1.2, 1.0, 16, {}}, 11, 12);
+  SyntheticRouting r(3, 64, 8, zipf_spec(1.2, 16), 11, 12);
   for (int i = 0; i < 40; ++i) {
     const auto c = r.next_counts({i % 3, 512});
     CHECK(sum(c) == 512 * 8);
@@ -32,8 +38,7 @@ TEST_CASE(
 }
 
 TEST_CASE("synthetic routing gives each layer its own hot set and caps popularity at 1/top_k") {
-  SyntheticRouting r(4, 64, 8, SyntheticRoutingSpec{PopularityDistribution::kZipf, 2.0, 1.0, 4, {}},
-                     5, 6);
+  SyntheticRouting r(4, 64, 8, zipf_spec(2.0, 4), 5, 6);
   std::vector<std::size_t> hottest;
   for (const auto& p : r.popularity()) {
     CHECK(std::accumulate(p.begin(), p.end(), 0.0) == doctest::Approx(1.0));
@@ -47,8 +52,7 @@ TEST_CASE("synthetic routing gives each layer its own hot set and caps popularit
 TEST_CASE(
     "synthetic routing is unbiased: mean counts over the pool match tokens x top_k x popularity") {
   const std::int64_t tokens = 4096;
-  SyntheticRouting r(1, 32, 4,
-                     SyntheticRoutingSpec{PopularityDistribution::kZipf, 0.8, 1.0, 2000, {}}, 1, 2);
+  SyntheticRouting r(1, 32, 4, zipf_spec(0.8, 2000), 1, 2);
   std::vector<double> mean(32, 0.0);
   const int draws = 4000;
   for (int i = 0; i < draws; ++i) {
@@ -131,7 +135,7 @@ TEST_CASE("count trace: an expert id out of range is an error naming the file an
 TEST_CASE("count trace header and field errors name the line") {
   testing::TempDir dir("count-trace-fields");
   CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("h.csv", "step,layer,count\n"), 1, 4, 2),
-                       doctest::Contains("h.csv:1: expected the header"), InputError);
+                       doctest::Contains("h.csv:1: not a routing trace"), InputError);
   CHECK_THROWS_WITH_AS(
       CountTraceRouting(dir.write("f.csv", "step,layer,expert,count\n0,0,1,x\n"), 1, 4, 2),
       doctest::Contains("f.csv:2: column 'count' is not an integer"), InputError);
@@ -204,7 +208,8 @@ TEST_CASE("count trace: repeated cells that overflow and scattered ids are refus
   std::string scattered = "step,layer,expert,count\n";
   for (int i = 0; i < 2000; ++i)
     scattered += std::to_string(i) + "," + std::to_string(i) + ",0,1\n";
-  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("s.csv", scattered), 1, 256, 2),
+  const TraceMapping pad{LayerMapping::kCycle, ExpertMapping::kPad};
+  CHECK_THROWS_WITH_AS(CountTraceRouting(dir.write("s.csv", scattered), 2000, 256, 2, pad),
                        doctest::Contains("s.csv: 2000 steps x 2000 layers x 256 experts"),
                        InputError);
 }
@@ -215,7 +220,7 @@ TEST_CASE("token trace: the next n tokens of each layer, counted, wrapping at th
                              "layer,token_idx,e1,e2,s1,s2\n"
                              "2,0,0,1,0.5,0.4\n2,1,1,2,0.5,0.4\n2,2,3,0,0.5,0.4\n"
                              "5,0,2,3,0.5,0.4\n5,1,2,1,0.5,0.4\n");
-  TokenTraceRouting r(csv, 2, 4, 2, LayerMapping::kExact);
+  TokenTraceRouting r(csv, 2, 4, 2);
   CHECK(r.num_trace_layers() == 2);
   const auto v = [](std::span<const std::int32_t> c) {
     return std::vector<std::int32_t>(c.begin(), c.end());
@@ -226,7 +231,7 @@ TEST_CASE("token trace: the next n tokens of each layer, counted, wrapping at th
   r.rewind();
   CHECK(v(r.next_counts({0, 1})) == std::vector<std::int32_t>{1, 1, 0, 0});
   // Cycle: 2 trace layers serve 4 MoE layers; MoE layer 3 replays trace layer 1 (id 5).
-  TokenTraceRouting cycled(csv, 4, 4, 2, LayerMapping::kCycle);
+  TokenTraceRouting cycled(csv, 4, 4, 2, {LayerMapping::kCycle});
   CHECK(v(cycled.next_counts({3, 2})) == std::vector<std::int32_t>{0, 1, 2, 1});
 }
 
@@ -234,24 +239,25 @@ TEST_CASE("token trace errors name the file and the line") {
   testing::TempDir dir("token-trace-bad");
   const auto header = std::string("layer,e1,e2\n");
   CHECK_THROWS_WITH_AS(
-      TokenTraceRouting(dir.write("m.csv", header + "0,0,1\n"), 3, 4, 2, LayerMapping::kExact),
+      TokenTraceRouting(dir.write("m.csv", header + "0,0,1\n"), 3, 2, 2),
       doctest::Contains("m.csv: the trace has 1 layers and the model 3 MoE layers"), InputError);
   CHECK_THROWS_WITH_AS(
-      TokenTraceRouting(dir.write("k.csv", header + "0,0,1\n"), 1, 4, 3, LayerMapping::kExact),
-      doctest::Contains("k.csv:1: the trace routes each token to 2 experts"), InputError);
-  CHECK_THROWS_WITH_AS(
-      TokenTraceRouting(dir.write("e.csv", header + "0,0,9\n"), 1, 4, 2, LayerMapping::kExact),
-      doctest::Contains("e.csv:2: column 'e2' is not an id in [0, 4): '9'"), InputError);
-  CHECK_THROWS_WITH_AS(
-      TokenTraceRouting(dir.write("d.csv", header + "0,1,1\n"), 1, 4, 2, LayerMapping::kExact),
-      doctest::Contains("d.csv:2: expert 1 appears twice for one token"), InputError);
+      TokenTraceRouting(dir.write("k.csv", header + "0,0,1\n"), 1, 4, 3),
+      doctest::Contains("k.csv: the trace routes each token to 2 experts, the model to 3"),
+      InputError);
+  CHECK_THROWS_WITH_AS(TokenTraceRouting(dir.write("e.csv", header + "0,0,9\n"), 1, 4, 2),
+                       doctest::Contains("e.csv:2: column 'e2' is not an id in [0, 4): '9'"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(TokenTraceRouting(dir.write("d.csv", header + "0,1,1\n"), 1, 4, 2),
+                       doctest::Contains("d.csv:2: expert 1 appears twice for one token"),
+                       InputError);
 }
 
 TEST_CASE("the shipped FLAME-MoE trace reads whole: 8 layers of 2,048 tokens, top-6 of 64") {
   const auto csv = testing::data_dir() / "routing" / "flame-moe-290m" /
                    "flame-moe-290m_iter5473_layers2-9_32seqx64tok_top6.csv";
   REQUIRE_MESSAGE(std::filesystem::exists(csv), csv.string(), " is missing: data/ ships it");
-  TokenTraceRouting r(csv, 8, 64, 6, LayerMapping::kExact);
+  TokenTraceRouting r(csv, 8, 64, 6);
   CHECK(r.num_trace_layers() == 8);
   for (std::size_t l = 0; l < 8; ++l) CHECK(r.tokens_in_layer(l) == 2048);
   const auto c = r.next_counts({0, 2048});

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures.h"
+#include "traces/trace_format.h"
 #include "traces/trace_stats.h"
 
 using namespace vibesim;
@@ -17,8 +18,8 @@ TEST_CASE("trace stats of a per-token trace, by hand") {
   const auto csv = dir.write("t.csv",
                              "layer,token_idx,e1\n0,0,0\n0,1,0\n0,2,0\n0,3,1\n"
                              "1,0,3\n1,1,2\n1,2,3\n1,3,2\n");
-  const auto trace = read_trace_counts(csv, 2, 4);
-  CHECK(trace.format == "token_trace");
+  auto trace = count_tokens(read_token_trace(csv), 2);
+  pad_experts(trace, 4);
   CHECK(trace.top_k == 1);
   const auto s = trace_stats(trace, 2);
   REQUIRE(s.size() == 2);
@@ -44,7 +45,7 @@ TEST_CASE("trace stats of a per-step count trace, and its errors") {
   INFO(r.err);
   REQUIRE(r.status == 0);
   const auto j = nlohmann::json::parse(r.out);
-  CHECK(j["format"] == "count_trace");
+  CHECK(j["format"] == "count_csv");
   CHECK(j["experts"] == 2);
   CHECK(j["layers"][0]["layer"] == 5);
   CHECK(j["layers"][0]["max_over_mean"].get<double>() == doctest::Approx(1.0));
@@ -57,7 +58,7 @@ TEST_CASE("trace stats of a per-step count trace, and its errors") {
 TEST_CASE("trace stats reads the shipped FLAME-MoE trace") {
   const auto csv = testing::data_dir() / "routing" / "flame-moe-290m" /
                    "flame-moe-290m_iter5473_layers2-9_32seqx64tok_top6.csv";
-  const auto trace = read_trace_counts(csv, 512, 0);
+  const auto trace = count_tokens(read_token_trace(csv), 512);
   CHECK(trace.top_k == 6);
   CHECK(trace.num_experts == 64);
   const auto s = trace_stats(trace, 8);

@@ -59,13 +59,17 @@ double layer_steps_per_s(const CliContext& context, int num_gpus, double min_sec
   // A 32-step count trace drawn once from a Zipf workload.
   SyntheticRouting synthetic(layers, experts, static_cast<int>(model.top_k), SyntheticRoutingSpec{},
                              1, 2);
-  std::vector<std::vector<std::vector<std::int32_t>>> trace(32);
-  for (auto& step : trace)
+  CountTrace trace;
+  trace.num_experts = experts;
+  trace.steps = 32;
+  for (int l = 0; l < layers; ++l) trace.layer_ids.push_back(l);
+  for (std::size_t step = 0; step < trace.steps; ++step)
     for (int l = 0; l < layers; ++l) {
       const auto c = synthetic.next_counts({l, tokens});
-      step.emplace_back(c.begin(), c.end());
+      trace.counts.insert(trace.counts.end(), c.begin(), c.end());
     }
-  CountTraceRouting routing(std::move(trace), layers, static_cast<int>(model.top_k));
+  CountTraceRouting routing(std::move(trace), "bench", layers, experts,
+                            static_cast<int>(model.top_k));
 
   VariabilityProfile profile;
   profile.voltage_offset_v = {ScalarDistribution::Kind::kNormal, 0.0, 0.012, {}};

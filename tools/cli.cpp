@@ -40,6 +40,23 @@ commands:
 Environment: VIBESIM_CONFIGS overrides the configs folder, VIBESIM_DATA the measured-data folder.
 )";
 
+// Parses `args` against `all` (the shown `options` plus hidden positionals).
+std::optional<boost::program_options::variables_map> parse_with(
+    const CliContext& context, const std::vector<std::string>& args,
+    const boost::program_options::options_description& options,
+    const boost::program_options::options_description& all,
+    const boost::program_options::positional_options_description& positional) {
+  namespace po = boost::program_options;
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    fmt::print(context.out, "{}", fmt::streamed(options));
+    return std::nullopt;
+  }
+  return vm;
+}
+
 }  // namespace
 
 std::optional<boost::program_options::variables_map> parse_command_line(
@@ -54,14 +71,20 @@ std::optional<boost::program_options::variables_map> parse_command_line(
     all.add_options()(positional_name.c_str(), po::value(positional_value));
     positional.add(positional_name.c_str(), 1);
   }
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    fmt::print(context.out, "{}", fmt::streamed(options));
-    return std::nullopt;
-  }
-  return vm;
+  return parse_with(context, args, options, all, positional);
+}
+
+std::optional<boost::program_options::variables_map> parse_command_line(
+    const CliContext& context, const std::vector<std::string>& args,
+    const boost::program_options::options_description& options,
+    std::vector<std::string>* positional_values) {
+  namespace po = boost::program_options;
+  po::options_description all;
+  all.add(options);
+  all.add_options()("positional-arguments", po::value(positional_values));
+  po::positional_options_description positional;
+  positional.add("positional-arguments", -1);
+  return parse_with(context, args, options, all, positional);
 }
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,

@@ -48,6 +48,11 @@ std::optional<boost::program_options::variables_map> parse_command_line(
     const CliContext& context, const std::vector<std::string>& args,
     const boost::program_options::options_description& options,
     const std::string& positional_name = "", std::string* positional_value = nullptr);
+// ... with any number of positional arguments, stored in `*positional_values`.
+std::optional<boost::program_options::variables_map> parse_command_line(
+    const CliContext& context, const std::vector<std::string>& args,
+    const boost::program_options::options_description& options,
+    std::vector<std::string>* positional_values);
 
 // Subcommands, one file each: `args` excludes the subcommand name.
 int run_command(const CliContext& context, const std::vector<std::string>& args);

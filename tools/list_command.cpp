@@ -10,6 +10,8 @@
 #include "sim/serving_spec.h"
 #include "tools/cli.h"
 #include "traces/routing_spec.h"
+#include "traces/trace_format.h"
+#include "traces/trace_mapping.h"
 
 namespace vibesim {
 
@@ -68,6 +70,9 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
   print_choices(out, "routing sources (workload.routing.source)", kRoutingSources);
   print_choices(out, "popularity distributions (workload.routing.distribution)",
                 kPopularityDistributions);
+  print_choices(out, "trace formats (read by content; vibesim trace convert --to)", kTraceFormats);
+  print_choices(out, "trace layer mappings (workload.routing.layer_mapping)", kLayerMappings);
+  print_choices(out, "trace expert mappings (workload.routing.expert_mapping)", kExpertMappings);
   print_choices(out, "recalibration controllers (recalibration.controller)",
                 kRecalibrationControllers);
   print_choices(out, "serving modes (serving.mode)", kServingModes);

@@ -62,9 +62,10 @@ po::options_description run_options(RunArguments& a) {
       "serving experiments: replay this request trace instead (.csv Azure format, .jsonl)")(
       "frontier", "serving experiments: also find the max request rate per GPU meeting the SLOs")(
       "routing", po::value(&a.routing_path),
-      "drive routing from this trace instead: a per-token CSV (layer, e1..ek) or per-step counts "
-      "(step,layer,expert,count); sets workload.routing, which --set can refine (e.g. "
-      "workload.routing.layer_mapping=cycle)")(
+      "drive routing from this trace instead, in any trace format (per-token: token_csv or "
+      "binary; per-step counts: count_csv, long_csv, sglang_json or binary; see vibesim list); "
+      "sets workload.routing, which --set can refine (e.g. workload.routing.layer_mapping=cycle, "
+      "workload.routing.expert_mapping=pad)")(
       "seeds", po::value(&a.seeds),
       "compare the policies over N seeds (seed, seed+1, ...; each draws its own GPUs, routing "
       "and requests): each seed's run in seed-<n>/, means and 95 % intervals in summary.json "

@@ -1,15 +1,14 @@
 #include "traces/routing_spec.h"
 
-#include <algorithm>
 #include <string>
-#include <vector>
 
 #include <fmt/format.h>
 
 #include "io/config_error.h"
 #include "io/config_object.h"
-#include "io/csv_columns.h"
 #include "traces/count_trace_routing.h"
+#include "traces/token_trace_routing.h"
+#include "traces/trace_format.h"
 
 namespace vibesim {
 
@@ -21,11 +20,10 @@ RoutingSpec RoutingSpec::parse(ConfigObject& routing) {
       s.synthetic = SyntheticRoutingSpec::parse_keys(routing);
       break;
     case RoutingSourceKind::kCountTrace:
-      s.trace = routing.file("path");
-      break;
     case RoutingSourceKind::kTokenTrace:
       s.trace = routing.file("path");
-      s.layer_mapping = routing.choice_or("layer_mapping", s.layer_mapping, kLayerMappings);
+      s.mapping.layers = routing.choice_or("layer_mapping", s.mapping.layers, kLayerMappings);
+      s.mapping.experts = routing.choice_or("expert_mapping", s.mapping.experts, kExpertMappings);
       break;
   }
   routing.finish();
@@ -39,28 +37,18 @@ nlohmann::ordered_json RoutingSpec::to_json() const {
       synthetic.write_keys(out);
       break;
     case RoutingSourceKind::kCountTrace:
-      out["path"] = trace.to_json();
-      break;
     case RoutingSourceKind::kTokenTrace:
       out["path"] = trace.to_json();
-      out["layer_mapping"] = name_of(kLayerMappings, layer_mapping);
+      out["layer_mapping"] = name_of(kLayerMappings, mapping.layers);
+      out["expert_mapping"] = name_of(kExpertMappings, mapping.experts);
       break;
   }
   return out;
 }
 
 RoutingSourceKind routing_source_of_file(const std::filesystem::path& path) {
-  const auto header = CsvLines(path).header_fields();
-  const auto has = [&](const char* column) {
-    return std::find(header.begin(), header.end(), column) != header.end();
-  };
-  if (header == std::vector<std::string>{"step", "layer", "expert", "count"})
-    return RoutingSourceKind::kCountTrace;
-  if (has("layer") && has("e1")) return RoutingSourceKind::kTokenTrace;
-  throw InputError(fmt::format(
-      "{}:1: not a routing trace: expected the header step,layer,expert,count (per-step counts) "
-      "or one with layer and e1..ek (per-token expert ids)",
-      path.string()));
+  return trace_file_holds_tokens(path) ? RoutingSourceKind::kTokenTrace
+                                       : RoutingSourceKind::kCountTrace;
 }
 
 std::string RoutingSpec::label() const {
@@ -76,11 +64,10 @@ std::unique_ptr<RoutingSource> make_routing_source(const RoutingSpec& spec,
   switch (spec.source) {
     case RoutingSourceKind::kCountTrace:
       return std::make_unique<CountTraceRouting>(spec.trace.resolved, shape.num_moe_layers,
-                                                 shape.num_experts, shape.top_k);
+                                                 shape.num_experts, shape.top_k, spec.mapping);
     case RoutingSourceKind::kTokenTrace:
       return std::make_unique<TokenTraceRouting>(spec.trace.resolved, shape.num_moe_layers,
-                                                 shape.num_experts, shape.top_k,
-                                                 spec.layer_mapping);
+                                                 shape.num_experts, shape.top_k, spec.mapping);
     case RoutingSourceKind::kSynthetic:
       break;
   }

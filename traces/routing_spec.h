@@ -12,7 +12,7 @@
 #include "io/config_path.h"
 #include "traces/routing_source.h"
 #include "traces/synthetic_routing.h"
-#include "traces/token_trace_routing.h"
+#include "traces/trace_mapping.h"
 
 namespace vibesim {
 
@@ -24,18 +24,18 @@ inline constexpr ChoiceTable<RoutingSourceKind, 3> kRoutingSources{{
      "per-layer expert popularity (zipf, dirichlet, uniform), multinomial batches, optional "
      "drift (traces/synthetic_routing.h)"},
     {"count_trace", RoutingSourceKind::kCountTrace,
-     "replays a per-step count CSV step,layer,expert,count, rescaled to each batch "
-     "(traces/count_trace_routing.h)"},
+     "replays per-step expert counts (count_csv, long_csv, sglang_json or binary; "
+     "traces/trace_format.h), rescaled to each batch (traces/count_trace_routing.h)"},
     {"token_trace", RoutingSourceKind::kTokenTrace,
-     "replays a per-token trace (layer, e1..ek expert ids per token; the FLAME-MoE format), the "
-     "next n tokens per batch (traces/token_trace_routing.h)"},
+     "replays per-token routing (token_csv, the FLAME-MoE format, or binary), the next n tokens "
+     "per batch (traces/token_trace_routing.h)"},
 }};
 
 struct RoutingSpec {
   RoutingSourceKind source = RoutingSourceKind::kSynthetic;
-  SyntheticRoutingSpec synthetic;                     // synthetic
-  ConfigPath trace;                                   // count_trace, token_trace: key `path`
-  LayerMapping layer_mapping = LayerMapping::kExact;  // token_trace
+  SyntheticRoutingSpec synthetic;  // synthetic
+  ConfigPath trace;                // count_trace, token_trace: key `path`
+  TraceMapping mapping;            // count_trace, token_trace
 
   static RoutingSpec parse(ConfigObject& routing);
   [[nodiscard]] nlohmann::ordered_json to_json() const;
@@ -43,8 +43,8 @@ struct RoutingSpec {
   [[nodiscard]] std::string label() const;
 };
 
-// The trace source a routing file is for, from its header: count_trace
-// (step,layer,expert,count) or token_trace (layer, e1, ...); InputError else.
+// The trace source a routing file is for: token_trace for per-token routing,
+// count_trace for per-step counts; InputError if it is no trace format.
 RoutingSourceKind routing_source_of_file(const std::filesystem::path& path);
 
 struct RoutingShape {

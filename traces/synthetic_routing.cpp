@@ -5,7 +5,10 @@
 #include <cmath>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "base/derived_seed.h"
+#include "io/config_error.h"
 #include "io/config_object.h"
 
 namespace vibesim {
@@ -35,6 +38,21 @@ void cap_probabilities(std::vector<double>& p, double cap) {
 }
 
 }  // namespace
+
+std::vector<double> SyntheticRouting::batch_shares(const std::vector<double>& popularity,
+                                                   double alpha, std::mt19937_64& rng) const {
+  std::vector<double> p(popularity.size(), 0.0);
+  double sum = 0;
+  for (std::size_t e = 0; e < p.size(); ++e) {
+    if (popularity[e] <= 0) continue;
+    p[e] = std::gamma_distribution<double>(alpha * popularity[e], 1.0)(rng);
+    sum += p[e];
+  }
+  if (sum <= 0) return popularity;  // every draw underflowed: fall back to the mean
+  for (auto& x : p) x /= sum;
+  cap_probabilities(p, 1.0 / top_k_);
+  return p;
+}
 
 std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
                                            std::int64_t cap, std::mt19937_64& rng) {
@@ -105,14 +123,48 @@ SyntheticRouting::SyntheticRouting(int num_moe_layers, int num_experts, int top_
       pick_rng_(draw_seed) {
   assert(num_experts >= top_k && top_k >= 1 && spec.pool_size >= 1);
   assert(std::is_sorted(spec.drift_at_batches.begin(), spec.drift_at_batches.end()));
+  dispersion_.assign(static_cast<std::size_t>(num_moe_layers), spec.dispersion);
+  const auto fitted = spec.distribution == PopularityDistribution::kFitted
+                          ? fitted_popularity(num_moe_layers)
+                          : std::vector<std::vector<double>>{};
   // Epoch 0 from `popularity_seed` itself, epoch k from a seed derived from it.
+  // A fit's epoch 0 is the fit; a drift gives each layer a random permutation of it.
   for (std::size_t epoch = 0; epoch <= spec.drift_at_batches.size(); ++epoch) {
     std::mt19937_64 rng(epoch == 0 ? popularity_seed : derive_seed(popularity_seed, {epoch}));
     std::vector<std::vector<double>> layers;
-    for (int l = 0; l < num_moe_layers; ++l) layers.push_back(layer_popularity(rng));
+    for (int l = 0; l < num_moe_layers; ++l) {
+      if (fitted.empty()) {
+        layers.push_back(layer_popularity(rng));
+        continue;
+      }
+      auto p = fitted[static_cast<std::size_t>(l)];
+      if (epoch > 0) std::shuffle(p.begin(), p.end(), rng);
+      layers.push_back(std::move(p));
+    }
     popularity_.push_back(std::move(layers));
   }
   batches_.assign(static_cast<std::size_t>(num_moe_layers), 0);
+}
+
+std::vector<std::vector<double>> SyntheticRouting::fitted_popularity(int num_moe_layers) {
+  const auto& fit = *spec_.fit;
+  const auto source = spec_.fit_path.resolved.string();
+  if (fit.top_k != top_k_)
+    throw InputError(fmt::format("{}: fitted to top-{} routing, the model routes to {}", source,
+                                 fit.top_k, top_k_));
+  check_trace_experts(fit.num_experts, num_experts_, spec_.fit_mapping.experts, source);
+  const auto layer_of =
+      trace_layer_of_moe_layer(fit.layers.size(), num_moe_layers, spec_.fit_mapping.layers, source);
+  std::vector<std::vector<double>> out;
+  for (std::size_t l = 0; l < layer_of.size(); ++l) {
+    const auto& layer = fit.layers[layer_of[l]];
+    auto p = layer.popularity;
+    p.resize(static_cast<std::size_t>(num_experts_), 0.0);  // pad: the others get nothing
+    cap_probabilities(p, 1.0 / top_k_);
+    out.push_back(std::move(p));
+    dispersion_[l] = layer.dispersion;
+  }
+  return out;
 }
 
 std::vector<double> SyntheticRouting::layer_popularity(std::mt19937_64& rng) const {
@@ -149,9 +201,14 @@ const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::size_t e
                                  : derive_seed(draw_seed_, {l, t, epoch}));
   std::vector<std::int32_t> entries;
   entries.reserve(static_cast<std::size_t>(spec_.pool_size * num_experts_));
+  const auto& popularity = popularity_[epoch][static_cast<std::size_t>(layer)];
+  const double alpha = dispersion_[static_cast<std::size_t>(layer)].dirichlet_concentration(
+      static_cast<double>(tokens * top_k_));
   for (int i = 0; i < spec_.pool_size; ++i) {
-    const auto counts = draw_multinomial(
-        tokens * top_k_, popularity_[epoch][static_cast<std::size_t>(layer)], tokens, rng);
+    const auto counts =
+        std::isfinite(alpha)
+            ? draw_multinomial(tokens * top_k_, batch_shares(popularity, alpha, rng), tokens, rng)
+            : draw_multinomial(tokens * top_k_, popularity, tokens, rng);
     entries.insert(entries.end(), counts.begin(), counts.end());
   }
   return pools_.emplace(key, std::move(entries)).first->second;
@@ -183,6 +240,18 @@ SyntheticRoutingSpec SyntheticRoutingSpec::parse_keys(ConfigObject& routing) {
     s.zipf_exponent = routing.number_or("zipf_exponent", s.zipf_exponent, 0.0, 10.0);
   if (s.distribution == PopularityDistribution::kDirichlet)
     s.dirichlet_alpha = routing.number_or("dirichlet_alpha", s.dirichlet_alpha, 1e-3, 1e6);
+  if (s.distribution == PopularityDistribution::kFitted) {
+    s.fit_path = routing.file("fit");
+    s.fit = std::make_shared<const RoutingFit>(RoutingFit::load(s.fit_path.resolved));
+    s.fit_mapping.layers = routing.choice_or("layer_mapping", s.fit_mapping.layers, kLayerMappings);
+    s.fit_mapping.experts =
+        routing.choice_or("expert_mapping", s.fit_mapping.experts, kExpertMappings);
+  } else {
+    s.dispersion.coefficient =
+        routing.number_or("dispersion_coefficient", s.dispersion.coefficient, 0.0, 1e9);
+    s.dispersion.exponent =
+        routing.number_or("dispersion_exponent", s.dispersion.exponent, -4.0, 4.0);
+  }
   s.pool_size = static_cast<int>(routing.integer_or("pool_size", s.pool_size, 1, 100'000));
   if (routing.has("drift_at_iterations")) {
     s.drift_at_batches = routing.integer_list("drift_at_iterations", 1, 1'000'000'000);
@@ -197,6 +266,14 @@ void SyntheticRoutingSpec::write_keys(nlohmann::ordered_json& routing) const {
   if (distribution == PopularityDistribution::kZipf) routing["zipf_exponent"] = zipf_exponent;
   if (distribution == PopularityDistribution::kDirichlet)
     routing["dirichlet_alpha"] = dirichlet_alpha;
+  if (distribution == PopularityDistribution::kFitted) {
+    routing["fit"] = fit_path.to_json();
+    routing["layer_mapping"] = name_of(kLayerMappings, fit_mapping.layers);
+    routing["expert_mapping"] = name_of(kExpertMappings, fit_mapping.experts);
+  } else {
+    routing["dispersion_coefficient"] = dispersion.coefficient;
+    routing["dispersion_exponent"] = dispersion.exponent;
+  }
   routing["pool_size"] = pool_size;
   routing["drift_at_iterations"] = drift_at_batches;
 }

@@ -1,7 +1,10 @@
 #pragma once
 // Synthetic routing: each MoE layer has its own expert popularity (Zipf over
-// a layer-specific random order of experts, or a Dirichlet draw), and each
-// batch's counts are a multinomial draw of tokens*top_k assignments from it.
+// a layer-specific random order of experts, a Dirichlet draw, or fitted to a
+// recorded trace), and each batch's counts are a multinomial draw of
+// tokens*top_k assignments from it — or, with batch dispersion, from expert
+// shares that themselves vary from batch to batch (a Dirichlet-multinomial,
+// traces/routing_fit.h), as real batches whose tokens share topics do.
 //
 // Cost: drawing a multinomial costs O(E) binomials, far too slow to do per
 // layer step. Instead each (layer, batch size) gets a pool of `pool_size`
@@ -10,6 +13,7 @@
 // tokens; the pool's mean matches the popularity (tested for bias).
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <tuple>
@@ -18,19 +22,25 @@
 #include <nlohmann/json.hpp>
 
 #include "io/choice_table.h"
+#include "io/config_path.h"
+#include "traces/routing_fit.h"
 #include "traces/routing_source.h"
+#include "traces/trace_mapping.h"
 
 namespace vibesim {
 
 class ConfigObject;
 
-enum class PopularityDistribution { kZipf, kDirichlet, kUniform };
-inline constexpr ChoiceTable<PopularityDistribution, 3> kPopularityDistributions{{
+enum class PopularityDistribution { kZipf, kDirichlet, kUniform, kFitted };
+inline constexpr ChoiceTable<PopularityDistribution, 4> kPopularityDistributions{{
     {"zipf", PopularityDistribution::kZipf,
      "popularity 1/rank^zipf_exponent over a random order of experts per layer"},
     {"dirichlet", PopularityDistribution::kDirichlet,
      "popularity drawn per layer from a symmetric Dirichlet(dirichlet_alpha)"},
     {"uniform", PopularityDistribution::kUniform, "every expert equally popular"},
+    {"fitted", PopularityDistribution::kFitted,
+     "per-layer popularity and batch dispersion fitted to a trace (key `fit`: the JSON "
+     "`vibesim trace fit` writes; layer_mapping and expert_mapping as for traces)"},
 }};
 
 struct SyntheticRoutingSpec {
@@ -38,6 +48,12 @@ struct SyntheticRoutingSpec {
   double zipf_exponent = 1.0;
   double dirichlet_alpha = 1.0;
   int pool_size = 32;
+  // How much batches deviate from the popularity (all layers; a fit has its
+  // own per layer). Config keys dispersion_coefficient, dispersion_exponent.
+  BatchDispersion dispersion;
+  ConfigPath fit_path;  // fitted: the fit file, read at parse time into `fit`
+  std::shared_ptr<const RoutingFit> fit;
+  TraceMapping fit_mapping;
   // Workload drift: at each of these batch indices (per layer, counted from
   // the start or the last rewind, ascending) every layer gets a fresh hot set
   // (a new Zipf order, a new Dirichlet draw).
@@ -53,6 +69,8 @@ struct SyntheticRoutingSpec {
 class SyntheticRouting final : public RoutingSource {
  public:
   // `popularity_seed` fixes each layer's hot set; `draw_seed` the batches.
+  // InputError if a fit does not match the model (top-k, or a shape its
+  // mapping cannot reconcile).
   SyntheticRouting(int num_moe_layers, int num_experts, int top_k, const SyntheticRoutingSpec& spec,
                    std::uint64_t popularity_seed, std::uint64_t draw_seed);
 
@@ -69,12 +87,17 @@ class SyntheticRouting final : public RoutingSource {
  private:
   const std::vector<std::int32_t>& pool(int layer, std::size_t epoch, std::int64_t tokens);
   std::vector<double> layer_popularity(std::mt19937_64& rng) const;
+  std::vector<std::vector<double>> fitted_popularity(int num_moe_layers);
+  // One batch's expert shares: Dirichlet(alpha * popularity), capped at 1/top_k.
+  std::vector<double> batch_shares(const std::vector<double>& popularity, double alpha,
+                                   std::mt19937_64& rng) const;
 
   int num_experts_;
   int top_k_;
   SyntheticRoutingSpec spec_;
   std::uint64_t draw_seed_;
   std::vector<std::vector<std::vector<double>>> popularity_;  // [epoch][layer][expert]
+  std::vector<BatchDispersion> dispersion_;                   // per layer
   // (layer, epoch, tokens) -> pool_size x E counts
   std::map<std::tuple<int, std::size_t, std::int64_t>, std::vector<std::int32_t>> pools_;
   std::vector<std::int64_t> batches_;  // per layer: batches drawn since the last rewind

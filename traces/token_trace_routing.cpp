@@ -1,90 +1,38 @@
 #include "traces/token_trace_routing.h"
 
 #include <algorithm>
-#include <charconv>
-#include <map>
-#include <string>
 
 #include <fmt/format.h>
 
 #include "io/config_error.h"
-#include "io/csv_columns.h"
+#include "traces/trace_format.h"
 
 namespace vibesim {
 
-namespace {
+TokenTraceRouting::TokenTraceRouting(const std::filesystem::path& path, int num_moe_layers,
+                                     int num_experts, int top_k, TraceMapping mapping)
+    : TokenTraceRouting(read_token_trace(path, num_experts), path.string(), num_moe_layers,
+                        num_experts, top_k, mapping) {}
 
-std::int64_t parse_id(const std::string& text, const std::string& where, const std::string& column,
-                      std::int64_t limit) {
-  std::int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || v < 0 || v >= limit)
-    throw InputError(
-        fmt::format("{}: column '{}' is not an id in [0, {}): '{}'", where, column, limit, text));
-  return v;
-}
-
-// k: how many columns e1, e2, ... the header has.
-int expert_columns_in_header(const std::filesystem::path& csv) {
-  const auto header = CsvLines(csv).header_fields();
-  int k = 0;
-  while (std::find(header.begin(), header.end(), fmt::format("e{}", k + 1)) != header.end()) ++k;
-  if (k == 0) throw InputError(fmt::format("{}:1: no expert columns e1, e2, ...", csv.string()));
-  return k;
-}
-
-}  // namespace
-
-TokenTrace read_token_trace(const std::filesystem::path& csv, int expert_limit) {
-  TokenTrace trace;
-  trace.top_k = expert_columns_in_header(csv);
-  std::vector<std::string> names{"layer"};
-  for (int r = 1; r <= trace.top_k; ++r) names.push_back(fmt::format("e{}", r));
-  const auto table = read_csv_columns(csv, names);
-  const int top_k = trace.top_k, num_experts = expert_limit;
-  std::map<std::int64_t, std::vector<std::int32_t>> by_layer;
-  for (std::size_t r = 0; r < table.values.size(); ++r) {
-    const auto& row = table.values[r];
-    const auto where = fmt::format("{}:{}", csv.string(), table.line_numbers[r]);
-    auto& tokens = by_layer[parse_id(row[0], where, "layer", 100'000)];
-    const auto first = tokens.size();
-    for (int k = 1; k <= top_k; ++k) {
-      const auto e = static_cast<std::int32_t>(
-          parse_id(row[static_cast<std::size_t>(k)], where, fmt::format("e{}", k), num_experts));
-      if (std::find(tokens.begin() + static_cast<std::ptrdiff_t>(first), tokens.end(), e) !=
-          tokens.end())
-        throw InputError(fmt::format("{}: expert {} appears twice for one token", where, e));
-      tokens.push_back(e);
-      trace.experts_seen = std::max(trace.experts_seen, e + 1);
-    }
-  }
-  if (by_layer.empty()) throw InputError(fmt::format("{}: no data rows", csv.string()));
-  for (auto& [layer, tokens] : by_layer) {
-    trace.layer_ids.push_back(layer);
-    trace.experts.push_back(std::move(tokens));
-  }
-  return trace;
-}
-
-TokenTraceRouting::TokenTraceRouting(const std::filesystem::path& csv, int num_moe_layers,
-                                     int num_experts, int top_k, LayerMapping mapping)
+TokenTraceRouting::TokenTraceRouting(TokenTrace trace, const std::string& source,
+                                     int num_moe_layers, int num_experts, int top_k,
+                                     TraceMapping mapping)
     : num_experts_(num_experts), top_k_(top_k) {
-  auto trace = read_token_trace(csv, num_experts);
   if (trace.top_k != top_k)
-    throw InputError(fmt::format(
-        "{}:1: the trace routes each token to {} experts (columns e1..e{}), the model to {} "
-        "(top_k)",
-        csv.string(), trace.top_k, trace.top_k, top_k));
+    throw InputError(
+        fmt::format("{}: the trace routes each token to {} experts, the model to {} (top_k)",
+                    source, trace.top_k, top_k));
+  int largest = -1;
+  for (const auto& layer : trace.experts)
+    for (const auto e : layer) largest = std::max(largest, e);
+  check_trace_experts(std::max(trace.num_experts, largest + 1), num_experts, mapping.experts,
+                      source);
+  for (std::size_t l = 0; l < trace.experts.size(); ++l)
+    if (trace.experts[l].empty())
+      throw InputError(fmt::format("{}: layer id {} has no tokens", source, trace.layer_ids[l]));
   experts_ = std::move(trace.experts);
-  const auto trace_layers = experts_.size();
-  if (mapping == LayerMapping::kExact && trace_layers != static_cast<std::size_t>(num_moe_layers))
-    throw InputError(fmt::format(
-        "{}: the trace has {} layers and the model {} MoE layers; map them with "
-        "workload.routing.layer_mapping = \"cycle\" (trace layer i serves MoE layers i, i + {}, "
-        "...) or use a trace of the model",
-        csv.string(), trace_layers, num_moe_layers, trace_layers));
-  for (int l = 0; l < num_moe_layers; ++l)
-    trace_layer_of_.push_back(static_cast<std::size_t>(l) % trace_layers);
+  trace_layer_of_ =
+      trace_layer_of_moe_layer(experts_.size(), num_moe_layers, mapping.layers, source);
   cursor_.assign(static_cast<std::size_t>(num_moe_layers), 0);
   counts_.assign(static_cast<std::size_t>(num_experts), 0);
 }

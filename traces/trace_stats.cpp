@@ -7,51 +7,10 @@
 #include <fmt/format.h>
 
 #include "io/config_error.h"
-#include "traces/count_trace_routing.h"
-#include "traces/routing_spec.h"
-#include "traces/token_trace_routing.h"
 
 namespace vibesim {
 
 namespace {
-
-constexpr int kExpertLimit = 65'536;
-
-TraceCounts from_tokens(const std::filesystem::path& path, std::int64_t batch_tokens,
-                        int num_experts) {
-  const auto t = read_token_trace(path, num_experts > 0 ? num_experts : kExpertLimit);
-  TraceCounts out{
-      "token_trace", t.top_k, num_experts > 0 ? num_experts : t.experts_seen, t.layer_ids, {}};
-  const auto k = static_cast<std::size_t>(t.top_k);
-  for (const auto& experts : t.experts) {
-    std::vector<std::vector<std::int64_t>> steps;
-    const std::size_t tokens = experts.size() / k;
-    for (std::size_t first = 0; first < tokens; first += static_cast<std::size_t>(batch_tokens)) {
-      std::vector<std::int64_t> c(static_cast<std::size_t>(out.num_experts), 0);
-      const auto last = std::min(tokens, first + static_cast<std::size_t>(batch_tokens));
-      for (std::size_t i = first * k; i < last * k; ++i) ++c[static_cast<std::size_t>(experts[i])];
-      steps.push_back(std::move(c));
-    }
-    out.counts.push_back(std::move(steps));
-  }
-  return out;
-}
-
-TraceCounts from_counts(const std::filesystem::path& path, int num_experts) {
-  const auto rows = read_count_trace_rows(path, num_experts > 0 ? num_experts : kExpertLimit);
-  TraceCounts out{
-      "count_trace", 0, num_experts > 0 ? num_experts : rows.experts_seen, rows.layer_ids, {}};
-  out.counts.resize(rows.layer_ids.size());
-  for (const auto& [step, layers] : rows.by_step) {
-    for (std::size_t l = 0; l < rows.layer_ids.size(); ++l) {
-      std::vector<std::int64_t> c(static_cast<std::size_t>(out.num_experts), 0);
-      if (const auto it = layers.find(rows.layer_ids[l]); it != layers.end())
-        std::copy(it->second.begin(), it->second.end(), c.begin());
-      out.counts[l].push_back(std::move(c));
-    }
-  }
-  return out;
-}
 
 double mean_of(const std::vector<double>& v) {
   return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
@@ -65,14 +24,15 @@ double cv_of(const std::vector<double>& v) {
   return std::sqrt(ss / static_cast<double>(v.size())) / m;
 }
 
-LayerTraceStats layer_stats(const std::vector<std::vector<std::int64_t>>& steps,
-                            std::int64_t layer_id, int experts, int gpus) {
+LayerTraceStats layer_stats(const CountTrace& trace, std::size_t layer, int gpus) {
+  const int experts = trace.num_experts;
   LayerTraceStats s;
-  s.layer_id = layer_id;
-  s.steps = static_cast<std::int64_t>(steps.size());
+  s.layer_id = trace.layer_ids[layer];
+  s.steps = static_cast<std::int64_t>(trace.steps);
   std::vector<double> total(static_cast<std::size_t>(experts), 0.0);
-  for (const auto& step : steps)
-    for (std::size_t e = 0; e < total.size(); ++e) total[e] += static_cast<double>(step[e]);
+  for (std::size_t step = 0; step < trace.steps; ++step)
+    for (std::size_t e = 0; e < total.size(); ++e)
+      total[e] += static_cast<double>(trace.at(step, layer)[e]);
   const double sum = std::accumulate(total.begin(), total.end(), 0.0);
   s.assignments = static_cast<std::int64_t>(sum);
   if (sum <= 0) return s;
@@ -91,7 +51,8 @@ LayerTraceStats layer_stats(const std::vector<std::vector<std::int64_t>>& steps,
   for (std::size_t e = 0; e < total.size(); ++e) {
     if (total[e] <= 0) continue;
     std::vector<double> over_steps;
-    for (const auto& step : steps) over_steps.push_back(static_cast<double>(step[e]));
+    for (std::size_t step = 0; step < trace.steps; ++step)
+      over_steps.push_back(static_cast<double>(trace.at(step, layer)[e]));
     cvs.push_back(cv_of(over_steps));
   }
   s.step_cv = mean_of(cvs);
@@ -100,27 +61,19 @@ LayerTraceStats layer_stats(const std::vector<std::vector<std::int64_t>>& steps,
 
 }  // namespace
 
-TraceCounts read_trace_counts(const std::filesystem::path& path, std::int64_t batch_tokens,
-                              int num_experts) {
-  return routing_source_of_file(path) == RoutingSourceKind::kTokenTrace
-             ? from_tokens(path, batch_tokens, num_experts)
-             : from_counts(path, num_experts);
-}
-
-std::vector<LayerTraceStats> trace_stats(const TraceCounts& trace, int gpus) {
+std::vector<LayerTraceStats> trace_stats(const CountTrace& trace, int gpus) {
   if (gpus < 1 || trace.num_experts % gpus != 0)
     throw InputError(
         fmt::format("--gpus: {} does not divide the trace's {} experts", gpus, trace.num_experts));
   std::vector<LayerTraceStats> out;
-  for (std::size_t l = 0; l < trace.counts.size(); ++l)
-    out.push_back(layer_stats(trace.counts[l], trace.layer_ids[l], trace.num_experts, gpus));
+  for (std::size_t l = 0; l < trace.layer_ids.size(); ++l)
+    out.push_back(layer_stats(trace, l, gpus));
   return out;
 }
 
-nlohmann::ordered_json trace_stats_json(const TraceCounts& trace, int gpus,
+nlohmann::ordered_json trace_stats_json(const CountTrace& trace, int gpus,
                                         const std::vector<LayerTraceStats>& stats) {
-  nlohmann::ordered_json out = {{"format", trace.format},
-                                {"top_k", trace.top_k},
+  nlohmann::ordered_json out = {{"top_k", trace.top_k},
                                 {"experts", trace.num_experts},
                                 {"gpus", gpus},
                                 {"layers", nlohmann::ordered_json::array()}};

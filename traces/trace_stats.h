@@ -3,28 +3,13 @@
 // how unevenly contiguous placement on G GPUs would load them, and how much
 // each expert's count moves from step to step. `vibesim trace stats`.
 #include <cstdint>
-#include <filesystem>
-#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "traces/routing_trace.h"
+
 namespace vibesim {
-
-// Per layer (trace layer ids in order), per step, per expert.
-struct TraceCounts {
-  std::string format;  // "token_trace" or "count_trace"
-  int top_k = 0;       // 0 when the format does not say (count traces)
-  int num_experts = 0;
-  std::vector<std::int64_t> layer_ids;
-  std::vector<std::vector<std::vector<std::int64_t>>> counts;  // [layer][step][expert]
-};
-
-// A token trace is cut into steps of `batch_tokens` tokens (the last may be
-// shorter); a count trace keeps its recorded steps. `num_experts` 0: the
-// largest id seen + 1.
-TraceCounts read_trace_counts(const std::filesystem::path& path, std::int64_t batch_tokens,
-                              int num_experts);
 
 struct LayerTraceStats {
   std::int64_t layer_id = 0;
@@ -39,8 +24,8 @@ struct LayerTraceStats {
 };
 
 // Throws InputError if `gpus` does not divide the experts.
-std::vector<LayerTraceStats> trace_stats(const TraceCounts& trace, int gpus);
-nlohmann::ordered_json trace_stats_json(const TraceCounts& trace, int gpus,
+std::vector<LayerTraceStats> trace_stats(const CountTrace& trace, int gpus);
+nlohmann::ordered_json trace_stats_json(const CountTrace& trace, int gpus,
                                         const std::vector<LayerTraceStats>& stats);
 
 }  // namespace vibesim
