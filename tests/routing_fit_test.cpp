@@ -89,9 +89,19 @@ TEST_CASE("routing drawn from the FLAME-MoE fit matches the real trace within 10
   }
 }
 
+TEST_CASE("the shipped FLAME-MoE fit is what trace fit derives from the shipped trace") {
+  const auto shipped =
+      RoutingFit::load(testing::config_dir() / "routing" / "flame-moe-290m-fit.json");
+  auto derived =
+      fit_routing(read_token_trace(testing::data_dir() / "routing" / "flame-moe-290m" /
+                                   "flame-moe-290m_iter5473_layers2-9_32seqx64tok_top6.csv"));
+  derived.description = shipped.description;
+  CHECK(derived.to_json().dump() == shipped.to_json().dump());
+}
+
 TEST_CASE("a fit round-trips through its JSON, and bad fits are refused naming the key") {
   testing::TempDir dir("routing-fit");
-  RoutingFit fit{2, 3, {{7, {0.5, 0.25, 0.25}, {0.01, 0.8}, {{48.0, 1.2}}}}};
+  RoutingFit fit{"a test", 2, 3, {{7, {0.5, 0.25, 0.25}, {0.01, 0.8}, {{48.0, 1.2}}}}};
   const auto path = dir.write("fit.json", fit.to_json().dump(2));
   const auto loaded = RoutingFit::load(path);
   CHECK(loaded.to_json() == fit.to_json());

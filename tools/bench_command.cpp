@@ -1,7 +1,13 @@
 // `vibesim bench`: named speed figures on this machine, one core.
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <functional>
+#include <memory>
+#include <random>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -20,6 +26,8 @@
 #include "tools/cli.h"
 #include "traces/count_trace_routing.h"
 #include "traces/synthetic_routing.h"
+#include "traces/token_trace_routing.h"
+#include "traces/trace_format.h"
 
 namespace vibesim {
 
@@ -48,15 +56,10 @@ double rate(double min_seconds, double per_call, const std::function<void()>& ba
   return units / elapsed;
 }
 
-// Layer steps per second for DeepSeek-V3's shape on `num_gpus` MI325X GPUs
-// with static placement, routing replayed from a count trace held in memory.
-double layer_steps_per_s(const CliContext& context, int num_gpus, double min_seconds) {
-  const auto model = load_moe_model(context.locations.config_dir / "models" / "deepseek-v3.json");
-  const auto sku = load_gpu_sku(context.locations.config_dir / "gpus" / "mi325x.json");
+// A 32-step count trace of DeepSeek-V3's shape drawn once from a Zipf workload.
+std::unique_ptr<RoutingSource> count_trace_routing(const MoeModel& model, std::int64_t tokens) {
   const auto layers = static_cast<int>(model.num_moe_layers());
   const auto experts = static_cast<int>(model.routed_experts);
-  const std::int64_t tokens = 16384;
-  // A 32-step count trace drawn once from a Zipf workload.
   SyntheticRouting synthetic(layers, experts, static_cast<int>(model.top_k), SyntheticRoutingSpec{},
                              1, 2);
   CountTrace trace;
@@ -68,8 +71,71 @@ double layer_steps_per_s(const CliContext& context, int num_gpus, double min_sec
       const auto c = synthetic.next_counts({l, tokens});
       trace.counts.insert(trace.counts.end(), c.begin(), c.end());
     }
-  CountTraceRouting routing(std::move(trace), "bench", layers, experts,
-                            static_cast<int>(model.top_k));
+  return std::make_unique<CountTraceRouting>(std::move(trace), "bench", layers, experts,
+                                             static_cast<int>(model.top_k));
+}
+
+// A per-token trace of `tokens` tokens per layer, each routed to top_k
+// distinct experts drawn uniformly, written as a binary trace to a scratch
+// file (removed by the caller).
+std::filesystem::path write_binary_token_trace(const MoeModel& model, std::size_t tokens) {
+  TokenTrace trace;
+  trace.top_k = static_cast<int>(model.top_k);
+  trace.num_experts = static_cast<int>(model.routed_experts);
+  std::mt19937_64 rng(1);
+  std::uniform_int_distribution<std::int32_t> expert(0, trace.num_experts - 1);
+  for (std::int64_t l = 0; l < model.num_moe_layers(); ++l) {
+    trace.layer_ids.push_back(l);
+    auto& ids = trace.experts.emplace_back();
+    for (std::size_t t = 0; t < tokens; ++t) {
+      const auto first = ids.size();
+      while (ids.size() - first < static_cast<std::size_t>(trace.top_k)) {
+        const auto e = expert(rng);
+        if (std::find(ids.begin() + static_cast<std::ptrdiff_t>(first), ids.end(), e) == ids.end())
+          ids.push_back(e);
+      }
+    }
+  }
+  const auto path = std::filesystem::temp_directory_path() /
+                    fmt::format("vibesim-bench-{}.vbt", static_cast<long>(::getpid()));
+  write_routing_trace(trace, path, TraceFormat::kBinary);
+  return path;
+}
+
+// Routed token-assignments per second read (and checked) from a binary trace
+// of DeepSeek-V3's MoE layers, 16,384 tokens each (7.6 M assignments, 15 MB).
+double trace_read_assignments_per_s(const CliContext& context, double min_seconds) {
+  const auto model = load_moe_model(context.locations.config_dir / "models" / "deepseek-v3.json");
+  const auto path = write_binary_token_trace(model, 16384);
+  const double per_read = 16384.0 * static_cast<double>(model.num_moe_layers() * model.top_k);
+  std::size_t sink = 0;
+  const double per_s =
+      rate(min_seconds, per_read, [&] { sink += read_token_trace(path).experts.size(); });
+  std::filesystem::remove(path);
+  if (sink == 42) fmt::print("");
+  return per_s;
+}
+
+// Layer steps per second for DeepSeek-V3's shape on `num_gpus` MI325X GPUs
+// with static placement, 16,384 tokens a step, routing replayed from a count
+// trace in memory or (`binary_trace`) the tokens of a binary trace.
+double layer_steps_per_s(const CliContext& context, int num_gpus, double min_seconds,
+                         bool binary_trace = false) {
+  const auto model = load_moe_model(context.locations.config_dir / "models" / "deepseek-v3.json");
+  const auto sku = load_gpu_sku(context.locations.config_dir / "gpus" / "mi325x.json");
+  const auto layers = static_cast<int>(model.num_moe_layers());
+  const auto experts = static_cast<int>(model.routed_experts);
+  const std::int64_t tokens = 16384;
+  std::unique_ptr<RoutingSource> routing_source;
+  if (binary_trace) {
+    const auto path = write_binary_token_trace(model, 4 * tokens);
+    routing_source =
+        std::make_unique<TokenTraceRouting>(path, layers, experts, static_cast<int>(model.top_k));
+    std::filesystem::remove(path);
+  } else {
+    routing_source = count_trace_routing(model, tokens);
+  }
+  auto& routing = *routing_source;
 
   VariabilityProfile profile;
   profile.voltage_offset_v = {ScalarDistribution::Kind::kNormal, 0.0, 0.012, {}};
@@ -213,6 +279,13 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
        [&] { return layer_steps_per_s(context, 8, min_seconds); }},
       {"layer_steps_per_s.64gpu_256e", "steps/s", "the same on 64 GPUs in 8 nodes",
        [&] { return layer_steps_per_s(context, 64, min_seconds); }},
+      {"layer_steps_per_s.8gpu_256e_binary_trace", "steps/s",
+       "the 8-GPU steps with routing replayed token by token from a binary per-token trace",
+       [&] { return layer_steps_per_s(context, 8, min_seconds, true); }},
+      {"trace_read_assignments_per_s.binary", "assign/s",
+       "routed token-assignments read and checked from a binary per-token trace, DeepSeek-V3's "
+       "58 layers x 16,384 tokens x top-8 (target >= 100 M)",
+       [&] { return trace_read_assignments_per_s(context, min_seconds); }},
       {"cluster_build_s.1024gpu", "s",
        "draw 1,024 MI325X GPUs (high-variability), build kernel models, 128-node topology and "
        "all-to-all routes",

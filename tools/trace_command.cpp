@@ -175,6 +175,8 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
                                    file, counts.num_experts));
     fit = fit_routing(counts, top_k);
   }
+  fit.description = fmt::format("fitted by `vibesim trace fit` to {}",
+                                std::filesystem::path(file).filename().string());
   write_file_atomically(out_path, fit.to_json().dump(2) + "\n");
   print_fit(context.out, fit);
   fmt::print(context.out, "wrote {}\n", out_path);

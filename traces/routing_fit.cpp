@@ -90,7 +90,7 @@ double measured_variance_ratio(const CountTrace& trace, std::size_t layer) {
 }
 
 RoutingFit fit_routing(const TokenTrace& trace) {
-  RoutingFit fit{trace.top_k, trace.num_experts, {}};
+  RoutingFit fit{"", trace.top_k, trace.num_experts, {}};
   const auto k = static_cast<std::size_t>(trace.top_k);
   const auto experts = static_cast<std::size_t>(trace.num_experts);
   for (std::size_t l = 0; l < trace.layer_ids.size(); ++l) {
@@ -114,7 +114,7 @@ RoutingFit fit_routing(const TokenTrace& trace) {
 }
 
 RoutingFit fit_routing(const CountTrace& trace, int top_k) {
-  RoutingFit fit{top_k > 0 ? top_k : trace.top_k, trace.num_experts, {}};
+  RoutingFit fit{"", top_k > 0 ? top_k : trace.top_k, trace.num_experts, {}};
   for (std::size_t l = 0; l < trace.layer_ids.size(); ++l) {
     LayerRoutingFit layer;
     layer.layer_id = trace.layer_ids[l];
@@ -137,7 +137,8 @@ RoutingFit fit_routing(const CountTrace& trace, int top_k) {
 }
 
 nlohmann::ordered_json RoutingFit::to_json() const {
-  nlohmann::ordered_json out = {{"top_k", top_k}, {"experts", num_experts}};
+  nlohmann::ordered_json out = {
+      {"description", description}, {"top_k", top_k}, {"experts", num_experts}};
   auto& layers_json = out["layers"] = nlohmann::ordered_json::array();
   for (const auto& l : layers) {
     nlohmann::ordered_json measured = nlohmann::ordered_json::array();
@@ -157,6 +158,7 @@ RoutingFit RoutingFit::load(const std::filesystem::path& path) {
   const auto json = read_json_file(path);
   ConfigObject root(json, path.string());
   RoutingFit fit;
+  fit.description = root.string_or("description", "");
   fit.top_k = static_cast<int>(root.integer("top_k", 1, kTraceExpertLimit));
   fit.num_experts = static_cast<int>(root.integer("experts", fit.top_k, kTraceExpertLimit));
   const auto& list = root.raw("layers");

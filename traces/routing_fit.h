@@ -13,6 +13,7 @@
 // alpha = (m - phi) / (phi - 1), the Dirichlet-multinomial with that phi.
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +41,7 @@ struct LayerRoutingFit {
 };
 
 struct RoutingFit {
+  std::string description;  // where it came from
   int top_k = 0, num_experts = 0;
   std::vector<LayerRoutingFit> layers;
 
