@@ -131,6 +131,22 @@ std::vector<BadInput> catalogue() {
        {{"c.csv", "step,layer,expert,count\n0,0,1,-3\n"}},
        {"trace", "stats", "{dir}/c.csv"},
        "c.csv:2: column 'count' is negative"},
+      {"trace stats: truncated binary header",
+       {{"t.vbt", std::string("VIBETRC\0\1\0\0\0", 12)}},
+       {"trace", "stats", "{dir}/t.vbt"},
+       "t.vbt: not a vibesim binary trace (bad magic or truncated header)"},
+      {"trace stats: binary trace of a later version",
+       {{"t.vbt", std::string("VIBETRC\0\2", 9) + std::string(23, '\0')}},
+       {"trace", "stats", "{dir}/t.vbt"},
+       "t.vbt: binary trace version 2; this vibesim reads version 1"},
+      {"trace convert: counts to per-token routing",
+       {{"c.csv", "step,layer,expert,count\n0,0,1,3\n"}},
+       {"trace", "convert", "{dir}/c.csv", "{dir}/t.csv", "--to", "token_csv"},
+       "per-step counts cannot be written as a per-token trace"},
+      {"trace generate: unknown model",
+       {},
+       {"trace", "generate", "--model", "nope", "--steps", "2", "--tokens", "8", "{dir}/g.csv"},
+       "--model: no model 'nope'"},
   };
 }
 
