@@ -9,6 +9,19 @@
 
 namespace vibesim {
 
+namespace {
+
+nlohmann::ordered_json recalibration_events_json(const std::vector<RecalibrationEvent>& events) {
+  auto out = nlohmann::ordered_json::array();
+  for (const auto& e : events)
+    out.push_back({{"at_ms", e.at_ms},
+                   {"experts_moved", e.experts_moved},
+                   {"migration_stall_ms", e.migration_stall_ms}});
+  return out;
+}
+
+}  // namespace
+
 LayersCsv::LayersCsv(const std::filesystem::path& path)
     : file_(path,
             "policy,iteration,moe_layer,layer_us,straggler_gpu,max_gpu_tokens,mean_gpu_tokens,"
@@ -62,6 +75,7 @@ nlohmann::ordered_json layer_study_summary_json(const Experiment& x, const Layer
           p.recalibration.experts_moved_per_layer_per_recalibration(x.model.num_moe_layers())},
          {"migration_stall_ms", p.recalibration.migration_stall_ms},
          {"reprofiles", p.recalibration.reprofiles},
+         {"recalibration_events", recalibration_events_json(p.recalibration.events)},
          {"layer_latency_after_first_gpu_event_us",
           {{"p50", p.after_event_p50_us}, {"p90", p.after_event_p90_us}}},
          {"simulated_time_ms", p.simulated_time.ms()}});

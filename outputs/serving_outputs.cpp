@@ -1,5 +1,7 @@
 #include "outputs/serving_outputs.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
@@ -11,6 +13,27 @@ namespace {
 
 nlohmann::ordered_json percentiles_json(const Percentiles& p) {
   return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}};
+}
+
+// A JSON number, or null for NaN (no requests in the window).
+nlohmann::ordered_json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+}
+
+nlohmann::ordered_json events_json(const ServingSummary& p) {
+  auto out = nlohmann::ordered_json::array();
+  const auto& events = p.recalibration.events;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& t = p.ttft_around_recalibrations[i];
+    out.push_back({{"at_ms", events[i].at_ms},
+                   {"experts_moved", events[i].experts_moved},
+                   {"migration_stall_ms", events[i].migration_stall_ms},
+                   {"ttft_p90_ms_before", number_or_null(t.p90_before_ms)},
+                   {"ttft_p90_ms_after", number_or_null(t.p90_after_ms)},
+                   {"requests_before", t.requests_before},
+                   {"requests_after", t.requests_after}});
+  }
+  return out;
 }
 
 nlohmann::ordered_json policy_json(const ServingSummary& p) {
@@ -32,6 +55,7 @@ nlohmann::ordered_json policy_json(const ServingSummary& p) {
           {"experts_moved", p.recalibration.experts_moved},
           {"migration_stall_ms", p.recalibration.migration_stall_ms},
           {"reprofiles", p.recalibration.reprofiles},
+          {"recalibration_events", events_json(p)},
           {"time_share",
            {{"moe_kernel", share.moe_kernel},
             {"all_to_all", share.all_to_all},

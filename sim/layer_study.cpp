@@ -128,7 +128,7 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
       layer = 0;
       ++iteration;
       if (iteration < x.workload.iterations)
-        stall = live.end_pass(conditions.at(engine.now()), stepper);
+        stall = live.end_pass(engine.now(), conditions.at(engine.now()), stepper);
     }
     if (iteration < x.workload.iterations) {
       engine.schedule_after(step.layer + stall, run_layer);

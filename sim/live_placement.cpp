@@ -21,7 +21,8 @@ void LivePlacement::record(int moe_layer, std::span<const std::int32_t> counts) 
   pass_counts_[static_cast<std::size_t>(moe_layer)].assign(counts.begin(), counts.end());
 }
 
-SimDuration LivePlacement::end_pass(std::span<const double> kernel_time_multipliers,
+SimDuration LivePlacement::end_pass(SimTime now_time,
+                                    std::span<const double> kernel_time_multipliers,
                                     MoeLayerStepper& stepper) {
   if (!recalibrating_) return SimDuration{};
   const auto action = controller_.observe_pass(pass_counts_);
@@ -45,6 +46,8 @@ SimDuration LivePlacement::end_pass(std::span<const double> kernel_time_multipli
   ++totals_.recalibrations;
   totals_.experts_moved += cost.experts_moved;
   totals_.migration_stall_ms += cost.stall.ms();
+  totals_.events.push_back(
+      {static_cast<double>(now_time.ns()) * 1e-6, cost.experts_moved, cost.stall.ms()});
   placement_ = std::move(next);
   stepper.set_placement(placement_);
   controller_.placed(std::move(now.expert_loads));

@@ -18,12 +18,20 @@
 
 namespace vibesim {
 
+// One re-placement while running.
+struct RecalibrationEvent {
+  double at_ms = 0;  // simulated time of the pass end that triggered it
+  std::int64_t experts_moved = 0;
+  double migration_stall_ms = 0;
+};
+
 // What recalibration cost over a run.
 struct RecalibrationTotals {
   int recalibrations = 0;          // re-placements while running
   std::int64_t experts_moved = 0;  // expert copies over all re-placements and layers
   double migration_stall_ms = 0;   // serving time lost to those copies
   int reprofiles = 0;              // profiling runs before re-placements
+  std::vector<RecalibrationEvent> events;
 
   [[nodiscard]] double experts_moved_per_layer_per_recalibration(std::int64_t moe_layers) const {
     return recalibrations > 0 ? static_cast<double>(experts_moved) /
@@ -44,10 +52,11 @@ class LivePlacement {
 
   // The routing of MoE layer `moe_layer` in the current pass.
   void record(int moe_layer, std::span<const std::int32_t> counts);
-  // The pass ended with the GPUs running at `kernel_time_multipliers` (see
-  // GpuConditions; empty = as drawn): maybe re-place and switch `stepper`.
-  // Returns the stall the expert copies cause.
-  SimDuration end_pass(std::span<const double> kernel_time_multipliers, MoeLayerStepper& stepper);
+  // The pass ended at `now` with the GPUs running at `kernel_time_multipliers`
+  // (see GpuConditions; empty = as drawn): maybe re-place and switch
+  // `stepper`. Returns the stall the expert copies cause.
+  SimDuration end_pass(SimTime now, std::span<const double> kernel_time_multipliers,
+                       MoeLayerStepper& stepper);
 
  private:
   const Experiment& x_;

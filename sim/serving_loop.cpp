@@ -50,9 +50,9 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     const auto& multiplier = conditions.at(engine.now());
     const double iteration_ns = runner.run(batch, multiplier);
     // Recalibration between iterations: a pass is one iteration.
-    const SimDuration stall = live.end_pass(multiplier, stepper);
     const SimTime end =
         engine.now() + SimDuration::from_ns(static_cast<std::int64_t>(std::ceil(iteration_ns)));
+    const SimDuration stall = live.end_pass(end, multiplier, stepper);
     scheduler.complete(batch, end, finished);
     engine.schedule(end + stall, iterate);
   };
@@ -72,6 +72,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   s.barrier_idle_fraction =
       t.moe_layer_steps > 0 ? t.barrier_idle_sum / static_cast<double>(t.moe_layer_steps) : 0.0;
   s.recalibration = live.totals();
+  s.ttft_around_recalibrations = metrics.ttft_p90_around(s.recalibration.events);
   return s;
 }
 

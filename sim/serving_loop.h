@@ -43,6 +43,13 @@ struct Percentiles {
   double p50 = 0, p90 = 0, p99 = 0;
 };
 
+// How long before and after a re-placement TTFT is compared.
+inline constexpr double kRecalibrationWindowMs = 5000;
+struct TtftAroundEvent {
+  double p90_before_ms = 0, p90_after_ms = 0;
+  std::int64_t requests_before = 0, requests_after = 0;
+};
+
 struct ServingSummary {
   std::string policy;
   std::int64_t requests = 0;
@@ -55,6 +62,9 @@ struct ServingSummary {
   std::int64_t iterations = 0, moe_layer_steps = 0;
   double barrier_idle_fraction = 0;  // mean over MoE layer steps
   RecalibrationTotals recalibration;
+  // Per re-placement (recalibration.events): TTFT P90 of the requests arriving
+  // in the kRecalibrationWindowMs before it and after it (NaN when none did).
+  std::vector<TtftAroundEvent> ttft_around_recalibrations;
   // Where the time goes, summed over the run: MoE expert kernels and
   // all-to-all (dispatch + combine) as the mean over GPUs; attention, the TP
   // all-reduce and the rest (dense FFN, shared experts) on the slowest GPU.

@@ -1,6 +1,7 @@
 #include "sim/serving_metrics.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "base/statistics.h"
 
@@ -26,11 +27,31 @@ void ServingMetrics::finished(const Sequence& q, SimTime end) {
   RequestRecord rec{q.request, q.first_token, end, generated, false};
   rec.slo_met = rec.ttft_ms() <= spec_.slo_ttft_ms && rec.tpot_ms() <= spec_.slo_tpot_ms;
   ttft_ms_.push_back(rec.ttft_ms());
+  arrival_ms_.push_back(static_cast<double>(q.request->arrival.ns()) * 1e-6);
   tpot_ms_.push_back(rec.tpot_ms());
   e2e_ms_.push_back(rec.e2e_ms());
   output_tokens_ += generated;
   met_ += rec.slo_met ? 1 : 0;
   if (sink_) sink_(policy_, rec);
+}
+
+std::vector<TtftAroundEvent> ServingMetrics::ttft_p90_around(
+    const std::vector<RecalibrationEvent>& events) const {
+  std::vector<TtftAroundEvent> out;
+  for (const auto& e : events) {
+    std::vector<double> before, after;
+    for (std::size_t i = 0; i < ttft_ms_.size(); ++i) {
+      const double dt = arrival_ms_[i] - e.at_ms;
+      if (dt >= -kRecalibrationWindowMs && dt < 0) before.push_back(ttft_ms_[i]);
+      if (dt >= 0 && dt < kRecalibrationWindowMs) after.push_back(ttft_ms_[i]);
+    }
+    const auto p90 = [](std::vector<double>& v) {
+      return v.empty() ? std::numeric_limits<double>::quiet_NaN() : quantile(v, 0.9);
+    };
+    out.push_back({p90(before), p90(after), static_cast<std::int64_t>(before.size()),
+                   static_cast<std::int64_t>(after.size())});
+  }
+  return out;
 }
 
 ServingSummary ServingMetrics::summary(SimTime start, SimTime end) const {

@@ -20,12 +20,17 @@ class ServingMetrics {
   // The summary of a run from `start` (first arrival) to `end`; the time
   // breakdown and recalibration totals come from the caller.
   [[nodiscard]] ServingSummary summary(SimTime start, SimTime end) const;
+  // TTFT P90 of the requests arriving within kRecalibrationWindowMs before
+  // and after each event.
+  [[nodiscard]] std::vector<TtftAroundEvent> ttft_p90_around(
+      const std::vector<RecalibrationEvent>& events) const;
 
  private:
   const ServingSpec& spec_;
   std::string policy_;
   const RequestSink& sink_;
   std::vector<double> ttft_ms_, tpot_ms_, e2e_ms_;
+  std::vector<double> arrival_ms_;  // parallel to ttft_ms_
   std::int64_t met_ = 0, output_tokens_ = 0;
 };
 

@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "fixtures.h"
 #include "models/expert_migration.h"
 #include "policies/recalibration.h"
@@ -85,4 +87,33 @@ TEST_CASE("moving experts costs their bytes over the busiest link plus the route
     const auto cost = migration_cost(before, Placement{2, 3, {{0, 1, 2, 3, 0, 2}}}, topology, 1e6);
     CHECK(cost.experts_moved == 2);
   }
+}
+
+TEST_CASE("a run lists each re-placement with its time, experts moved and stall") {
+  testing::TempDir dir("recalibration-events");
+  const auto r =
+      testing::cli({"run", "--quiet", "--out", (dir.path / "run").string(),
+                    (testing::config_dir() / "experiments" / "drift.json").string(), "--set",
+                    "workload.iterations=40", "--set", "workload.routing.drift_at_iterations=[10]",
+                    "--set", "recalibration.controller=\"every_k_steps\"", "--set",
+                    "recalibration.every_k_steps=15", "--set", "recalibration.window=10", "--set",
+                    "workload.calibration_batches=5", "--set", R"(policies=["eplb"])"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto summary = nlohmann::json::parse(testing::read_file(dir.path / "run" / "summary.json"));
+  const auto& p = summary["policies"][0];
+  const auto& events = p["recalibration_events"];
+  REQUIRE(events.size() == 2);  // passes 15 and 30
+  CHECK(p["recalibrations"] == 2);
+  std::int64_t moved = 0;
+  double stall = 0, previous_ms = 0;
+  for (const auto& e : events) {
+    CHECK(e["at_ms"].get<double>() > previous_ms);
+    previous_ms = e["at_ms"].get<double>();
+    moved += e["experts_moved"].get<std::int64_t>();
+    stall += e["migration_stall_ms"].get<double>();
+  }
+  CHECK(moved == p["experts_moved"].get<std::int64_t>());
+  CHECK(stall == doctest::Approx(p["migration_stall_ms"].get<double>()));
+  CHECK(events[0]["experts_moved"].get<std::int64_t>() > 0);  // the drift moved the hot set
 }

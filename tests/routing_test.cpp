@@ -263,3 +263,22 @@ TEST_CASE("the shipped FLAME-MoE trace reads whole: 8 layers of 2,048 tokens, to
   const auto c = r.next_counts({0, 2048});
   CHECK(std::accumulate(c.begin(), c.end(), 0) == 2048 * 6);
 }
+
+TEST_CASE("rotating drift moves each expert up the popularity order; the hottest becomes coldest") {
+  SyntheticRoutingSpec spec = zipf_spec(1.0, 4);
+  spec.drift_at_batches = {2, 4};
+  spec.drift_kind = DriftKind::kRotate;
+  spec.rotate_ranks = 1;
+  SyntheticRouting r(1, 16, 2, spec, 3, 4);
+  const auto& p0 = r.popularity(0)[0];
+  std::vector<std::size_t> order(16);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return p0[a] > p0[b]; });
+  for (std::size_t epoch = 1; epoch <= 2; ++epoch) {
+    const auto& p = r.popularity(epoch)[0];
+    for (std::size_t rank = 0; rank < 16; ++rank)
+      CHECK(p[order[rank]] == p0[order[(rank + 16 - epoch) % 16]]);
+  }
+  CHECK(r.popularity(1)[0][order[0]] == *std::min_element(p0.begin(), p0.end()));
+  CHECK(r.popularity(1)[0][order[1]] == *std::max_element(p0.begin(), p0.end()));
+}

@@ -37,6 +37,20 @@ void cap_probabilities(std::vector<double>& p, double cap) {
   }
 }
 
+// `p` with each expert at popularity rank r (descending, ties by index)
+// given the popularity of rank r - shift (mod E).
+std::vector<double> rotated(const std::vector<double>& p, std::int64_t shift) {
+  const auto n = static_cast<std::int64_t>(p.size());
+  std::vector<std::size_t> order(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return p[a] > p[b]; });
+  std::vector<double> out(p.size());
+  for (std::int64_t r = 0; r < n; ++r)
+    out[order[static_cast<std::size_t>(r)]] =
+        p[order[static_cast<std::size_t>(((r - shift) % n + n) % n)]];
+  return out;
+}
+
 }  // namespace
 
 std::vector<double> SyntheticRouting::batch_shares(const std::vector<double>& popularity,
@@ -133,6 +147,11 @@ SyntheticRouting::SyntheticRouting(int num_moe_layers, int num_experts, int top_
     std::mt19937_64 rng(epoch == 0 ? popularity_seed : derive_seed(popularity_seed, {epoch}));
     std::vector<std::vector<double>> layers;
     for (int l = 0; l < num_moe_layers; ++l) {
+      if (epoch > 0 && spec.drift_kind == DriftKind::kRotate) {
+        layers.push_back(rotated(popularity_[0][static_cast<std::size_t>(l)],
+                                 static_cast<std::int64_t>(epoch) * spec.rotate_ranks));
+        continue;
+      }
       if (fitted.empty()) {
         layers.push_back(layer_popularity(rng));
         continue;
@@ -257,6 +276,10 @@ SyntheticRoutingSpec SyntheticRoutingSpec::parse_keys(ConfigObject& routing) {
     s.drift_at_batches = routing.integer_list("drift_at_iterations", 1, 1'000'000'000);
     if (!std::is_sorted(s.drift_at_batches.begin(), s.drift_at_batches.end()))
       throw routing.error("drift_at_iterations", "must be in ascending order");
+    s.drift_kind = routing.choice_or("drift_kind", s.drift_kind, kDriftKinds);
+    if (s.drift_kind == DriftKind::kRotate)
+      s.rotate_ranks =
+          static_cast<int>(routing.integer_or("rotate_ranks", s.rotate_ranks, 1, 65'535));
   }
   return s;
 }
@@ -276,6 +299,10 @@ void SyntheticRoutingSpec::write_keys(nlohmann::ordered_json& routing) const {
   }
   routing["pool_size"] = pool_size;
   routing["drift_at_iterations"] = drift_at_batches;
+  if (!drift_at_batches.empty()) {
+    routing["drift_kind"] = name_of(kDriftKinds, drift_kind);
+    if (drift_kind == DriftKind::kRotate) routing["rotate_ranks"] = rotate_ranks;
+  }
 }
 
 }  // namespace vibesim

@@ -43,6 +43,16 @@ inline constexpr ChoiceTable<PopularityDistribution, 4> kPopularityDistributions
      "`vibesim trace fit` writes; layer_mapping and expert_mapping as for traces)"},
 }};
 
+enum class DriftKind { kNewHotSet, kRotate };
+inline constexpr ChoiceTable<DriftKind, 2> kDriftKinds{{
+    {"new_hot_set", DriftKind::kNewHotSet,
+     "at each drift point every layer gets a fresh hot set (a new Zipf order, Dirichlet draw, "
+     "or a random permutation of a fit)"},
+    {"rotate", DriftKind::kRotate,
+     "gradual rotation: at the k-th drift point the expert at popularity rank r takes the "
+     "popularity of rank r - k * rotate_ranks (the hottest become the coldest)"},
+}};
+
 struct SyntheticRoutingSpec {
   PopularityDistribution distribution = PopularityDistribution::kZipf;
   double zipf_exponent = 1.0;
@@ -58,6 +68,8 @@ struct SyntheticRoutingSpec {
   // the start or the last rewind, ascending) every layer gets a fresh hot set
   // (a new Zipf order, a new Dirichlet draw).
   std::vector<std::int64_t> drift_at_batches;
+  DriftKind drift_kind = DriftKind::kNewHotSet;
+  int rotate_ranks = 1;  // rotate: ranks moved per drift point
 
   // Reads its keys of a routing object (config key `drift_at_iterations` for
   // drift_at_batches); the caller finishes the object.
