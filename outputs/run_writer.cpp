@@ -1,15 +1,13 @@
 #include "outputs/run_writer.h"
 
-#include <atomic>
 #include <chrono>
-#include <exception>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "base/parallel_for.h"
 #include "io/atomic_file.h"
 #include "models/gpu_latency_profile.h"
 #include "outputs/layer_study_outputs.h"
@@ -83,43 +81,29 @@ Experiment seed_experiment(const Experiment& x, int i) {
   return one;
 }
 
-void write_seeds(const Experiment& x, const PolicyRegistry& registry,
-                 const std::filesystem::path& folder, const RunOptions& options) {
+std::vector<SeedMetrics> write_seeds(const Experiment& x, const PolicyRegistry& registry,
+                                     const std::filesystem::path& folder,
+                                     const RunOptions& options) {
   const int seeds = x.comparison.seeds;
   std::vector<SeedMetrics> runs(static_cast<std::size_t>(seeds));
-  std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr first_error;
-  std::mutex lock;  // first_error and progress lines
+  std::mutex lock;  // progress lines
   const auto started = std::chrono::steady_clock::now();
-  const auto work = [&] {
-    for (int i = next++; i < seeds && !failed; i = next++) {
-      try {
-        const auto one = seed_experiment(x, i);
-        const auto seed_folder = folder / fmt::format("seed-{}", one.seed);
-        std::filesystem::create_directories(seed_folder);
-        runs[static_cast<std::size_t>(i)] = {
-            one.seed, write_one_seed(one, registry, seed_folder, options, nullptr)};
-        if (options.progress != nullptr) {
-          const std::lock_guard<std::mutex> guard(lock);
-          const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-          fmt::print(*options.progress, "seed {} done ({:.1f} s)\n", one.seed, elapsed.count());
-        }
-      } catch (...) {
-        const std::lock_guard<std::mutex> guard(lock);
-        if (!first_error) first_error = std::current_exception();
-        failed = true;
-      }
+  parallel_for(seeds, options.jobs, [&](int i) {
+    const auto one = seed_experiment(x, i);
+    const auto seed_folder = folder / fmt::format("seed-{}", one.seed);
+    std::filesystem::create_directories(seed_folder);
+    runs[static_cast<std::size_t>(i)] = {
+        one.seed, write_one_seed(one, registry, seed_folder, options, nullptr)};
+    if (options.progress != nullptr) {
+      const std::lock_guard<std::mutex> guard(lock);
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+      fmt::print(*options.progress, "seed {} done ({:.1f} s)\n", one.seed, elapsed.count());
     }
-  };
-  std::vector<std::thread> workers;
-  for (int j = 1; j < std::min(options.jobs, seeds); ++j) workers.emplace_back(work);
-  work();
-  for (auto& w : workers) w.join();
-  if (first_error) std::rethrow_exception(first_error);
+  });
   write_json(folder / "summary.json", seed_summary_json(x, runs));
   write_json(folder / "config.resolved.json", x.to_json());
   if (options.tables != nullptr) print_seed_tables(*options.tables, x, runs);
+  return runs;
 }
 
 }  // namespace
@@ -139,13 +123,10 @@ OutputEstimate estimate_output(const Experiment& x) {
   return {"layers.csv", rows, rows * kLayerRowBytes};
 }
 
-void write_run(const Experiment& x, const PolicyRegistry& registry,
-               const std::filesystem::path& folder, const RunOptions& options) {
-  if (x.comparison.seeds == 1) {
-    write_one_seed(x, registry, folder, options, options.tables);
-  } else {
-    write_seeds(x, registry, folder, options);
-  }
+std::vector<SeedMetrics> write_run(const Experiment& x, const PolicyRegistry& registry,
+                                   const std::filesystem::path& folder, const RunOptions& options) {
+  if (x.comparison.seeds > 1) return write_seeds(x, registry, folder, options);
+  return {{x.seed, write_one_seed(x, registry, folder, options, options.tables)}};
 }
 
 }  // namespace vibesim

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <functional>
 #include <ostream>
+#include <vector>
 
+#include "outputs/seed_summary.h"
 #include "policies/policy_registry.h"
 #include "sim/experiment.h"
 
@@ -23,8 +25,9 @@ struct RunOptions {
   std::ostream* progress = nullptr;  // a line per finished seed (nullptr: none)
 };
 
-void write_run(const Experiment& experiment, const PolicyRegistry& registry,
-               const std::filesystem::path& folder, const RunOptions& options);
+// Returns each seed's headline metrics per policy (one entry for one seed).
+std::vector<SeedMetrics> write_run(const Experiment& experiment, const PolicyRegistry& registry,
+                                   const std::filesystem::path& folder, const RunOptions& options);
 
 // About how many bytes the run's per-row files (layers.csv, requests.csv)
 // will take over all seeds, from their row counts: checked before a run starts.

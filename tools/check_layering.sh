@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Fails when an #include crosses the layering of docs/architecture.md:
-#   base/ <- io/ <- traces/, models/ <- policies/ <- sim/ <- outputs/ <- tools/
+#   base/ <- io/ <- traces/, models/ <- policies/ <- sim/ <- outputs/ <- studies/ <- tools/
 # (each folder may include only folders to its left; models/ and traces/ are
 # peers that do not include each other).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A forbidden=(
-  [base]="io traces models policies sim outputs tools"
-  [io]="traces models policies sim outputs tools"
-  [traces]="models policies sim outputs tools"
-  [models]="traces policies sim outputs tools"
-  [policies]="sim outputs tools"
-  [sim]="outputs tools"
-  [outputs]="tools"
+  [base]="io traces models policies sim outputs studies tools"
+  [io]="traces models policies sim outputs studies tools"
+  [traces]="models policies sim outputs studies tools"
+  [models]="traces policies sim outputs studies tools"
+  [policies]="sim outputs studies tools"
+  [sim]="outputs studies tools"
+  [outputs]="studies tools"
+  [studies]="tools"
 )
 status=0
 for layer in "${!forbidden[@]}"; do

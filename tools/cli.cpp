@@ -21,7 +21,10 @@ commands:
                           'serving' section runs requests through continuous batching
                           and writes requests.csv and SLO metrics (--frontier, --requests);
                           --seeds N compares the policies over N seeds with 95 % intervals;
-                          --routing TRACE.csv replays recorded routing
+                          --routing TRACE replays recorded routing
+  sweep SWEEP.json --out DIR [--jobs N]
+                          run an experiment at every point of a grid or list of overrides,
+                          on threads, resumably; results.csv and results.json per point
   place --policy NAME --loads FILE --gpus G [...]
                           place experts for recorded loads of a real deployment and write
                           the expert-location file SGLang reads, and a report
@@ -29,9 +32,9 @@ commands:
                           fit a variability profile to per-run measurements of a GPU fleet
   profile check GPU[/PROFILE]
                           the DVFS model's clocks, power and spread beside calibration targets
-  trace stats TRACE.csv [--gpus G]
-                          per-layer skew, GPU imbalance and step-to-step variation of a
-                          routing trace (per-token or per-step counts)
+  trace stats|convert|fit|generate
+                          inspect routing traces, convert between formats, fit correlated
+                          synthetic routing to a trace, generate traces
   list                    the models, GPUs, variability profiles and policies available
   bench [--json]          speed benchmarks (layer steps per second, ...)
   help                    this text
@@ -107,13 +110,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "list") return list_command(context, rest);
     if (args[0] == "bench") return bench_command(context, rest);
     if (args[0] == "trace") return trace_command(context, rest);
+    if (args[0] == "sweep") return sweep_command(context, rest);
     fmt::print(err,
-               "vibesim: unknown command '{}'; valid commands are: run, place, profile, trace, "
-               "list, bench, help\n",
+               "vibesim: unknown command '{}'; valid commands are: run, sweep, place, profile, "
+               "trace, list, bench, help\n",
                args[0]);
     return 2;
   } catch (const Interrupted& e) {
-    fmt::print(err, "vibesim: stopped by signal {}; nothing written\n", e.signal);
+    fmt::print(err, "vibesim: stopped by signal {}; unfinished output removed\n", e.signal);
     return 128 + e.signal;
   } catch (const InputError& e) {
     fmt::print(err, "vibesim: error: {}\n", e.what());

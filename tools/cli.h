@@ -61,5 +61,6 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
 int profile_command(const CliContext& context, const std::vector<std::string>& args);
 int bench_command(const CliContext& context, const std::vector<std::string>& args);
 int trace_command(const CliContext& context, const std::vector<std::string>& args);
+int sweep_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

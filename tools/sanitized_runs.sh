@@ -23,5 +23,17 @@ step "$vibesim" place --policy latency_lpt --loads "$out/layers/expert_loads.jso
 step "$vibesim" profile fit data/variability/longhorn-v100/sgemm-longhorn-agg.csv \
   --gpu-col uuid --time-col perf --clock-col freq -o "$out/v100.json"
 step "$vibesim" profile check mi325x
+trace=data/routing/flame-moe-290m/flame-moe-290m_iter5473_layers2-9_32seqx64tok_top6.csv
+step "$vibesim" trace convert "$trace" "$out/flame.vbt"
+step "$vibesim" trace stats "$out/flame.vbt" --json
+step "$vibesim" trace fit "$trace" -o "$out/fit.json"
+step "$vibesim" trace generate --model flame-moe-290m --steps 20 --tokens 256 --from "$out/fit.json" \
+  "$out/generated.json"
+step "$vibesim" run configs/experiments/flame-moe-fitted.json --quiet --out "$out/fitted" \
+  --set comparison.seeds=2 --set workload.iterations=4 --jobs 2
+cat > "$out/sweep.json" <<'JSON'
+{"base": "quickstart", "grid": {"workload.iterations": [2], "workload.routing.zipf_exponent": [0.6, 1.0]}}
+JSON
+step "$vibesim" sweep "$out/sweep.json" --out "$out/sweep" --jobs 2
 step "$vibesim" list
 echo "sanitized runs: ok"

@@ -1,0 +1,242 @@
+#include "studies/sweep.h"
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "base/parallel_for.h"
+#include "io/atomic_file.h"
+#include "io/config_error.h"
+#include "io/config_object.h"
+#include "io/run_directory.h"
+#include "outputs/run_writer.h"
+#include "outputs/seed_summary.h"
+#include "sim/experiment.h"
+#include "sim/serving_loop.h"
+#include "studies/sweep_results.h"
+
+namespace vibesim {
+
+namespace {
+
+constexpr std::size_t kMaxPoints = 100'000;
+
+std::filesystem::path resolve_base(const std::string& text, const std::filesystem::path& sweep_file,
+                                   const ConfigLocations& locations) {
+  if (text.ends_with(".json")) {
+    const std::filesystem::path p(text);
+    return p.is_absolute() ? p : sweep_file.parent_path() / p;
+  }
+  return locations.config_dir / "experiments" / (text + ".json");
+}
+
+// `ordered` is the file read keeping key order (grid keys and overrides apply
+// in the order written); `root` checks the rest.
+std::vector<std::pair<std::string, std::vector<nlohmann::json>>> parse_grid(
+    ConfigObject& root, const nlohmann::ordered_json& ordered) {
+  std::vector<std::pair<std::string, std::vector<nlohmann::json>>> grid;
+  if (!root.has("grid")) return grid;
+  root.raw("grid");
+  const auto& g = ordered["grid"];
+  if (!g.is_object()) throw root.error("grid", "expected an object of key: [values]");
+  for (const auto& [key, values] : g.items()) {
+    if (!values.is_array() || values.empty())
+      throw root.error("grid." + key, "expected a non-empty list of values");
+    grid.emplace_back(key, std::vector<nlohmann::json>(values.begin(), values.end()));
+  }
+  return grid;
+}
+
+std::vector<Overrides> parse_list(ConfigObject& root, const nlohmann::ordered_json& ordered) {
+  std::vector<Overrides> points;
+  if (!root.has("points")) return points;
+  root.raw("points");
+  const auto& list = ordered["points"];
+  if (!list.is_array()) throw root.error("points", "expected a list of {key: value} objects");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_object())
+      throw root.error(fmt::format("points[{}]", i), "expected an object {key: value}");
+    Overrides o;
+    for (const auto& [key, value] : list[i].items()) o.emplace_back(key, value);
+    points.push_back(std::move(o));
+  }
+  return points;
+}
+
+std::vector<std::string> override_strings(const Overrides& overrides) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : overrides) out.push_back(key + "=" + value.dump());
+  return out;
+}
+
+std::string describe(const SweepPoint& p) {
+  std::string out;
+  for (const auto& s : override_strings(p.overrides)) out += (out.empty() ? "" : " ") + s;
+  return out.empty() ? "the base experiment" : out;
+}
+
+std::filesystem::path point_folder(const std::filesystem::path& dir, int index) {
+  return dir / "points" / fmt::format("{:04}", index);
+}
+
+// Per policy, each headline metric's mean and 95 % interval over the seeds.
+nlohmann::ordered_json point_metrics(const SweepPoint& point,
+                                     const std::vector<SeedMetrics>& runs) {
+  nlohmann::ordered_json overrides = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : point.overrides) overrides[key] = value;
+  nlohmann::ordered_json out = {{"point", point.index},
+                                {"overrides", overrides},
+                                {"seeds", runs.size()},
+                                {"policies", nlohmann::ordered_json::array()}};
+  for (std::size_t p = 0; p < runs.front().policies.size(); ++p) {
+    nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+    for (std::size_t m = 0; m < runs.front().policies[p].values.size(); ++m) {
+      std::vector<double> values;
+      for (const auto& run : runs) values.push_back(run.policies[p].values[m].second);
+      const auto mi = mean_interval_95(values);
+      metrics[runs.front().policies[p].values[m].first] = {{"mean", mi.mean},
+                                                           {"ci95", {mi.low, mi.high}}};
+    }
+    out["policies"].push_back({{"policy", runs.front().policies[p].policy}, {"metrics", metrics}});
+  }
+  return out;
+}
+
+// DIR empty or new: claim it; DIR of this sweep: resume; anything else: refuse.
+void prepare_dir(const SweepSpec& spec, const std::filesystem::path& dir, bool force) {
+  const auto marker = dir / "sweep.json";
+  const auto text = spec.to_json().dump(2) + "\n";
+  std::error_code ec;
+  if (std::filesystem::exists(marker)) {
+    std::ifstream in(marker);
+    const std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (old == text) return;
+    if (!force)
+      throw InputError(fmt::format(
+          "{}: holds a different sweep; give another --out, or --force to start this one over "
+          "(its finished points are deleted)",
+          dir.string()));
+    std::filesystem::remove_all(dir / "points", ec);
+    std::filesystem::remove(dir / "results.csv", ec);
+    std::filesystem::remove(dir / "results.json", ec);
+  } else if (std::filesystem::exists(dir) && !std::filesystem::is_empty(dir, ec)) {
+    throw InputError(
+        fmt::format("{}: exists and is not a sweep folder (no sweep.json)", dir.string()));
+  }
+  std::filesystem::create_directories(dir / "points", ec);
+  if (ec) throw InputError(fmt::format("{}: cannot create ({})", dir.string(), ec.message()));
+  write_file_atomically(marker, text);
+}
+
+}  // namespace
+
+SweepSpec SweepSpec::load(const std::filesystem::path& path, const ConfigLocations& locations) {
+  const auto json = read_json_file(path);
+  ConfigObject root(json, path.string());
+  SweepSpec s;
+  s.name = root.string_or("name", path.stem().string());
+  s.description = root.string_or("description", "");
+  s.base_text = root.string("base");
+  s.base = resolve_base(s.base_text, path, locations);
+  if (!std::filesystem::exists(s.base))
+    throw root.error("base", fmt::format("no experiment '{}' ({} does not exist)", s.base_text,
+                                         s.base.string()));
+  std::ifstream in(path);
+  const auto ordered = nlohmann::ordered_json::parse(in);  // read_json_file parsed it already
+  s.grid = parse_grid(root, ordered);
+  s.points = parse_list(root, ordered);
+  s.frontier = root.boolean_or("frontier", false);
+  root.finish();
+  double count = static_cast<double>(std::max<std::size_t>(s.points.size(), 1));
+  for (const auto& [key, values] : s.grid) count *= static_cast<double>(values.size());
+  if (count > static_cast<double>(kMaxPoints))
+    throw InputError(fmt::format("{}: {:.0f} points, more than the {} a sweep may have",
+                                 path.string(), count, kMaxPoints));
+  return s;
+}
+
+nlohmann::ordered_json SweepSpec::to_json() const {
+  nlohmann::ordered_json grid_json = nlohmann::ordered_json::object();
+  for (const auto& [key, values] : grid) grid_json[key] = values;
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& o : points) {
+    nlohmann::ordered_json entry = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : o) entry[key] = value;
+    list.push_back(entry);
+  }
+  return {{"name", name},   {"description", description}, {"base", base_text}, {"grid", grid_json},
+          {"points", list}, {"frontier", frontier}};
+}
+
+std::vector<SweepPoint> expand_points(const SweepSpec& spec) {
+  const std::vector<Overrides> list =
+      spec.points.empty() ? std::vector<Overrides>{{}} : spec.points;
+  std::vector<SweepPoint> out;
+  for (const auto& entry : list) {
+    std::vector<std::size_t> at(spec.grid.size(), 0);
+    while (true) {
+      SweepPoint p{static_cast<int>(out.size()), entry};
+      for (std::size_t k = 0; k < spec.grid.size(); ++k)
+        p.overrides.emplace_back(spec.grid[k].first, spec.grid[k].second[at[k]]);
+      out.push_back(std::move(p));
+      std::size_t k = spec.grid.size();  // advance the odometer, last key fastest
+      while (k > 0 && ++at[k - 1] == spec.grid[k - 1].second.size()) at[--k] = 0;
+      if (k == 0) break;
+    }
+  }
+  return out;
+}
+
+SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
+                       const ConfigLocations& locations, const PolicyRegistry& registry,
+                       const SweepOptions& options) {
+  const auto points = expand_points(spec);
+  std::vector<Experiment> experiments;
+  for (const auto& p : points) {
+    try {
+      experiments.push_back(
+          load_experiment(spec.base, override_strings(p.overrides), locations, registry));
+      if (spec.frontier) check_frontier_possible(experiments.back());
+    } catch (const InputError& e) {
+      throw InputError(
+          fmt::format("sweep {}: point {} ({}): {}", spec.name, p.index, describe(p), e.what()));
+    }
+  }
+  prepare_dir(spec, dir, options.force);
+  std::vector<int> todo;
+  for (const auto& p : points)
+    if (!std::filesystem::exists(point_folder(dir, p.index))) todo.push_back(p.index);
+  SweepOutcome outcome{static_cast<int>(points.size()), static_cast<int>(todo.size()),
+                       static_cast<int>(points.size() - todo.size())};
+  std::mutex lock;  // run directories are made and committed one at a time; progress
+  int finished = outcome.skipped;
+  const auto started = std::chrono::steady_clock::now();
+  parallel_for(static_cast<int>(todo.size()), options.jobs, [&](int t) {
+    const auto& point = points[static_cast<std::size_t>(todo[static_cast<std::size_t>(t)])];
+    std::unique_ptr<RunDirectory> run_dir;
+    {
+      const std::lock_guard<std::mutex> guard(lock);
+      run_dir = std::make_unique<RunDirectory>(point_folder(dir, point.index));
+    }
+    RunOptions run;
+    run.frontier = spec.frontier;
+    run.checkpoint = options.checkpoint;
+    const auto runs = write_run(experiments[static_cast<std::size_t>(point.index)], registry,
+                                run_dir->staging(), run);
+    write_file_atomically(run_dir->staged("metrics.json"),
+                          point_metrics(point, runs).dump(2) + "\n");
+    const std::lock_guard<std::mutex> guard(lock);
+    run_dir->commit();
+    ++finished;
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    if (options.progress) options.progress(finished, outcome.points, elapsed.count());
+  });
+  write_sweep_results(dir, spec.name, static_cast<int>(points.size()));
+  return outcome;
+}
+
+}  // namespace vibesim

@@ -1,0 +1,112 @@
+#include "studies/sweep_results.h"
+
+#include <algorithm>
+#include <fstream>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "io/atomic_file.h"
+#include "io/config_error.h"
+
+namespace vibesim {
+
+namespace {
+
+// RFC 4180: quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out(1, '"');
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string cell(const nlohmann::ordered_json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// Adds `name` to `columns` unless there (first-seen order).
+void add_column(std::vector<std::string>& columns, const std::string& name) {
+  if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
+}
+
+// Appends ",<field>" to `out`.
+void append(std::string& out, const std::string& field) {
+  out += ',';
+  out += field;
+}
+
+const nlohmann::ordered_json* metric_of(const nlohmann::ordered_json& point,
+                                        const std::string& policy, const std::string& name) {
+  for (const auto& q : point["policies"])
+    if (q["policy"] == policy && q["metrics"].contains(name)) return &q["metrics"][name];
+  return nullptr;
+}
+
+std::string csv_of(const nlohmann::ordered_json& points) {
+  std::vector<std::string> keys;
+  std::vector<std::pair<std::string, std::string>> metrics;  // policy, metric
+  bool intervals = false;
+  for (const auto& p : points) {
+    for (const auto& [key, value] : p["overrides"].items()) add_column(keys, key);
+    intervals = intervals || p["seeds"].get<int>() > 1;
+    for (const auto& policy : p["policies"])
+      for (const auto& [name, value] : policy["metrics"].items()) {
+        const std::pair<std::string, std::string> column{policy["policy"].get<std::string>(), name};
+        if (std::find(metrics.begin(), metrics.end(), column) == metrics.end())
+          metrics.push_back(column);
+      }
+  }
+  std::string out = "point";
+  for (const auto& k : keys) append(out, csv_field(k));
+  for (const auto& [policy, name] : metrics) {
+    const auto column = fmt::format("{}.{}", policy, name);
+    append(out, csv_field(column));
+    if (intervals) {
+      append(out, csv_field(column + ".ci_low"));
+      append(out, csv_field(column + ".ci_high"));
+    }
+  }
+  out += '\n';
+  for (const auto& p : points) {
+    out += std::to_string(p["point"].get<int>());
+    for (const auto& k : keys)
+      append(out, p["overrides"].contains(k) ? csv_field(cell(p["overrides"][k])) : "");
+    for (const auto& [policy, name] : metrics) {
+      const auto* v = metric_of(p, policy, name);
+      append(out, v ? fmt::format("{}", (*v)["mean"].get<double>()) : "");
+      if (intervals) {
+        append(out, v ? fmt::format("{}", (*v)["ci95"][0].get<double>()) : "");
+        append(out, v ? fmt::format("{}", (*v)["ci95"][1].get<double>()) : "");
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_sweep_results(const std::filesystem::path& dir, const std::string& sweep_name,
+                         int points) {
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  for (int i = 0; i < points; ++i) {
+    const auto run = fmt::format("points/{:04}", i);
+    std::ifstream in(dir / run / "metrics.json");
+    nlohmann::ordered_json p = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (!p.is_object() || !p.contains("policies") || !p.contains("overrides"))
+      throw InputError(fmt::format("{}: not a sweep point's metrics", (dir / run).string()));
+    p["run"] = run;
+    all.push_back(std::move(p));
+  }
+  nlohmann::ordered_json results = {{"sweep", sweep_name}, {"points", all}};
+  write_file_atomically(dir / "results.json", results.dump(2) + "\n");
+  write_file_atomically(dir / "results.csv", csv_of(all));
+}
+
+}  // namespace vibesim

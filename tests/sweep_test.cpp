@@ -1,0 +1,105 @@
+// Sweeps: points expand in a fixed order, run into their own folders, resume
+// after an interruption, give the same bytes for any number of threads, and
+// refuse bad points and foreign folders.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "studies/sweep.h"
+
+using namespace vibesim;
+
+namespace {
+
+const char* kSweep = R"({
+  "name": "tiny",
+  "base": "quickstart",
+  "points": [{"cluster.profile": "default"}, {"cluster.profile": "high-variability"}],
+  "grid": {"workload.iterations": [2], "workload.routing.zipf_exponent": [0.6, 1.0],
+           "policies": [["static", "eplb"]]}
+})";
+
+}  // namespace
+
+TEST_CASE("sweep points: each list entry times the grid, the grid's last key fastest") {
+  testing::TempDir dir("sweep-expand");
+  const auto spec =
+      SweepSpec::load(dir.write("s.json", kSweep), ConfigLocations::from_environment());
+  const auto points = expand_points(spec);
+  REQUIRE(points.size() == 4);
+  CHECK(points[1].index == 1);
+  CHECK(points[1].overrides[0].second == "default");
+  CHECK(points[1].overrides[2].second == 1.0);
+  CHECK(points[2].overrides[0].second == "high-variability");
+  CHECK(points[2].overrides[2].second == 0.6);
+}
+
+TEST_CASE("a sweep runs every point once, resumes, and gives the same files on 1 or 2 threads") {
+  testing::TempDir dir("sweep-run");
+  const auto file = dir.write("s.json", kSweep);
+  const auto one = testing::cli(
+      {"sweep", file.string(), "--out", (dir.path / "a").string(), "--jobs", "1", "--quiet"});
+  INFO(one.err);
+  REQUIRE(one.status == 0);
+  CHECK(one.out.find("4 points (4 run, 0 already done)") != std::string::npos);
+  const auto csv = testing::read_file(dir.path / "a" / "results.csv");
+  CHECK(
+      csv.starts_with("point,cluster.profile,workload.iterations,workload.routing.zipf_exponent,"
+                      "policies,static.layer_latency_p50_us,"));
+  CHECK(csv.find("\n3,high-variability,2,1.0,\"[\"\"static\"\",\"\"eplb\"\"]\",") !=
+        std::string::npos);
+  const auto results = nlohmann::json::parse(testing::read_file(dir.path / "a" / "results.json"));
+  CHECK(results["points"].size() == 4);
+  CHECK(results["points"][3]["run"] == "points/0003");
+  // Rerun: nothing to do; the results are rewritten identically.
+  const auto again =
+      testing::cli({"sweep", file.string(), "--out", (dir.path / "a").string(), "--quiet"});
+  CHECK(again.out.find("4 points (0 run, 4 already done)") != std::string::npos);
+  CHECK(testing::read_file(dir.path / "a" / "results.csv") == csv);
+  // An interrupted sweep (simulated: one finished point deleted) resumes.
+  std::filesystem::remove_all(dir.path / "a" / "points" / "0002");
+  const auto resumed = testing::cli(
+      {"sweep", file.string(), "--out", (dir.path / "a").string(), "--quiet", "--jobs", "2"});
+  CHECK(resumed.out.find("4 points (1 run, 3 already done)") != std::string::npos);
+  CHECK(testing::read_file(dir.path / "a" / "results.csv") == csv);
+  // Two threads from scratch: the same bytes.
+  REQUIRE(testing::cli({"sweep", file.string(), "--out", (dir.path / "b").string(), "--jobs", "2",
+                        "--quiet"})
+              .status == 0);
+  CHECK(testing::read_file(dir.path / "b" / "results.csv") == csv);
+  CHECK(testing::read_file(dir.path / "b" / "points" / "0001" / "layers.csv") ==
+        testing::read_file(dir.path / "a" / "points" / "0001" / "layers.csv"));
+}
+
+TEST_CASE("a changed sweep, a foreign folder and a bad point are refused") {
+  testing::TempDir dir("sweep-refuse");
+  const auto file = dir.write("s.json", kSweep);
+  REQUIRE(testing::cli({"sweep", file.string(), "--out", (dir.path / "a").string(), "--quiet"})
+              .status == 0);
+  std::string changed = kSweep;
+  changed.replace(changed.find("[0.6, 1.0]"), 10, "[0.7]");
+  const auto other = dir.write("t.json", changed);
+  const auto refused =
+      testing::cli({"sweep", other.string(), "--out", (dir.path / "a").string(), "--quiet"});
+  CHECK(refused.status == 2);
+  CHECK(refused.err.find("holds a different sweep") != std::string::npos);
+  const auto forced = testing::cli(
+      {"sweep", other.string(), "--out", (dir.path / "a").string(), "--quiet", "--force"});
+  CHECK(forced.out.find("2 points (2 run, 0 already done)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "a" / "points" / "0002"));
+
+  std::filesystem::create_directories(dir.path / "junk");
+  dir.write("junk/file.txt", "");
+  const auto foreign =
+      testing::cli({"sweep", file.string(), "--out", (dir.path / "junk").string(), "--quiet"});
+  CHECK(foreign.status == 2);
+  CHECK(foreign.err.find("is not a sweep folder") != std::string::npos);
+
+  const auto bad =
+      dir.write("bad.json", R"({"base": "quickstart", "grid": {"cluster.num_gpus": [8, 6]}})");
+  const auto r = testing::cli({"sweep", bad.string(), "--out", (dir.path / "c").string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("point 1 (cluster.num_gpus=6)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "c"));
+}
