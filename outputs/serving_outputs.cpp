@@ -44,6 +44,8 @@ nlohmann::ordered_json policy_json(const ServingSummary& p) {
           {"tpot_ms", percentiles_json(p.tpot_ms)},
           {"e2e_ms", percentiles_json(p.e2e_ms)},
           {"slo_attainment", p.slo_attainment},
+          {"ttft_attainment", p.ttft_attainment},
+          {"tpot_attainment", p.tpot_attainment},
           {"goodput_requests_per_s", p.goodput_rps},
           {"throughput_output_tokens_per_s", p.throughput_tokens_per_s},
           {"requests_per_s", p.requests_per_s},

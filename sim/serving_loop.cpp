@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -137,11 +138,18 @@ std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistr
   for (const auto& name : x.policies) {
     const auto policy = registry.make(name);
     FrontierPoint point{name, 0, 0, 0};
+    double lowest_miss = std::numeric_limits<double>::infinity();
     const auto attainment = [&](double rate_per_gpu) {
       ++point.runs;
       const auto requests = experiment_requests(x, rate_per_gpu * g);
       check_requests_fit_kv_cache(x, requests);
-      return serve_one_policy(x, setup, *routing, name, *policy, requests, sink).slo_attainment;
+      const auto s = serve_one_policy(x, setup, *routing, name, *policy, requests, sink);
+      if (s.slo_attainment < x.serving.frontier_target && rate_per_gpu < lowest_miss) {
+        lowest_miss = rate_per_gpu;
+        point.ttft_attainment_above = s.ttft_attainment;
+        point.tpot_attainment_above = s.tpot_attainment;
+      }
+      return s.slo_attainment;
     };
     // Bisection in log space between a rate that meets the target and one that does not.
     double lo = x.serving.frontier_min_rate_per_gpu, hi = x.serving.frontier_max_rate_per_gpu;

@@ -54,7 +54,8 @@ struct ServingSummary {
   std::string policy;
   std::int64_t requests = 0;
   Percentiles ttft_ms, tpot_ms, e2e_ms;
-  double slo_attainment = 0;           // fraction meeting both the TTFT and the TPOT SLO
+  double slo_attainment = 0;  // fraction meeting both the TTFT and the TPOT SLO
+  double ttft_attainment = 0, tpot_attainment = 0;  // fraction meeting each SLO alone
   double goodput_rps = 0;              // requests meeting both SLOs per second of the run
   double throughput_tokens_per_s = 0;  // output tokens
   double requests_per_s = 0;
@@ -100,6 +101,13 @@ struct FrontierPoint {
   double max_rate_per_gpu = 0;  // requests/s per GPU at which attainment >= target
   double attainment_at_max = 0;
   int runs = 0;
+  // At the lowest rate tried that missed the target (0 when none did): the
+  // fraction meeting each SLO alone; the lower one is the SLO that binds.
+  double ttft_attainment_above = 0, tpot_attainment_above = 0;
+  [[nodiscard]] const char* binding_slo() const {
+    if (ttft_attainment_above == 0 && tpot_attainment_above == 0) return "none (search bound)";
+    return ttft_attainment_above <= tpot_attainment_above ? "ttft" : "tpot";
+  }
 };
 
 // The frontier varies the request rate, which a replayed trace does not have:

@@ -32,6 +32,8 @@ void ServingMetrics::finished(const Sequence& q, SimTime end) {
   e2e_ms_.push_back(rec.e2e_ms());
   output_tokens_ += generated;
   met_ += rec.slo_met ? 1 : 0;
+  met_ttft_ += rec.ttft_ms() <= spec_.slo_ttft_ms ? 1 : 0;
+  met_tpot_ += rec.tpot_ms() <= spec_.slo_tpot_ms ? 1 : 0;
   if (sink_) sink_(policy_, rec);
 }
 
@@ -62,8 +64,12 @@ ServingSummary ServingMetrics::summary(SimTime start, SimTime end) const {
   s.tpot_ms = percentiles(tpot_ms_);
   s.e2e_ms = percentiles(e2e_ms_);
   s.duration_s = (end - start).seconds();
-  s.slo_attainment =
-      s.requests > 0 ? static_cast<double>(met_) / static_cast<double>(s.requests) : 0;
+  const auto fraction = [&](std::int64_t met) {
+    return s.requests > 0 ? static_cast<double>(met) / static_cast<double>(s.requests) : 0.0;
+  };
+  s.slo_attainment = fraction(met_);
+  s.ttft_attainment = fraction(met_ttft_);
+  s.tpot_attainment = fraction(met_tpot_);
   if (s.duration_s > 0) {
     s.goodput_rps = static_cast<double>(met_) / s.duration_s;
     s.throughput_tokens_per_s = static_cast<double>(output_tokens_) / s.duration_s;

@@ -31,7 +31,7 @@ class ServingMetrics {
   const RequestSink& sink_;
   std::vector<double> ttft_ms_, tpot_ms_, e2e_ms_;
   std::vector<double> arrival_ms_;  // parallel to ttft_ms_
-  std::int64_t met_ = 0, output_tokens_ = 0;
+  std::int64_t met_ = 0, met_ttft_ = 0, met_tpot_ = 0, output_tokens_ = 0;
 };
 
 }  // namespace vibesim

@@ -1,6 +1,8 @@
 #pragma once
 // Small, exact fixtures shared by the tests: a toy MoE model and a GPU SKU
 // whose numbers make hand computation easy.
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -56,11 +58,13 @@ inline GpuSku toy_sku() {
   return s;
 }
 
-// A scratch folder removed at the end of the test.
+// A scratch folder removed at the end of the test; named by the process too, so
+// two test runs on one machine (a CI clone and a working tree) never share one.
 struct TempDir {
   std::filesystem::path path;
   explicit TempDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("vibesim-test-" + name)) {
+      : path(std::filesystem::temp_directory_path() /
+             ("vibesim-test-" + name + "-" + std::to_string(::getpid()))) {
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }

@@ -25,6 +25,9 @@ commands:
   sweep SWEEP.json --out DIR [--jobs N]
                           run an experiment at every point of a grid or list of overrides,
                           on threads, resumably; results.csv and results.json per point
+  plan EXPERIMENT (--rate R | --gpus G)
+                          capacity planning: the smallest GPU count sustaining a request
+                          rate within the SLOs, or the rate a GPU count sustains, per policy
   place --policy NAME --loads FILE --gpus G [...]
                           place experts for recorded loads of a real deployment and write
                           the expert-location file SGLang reads, and a report
@@ -111,9 +114,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "bench") return bench_command(context, rest);
     if (args[0] == "trace") return trace_command(context, rest);
     if (args[0] == "sweep") return sweep_command(context, rest);
+    if (args[0] == "plan") return plan_command(context, rest);
     fmt::print(err,
-               "vibesim: unknown command '{}'; valid commands are: run, sweep, place, profile, "
-               "trace, list, bench, help\n",
+               "vibesim: unknown command '{}'; valid commands are: run, sweep, plan, place, "
+               "profile, trace, list, bench, help\n",
                args[0]);
     return 2;
   } catch (const Interrupted& e) {

@@ -62,5 +62,6 @@ int profile_command(const CliContext& context, const std::vector<std::string>& a
 int bench_command(const CliContext& context, const std::vector<std::string>& args);
 int trace_command(const CliContext& context, const std::vector<std::string>& args);
 int sweep_command(const CliContext& context, const std::vector<std::string>& args);
+int plan_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

@@ -35,5 +35,8 @@ cat > "$out/sweep.json" <<'JSON'
 {"base": "quickstart", "grid": {"workload.iterations": [2], "workload.routing.zipf_exponent": [0.6, 1.0]}}
 JSON
 step "$vibesim" sweep "$out/sweep.json" --out "$out/sweep" --jobs 2
+step "$vibesim" plan configs/experiments/paper-dsv3-sonnet.json --gpus 8 --seeds 2 --jobs 2 \
+  --set serving.requests.count=30 --set workload.calibration_batches=5 \
+  --set 'policies=["eplb"]' --set serving.frontier.steps=2 -o "$out/plan.json"
 step "$vibesim" list
 echo "sanitized runs: ok"
