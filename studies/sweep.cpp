@@ -1,5 +1,6 @@
 #include "studies/sweep.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -83,25 +84,42 @@ std::filesystem::path point_folder(const std::filesystem::path& dir, int index) 
   return dir / "points" / fmt::format("{:04}", index);
 }
 
-// Per policy, each headline metric's mean and 95 % interval over the seeds.
-nlohmann::ordered_json point_metrics(const SweepPoint& point,
+nlohmann::ordered_json interval_json(const std::vector<double>& values) {
+  const auto mi = mean_interval_95(values);
+  return {{"mean", mi.mean}, {"ci95", {mi.low, mi.high}}};
+}
+
+// Per policy, each headline metric's mean and 95 % interval over the seeds,
+// and its ratio to the baseline policy's, taken within each seed (paired).
+nlohmann::ordered_json point_metrics(const SweepPoint& point, const std::string& baseline,
                                      const std::vector<SeedMetrics>& runs) {
   nlohmann::ordered_json overrides = nlohmann::ordered_json::object();
   for (const auto& [key, value] : point.overrides) overrides[key] = value;
   nlohmann::ordered_json out = {{"point", point.index},
                                 {"overrides", overrides},
                                 {"seeds", runs.size()},
+                                {"baseline", baseline},
                                 {"policies", nlohmann::ordered_json::array()}};
-  for (std::size_t p = 0; p < runs.front().policies.size(); ++p) {
-    nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
-    for (std::size_t m = 0; m < runs.front().policies[p].values.size(); ++m) {
-      std::vector<double> values;
-      for (const auto& run : runs) values.push_back(run.policies[p].values[m].second);
-      const auto mi = mean_interval_95(values);
-      metrics[runs.front().policies[p].values[m].first] = {{"mean", mi.mean},
-                                                           {"ci95", {mi.low, mi.high}}};
+  const auto& first = runs.front().policies;
+  const auto base =
+      static_cast<std::size_t>(std::find_if(first.begin(), first.end(),
+                                            [&](const auto& p) { return p.policy == baseline; }) -
+                               first.begin());
+  for (std::size_t p = 0; p < first.size(); ++p) {
+    nlohmann::ordered_json metrics = nlohmann::ordered_json::object(),
+                           ratios = nlohmann::ordered_json::object();
+    for (std::size_t m = 0; m < first[p].values.size(); ++m) {
+      std::vector<double> values, ratio;
+      for (const auto& run : runs) {
+        values.push_back(run.policies[p].values[m].second);
+        const double b = base < first.size() ? run.policies[base].values[m].second : 0.0;
+        if (b != 0) ratio.push_back(run.policies[p].values[m].second / b);
+      }
+      metrics[first[p].values[m].first] = interval_json(values);
+      if (ratio.size() == runs.size()) ratios[first[p].values[m].first] = interval_json(ratio);
     }
-    out["policies"].push_back({{"policy", runs.front().policies[p].policy}, {"metrics", metrics}});
+    out["policies"].push_back(
+        {{"policy", first[p].policy}, {"metrics", metrics}, {"ratio_to_baseline", ratios}});
   }
   return out;
 }
@@ -227,8 +245,12 @@ SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
     run.checkpoint = options.checkpoint;
     const auto runs = write_run(experiments[static_cast<std::size_t>(point.index)], registry,
                                 run_dir->staging(), run);
-    write_file_atomically(run_dir->staged("metrics.json"),
-                          point_metrics(point, runs).dump(2) + "\n");
+    write_file_atomically(
+        run_dir->staged("metrics.json"),
+        point_metrics(point, experiments[static_cast<std::size_t>(point.index)].comparison.baseline,
+                      runs)
+                .dump(2) +
+            "\n");
     const std::lock_guard<std::mutex> guard(lock);
     run_dir->commit();
     ++finished;

@@ -41,31 +41,43 @@ void append(std::string& out, const std::string& field) {
   out += field;
 }
 
-const nlohmann::ordered_json* metric_of(const nlohmann::ordered_json& point,
-                                        const std::string& policy, const std::string& name) {
+// A column: a policy's metric (`section` "metrics") or its ratio to the
+// baseline (`section` "ratio_to_baseline", column suffix ".ratio").
+struct Column {
+  std::string policy, section, metric;
+  bool operator==(const Column&) const = default;
+  [[nodiscard]] std::string name() const {
+    return fmt::format("{}.{}{}", policy, metric, section == "metrics" ? "" : ".ratio");
+  }
+};
+
+const nlohmann::ordered_json* value_of(const nlohmann::ordered_json& point, const Column& c) {
   for (const auto& q : point["policies"])
-    if (q["policy"] == policy && q["metrics"].contains(name)) return &q["metrics"][name];
+    if (q["policy"] == c.policy && q.contains(c.section) && q[c.section].contains(c.metric))
+      return &q[c.section][c.metric];
   return nullptr;
 }
 
 std::string csv_of(const nlohmann::ordered_json& points) {
   std::vector<std::string> keys;
-  std::vector<std::pair<std::string, std::string>> metrics;  // policy, metric
+  std::vector<Column> columns;
   bool intervals = false;
   for (const auto& p : points) {
     for (const auto& [key, value] : p["overrides"].items()) add_column(keys, key);
     intervals = intervals || p["seeds"].get<int>() > 1;
     for (const auto& policy : p["policies"])
-      for (const auto& [name, value] : policy["metrics"].items()) {
-        const std::pair<std::string, std::string> column{policy["policy"].get<std::string>(), name};
-        if (std::find(metrics.begin(), metrics.end(), column) == metrics.end())
-          metrics.push_back(column);
+      for (const char* section : {"metrics", "ratio_to_baseline"}) {
+        if (!policy.contains(section)) continue;
+        for (const auto& [name, value] : policy[section].items()) {
+          const Column c{policy["policy"].get<std::string>(), section, name};
+          if (std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+        }
       }
   }
   std::string out = "point";
   for (const auto& k : keys) append(out, csv_field(k));
-  for (const auto& [policy, name] : metrics) {
-    const auto column = fmt::format("{}.{}", policy, name);
+  for (const auto& c : columns) {
+    const auto column = c.name();
     append(out, csv_field(column));
     if (intervals) {
       append(out, csv_field(column + ".ci_low"));
@@ -77,8 +89,8 @@ std::string csv_of(const nlohmann::ordered_json& points) {
     out += std::to_string(p["point"].get<int>());
     for (const auto& k : keys)
       append(out, p["overrides"].contains(k) ? csv_field(cell(p["overrides"][k])) : "");
-    for (const auto& [policy, name] : metrics) {
-      const auto* v = metric_of(p, policy, name);
+    for (const auto& c : columns) {
+      const auto* v = value_of(p, c);
       append(out, v ? fmt::format("{}", (*v)["mean"].get<double>()) : "");
       if (intervals) {
         append(out, v ? fmt::format("{}", (*v)["ci95"][0].get<double>()) : "");
