@@ -169,6 +169,11 @@ SweepSpec SweepSpec::load(const std::filesystem::path& path, const ConfigLocatio
   s.points = parse_list(root, ordered);
   s.frontier = root.boolean_or("frontier", false);
   root.finish();
+  if (s.grid.empty() && s.points.empty())
+    throw InputError(
+        fmt::format("{}: the sweep has no points: give a non-empty 'grid' and/or "
+                    "'points'",
+                    path.string()));
   double count = static_cast<double>(std::max<std::size_t>(s.points.size(), 1));
   for (const auto& [key, values] : s.grid) count *= static_cast<double>(values.size());
   if (count > static_cast<double>(kMaxPoints))
@@ -209,55 +214,81 @@ std::vector<SweepPoint> expand_points(const SweepSpec& spec) {
   return out;
 }
 
+namespace {
+
+// The point's experiment; InputError naming the point if it cannot run.
+Experiment point_experiment(const SweepSpec& spec, const SweepPoint& p,
+                            const ConfigLocations& locations, const PolicyRegistry& registry) {
+  try {
+    auto x = load_experiment(spec.base, override_strings(p.overrides), locations, registry);
+    if (spec.frontier) check_frontier_possible(x);
+    return x;
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("point {} ({}): {}", p.index, describe(p), e.what()));
+  }
+}
+
+// Runs one point into its folder (committed only when complete).
+void run_point(const SweepSpec& spec, const SweepPoint& point, const Experiment& x,
+               const std::filesystem::path& dir, const PolicyRegistry& registry,
+               const SweepOptions& options, std::mutex& lock) {
+  std::unique_ptr<RunDirectory> run_dir;
+  {
+    const std::lock_guard<std::mutex> guard(lock);
+    run_dir = std::make_unique<RunDirectory>(point_folder(dir, point.index));
+  }
+  RunOptions run;
+  run.frontier = spec.frontier;
+  run.checkpoint = options.checkpoint;
+  const auto runs = write_run(x, registry, run_dir->staging(), run);
+  write_file_atomically(run_dir->staged("metrics.json"),
+                        point_metrics(point, x.comparison.baseline, runs).dump(2) + "\n");
+  const std::lock_guard<std::mutex> guard(lock);
+  run_dir->commit();
+}
+
+}  // namespace
+
 SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
                        const ConfigLocations& locations, const PolicyRegistry& registry,
                        const SweepOptions& options) {
   const auto points = expand_points(spec);
-  std::vector<Experiment> experiments;
-  for (const auto& p : points) {
-    try {
-      experiments.push_back(
-          load_experiment(spec.base, override_strings(p.overrides), locations, registry));
-      if (spec.frontier) check_frontier_possible(experiments.back());
-    } catch (const InputError& e) {
-      throw InputError(
-          fmt::format("sweep {}: point {} ({}): {}", spec.name, p.index, describe(p), e.what()));
-    }
-  }
   prepare_dir(spec, dir, options.force);
   std::vector<int> todo;
   for (const auto& p : points)
     if (!std::filesystem::exists(point_folder(dir, p.index))) todo.push_back(p.index);
-  SweepOutcome outcome{static_cast<int>(points.size()), static_cast<int>(todo.size()),
-                       static_cast<int>(points.size() - todo.size())};
-  std::mutex lock;  // run directories are made and committed one at a time; progress
+  SweepOutcome outcome{static_cast<int>(points.size()),
+                       static_cast<int>(todo.size()),
+                       static_cast<int>(points.size() - todo.size()),
+                       {}};
+  std::mutex lock;  // run directories are made and committed one at a time; errors; progress
   int finished = outcome.skipped;
   const auto started = std::chrono::steady_clock::now();
+  // Each point's experiment is loaded when it runs and dropped after: memory
+  // does not grow with the number of points. A bad point is recorded and the
+  // rest go on.
   parallel_for(static_cast<int>(todo.size()), options.jobs, [&](int t) {
     const auto& point = points[static_cast<std::size_t>(todo[static_cast<std::size_t>(t)])];
-    std::unique_ptr<RunDirectory> run_dir;
-    {
-      const std::lock_guard<std::mutex> guard(lock);
-      run_dir = std::make_unique<RunDirectory>(point_folder(dir, point.index));
+    std::string error;
+    try {
+      run_point(spec, point, point_experiment(spec, point, locations, registry), dir, registry,
+                options, lock);
+    } catch (const InputError& e) {
+      error = e.what();
     }
-    RunOptions run;
-    run.frontier = spec.frontier;
-    run.checkpoint = options.checkpoint;
-    const auto runs = write_run(experiments[static_cast<std::size_t>(point.index)], registry,
-                                run_dir->staging(), run);
-    write_file_atomically(
-        run_dir->staged("metrics.json"),
-        point_metrics(point, experiments[static_cast<std::size_t>(point.index)].comparison.baseline,
-                      runs)
-                .dump(2) +
-            "\n");
     const std::lock_guard<std::mutex> guard(lock);
-    run_dir->commit();
+    if (!error.empty()) outcome.failed.emplace(point.index, error);
     ++finished;
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     if (options.progress) options.progress(finished, outcome.points, elapsed.count());
   });
-  write_sweep_results(dir, spec.name, static_cast<int>(points.size()));
+  std::vector<nlohmann::ordered_json> overrides;
+  for (const auto& p : points) {
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : p.overrides) o[key] = value;
+    overrides.push_back(std::move(o));
+  }
+  write_sweep_results(dir, spec.name, overrides, outcome.failed);
   return outcome;
 }
 

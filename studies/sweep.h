@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -52,12 +53,15 @@ struct SweepOptions {
 };
 
 struct SweepOutcome {
-  int points = 0, ran = 0, skipped = 0;
+  int points = 0, ran = 0, skipped = 0;  // ran: tried this time (failed ones included)
+  std::map<int, std::string> failed;     // point -> its error (it stays unfinished)
 };
 
-// Checks every point loads, then runs the unfinished ones and writes
-// DIR/results.csv and DIR/results.json. InputError if DIR holds anything but
-// this sweep (or a changed one without `force`), or a point is bad (naming it).
+// Runs the unfinished points and writes DIR/results.csv and DIR/results.json.
+// A point that cannot load or run (an InputError) is recorded in `failed` and
+// in the results with its error; the others go on. InputError if DIR holds
+// anything but this sweep (or a changed one without `force`) or cannot be
+// written.
 SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
                        const ConfigLocations& locations, const PolicyRegistry& registry,
                        const SweepOptions& options);

@@ -58,7 +58,7 @@ const nlohmann::ordered_json* value_of(const nlohmann::ordered_json& point, cons
   return nullptr;
 }
 
-std::string csv_of(const nlohmann::ordered_json& points) {
+std::string csv_of(const nlohmann::ordered_json& points, bool errors) {
   std::vector<std::string> keys;
   std::vector<Column> columns;
   bool intervals = false;
@@ -76,6 +76,7 @@ std::string csv_of(const nlohmann::ordered_json& points) {
   }
   std::string out = "point";
   for (const auto& k : keys) append(out, csv_field(k));
+  if (errors) append(out, "error");
   for (const auto& c : columns) {
     const auto column = c.name();
     append(out, csv_field(column));
@@ -89,6 +90,7 @@ std::string csv_of(const nlohmann::ordered_json& points) {
     out += std::to_string(p["point"].get<int>());
     for (const auto& k : keys)
       append(out, p["overrides"].contains(k) ? csv_field(cell(p["overrides"][k])) : "");
+    if (errors) append(out, p.contains("error") ? csv_field(p["error"].get<std::string>()) : "");
     for (const auto& c : columns) {
       const auto* v = value_of(p, c);
       append(out, v ? fmt::format("{}", (*v)["mean"].get<double>()) : "");
@@ -105,9 +107,18 @@ std::string csv_of(const nlohmann::ordered_json& points) {
 }  // namespace
 
 void write_sweep_results(const std::filesystem::path& dir, const std::string& sweep_name,
-                         int points) {
+                         const std::vector<nlohmann::ordered_json>& overrides,
+                         const std::map<int, std::string>& failed) {
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
-  for (int i = 0; i < points; ++i) {
+  for (int i = 0; i < static_cast<int>(overrides.size()); ++i) {
+    if (const auto f = failed.find(i); f != failed.end()) {
+      all.push_back({{"point", i},
+                     {"overrides", overrides[static_cast<std::size_t>(i)]},
+                     {"seeds", 0},
+                     {"error", f->second},
+                     {"policies", nlohmann::ordered_json::array()}});
+      continue;
+    }
     const auto run = fmt::format("points/{:04}", i);
     std::ifstream in(dir / run / "metrics.json");
     nlohmann::ordered_json p = nlohmann::ordered_json::parse(in, nullptr, false);
@@ -118,7 +129,7 @@ void write_sweep_results(const std::filesystem::path& dir, const std::string& sw
   }
   nlohmann::ordered_json results = {{"sweep", sweep_name}, {"points", all}};
   write_file_atomically(dir / "results.json", results.dump(2) + "\n");
-  write_file_atomically(dir / "results.csv", csv_of(all));
+  write_file_atomically(dir / "results.csv", csv_of(all, !failed.empty()));
 }
 
 }  // namespace vibesim

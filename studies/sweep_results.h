@@ -8,12 +8,19 @@
 //    paired ratio to the baseline `<policy>.<metric>.ratio`, and, when any
 //    point ran several seeds, `.ci_low` / `.ci_high` after each.
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace vibesim {
 
-// InputError naming a point whose metrics.json is missing or unreadable.
+// A point in `failed` is listed with its overrides and `error` (a column of
+// the CSV when any point failed); any other must have its metrics.json
+// (InputError naming it if missing or unreadable).
 void write_sweep_results(const std::filesystem::path& dir, const std::string& sweep_name,
-                         int points);
+                         const std::vector<nlohmann::ordered_json>& overrides,
+                         const std::map<int, std::string>& failed);
 
 }  // namespace vibesim

@@ -98,8 +98,24 @@ TEST_CASE("a changed sweep, a foreign folder and a bad point are refused") {
 
   const auto bad =
       dir.write("bad.json", R"({"base": "quickstart", "grid": {"cluster.num_gpus": [8, 6]}})");
-  const auto r = testing::cli({"sweep", bad.string(), "--out", (dir.path / "c").string()});
-  CHECK(r.status == 2);
-  CHECK(r.err.find("point 1 (cluster.num_gpus=6)") != std::string::npos);
-  CHECK_FALSE(std::filesystem::exists(dir.path / "c"));
+  // A point that cannot run is reported with its error; the others go on.
+  const auto r = testing::cli(
+      {"sweep", bad.string(), "--out", (dir.path / "c").string(), "--set-nothing-here"});
+  CHECK(r.status == 2);  // an unknown option
+  const auto partial =
+      testing::cli({"sweep", bad.string(), "--out", (dir.path / "c").string(), "--quiet"});
+  CHECK(partial.status == 2);
+  CHECK(partial.err.find("point 1 (cluster.num_gpus=6)") != std::string::npos);
+  CHECK(partial.err.find("1 of 2 points failed") != std::string::npos);
+  CHECK(std::filesystem::exists(dir.path / "c" / "points" / "0000" / "metrics.json"));
+  CHECK_FALSE(std::filesystem::exists(dir.path / "c" / "points" / "0001"));
+  const auto csv = testing::read_file(dir.path / "c" / "results.csv");
+  CHECK(csv.starts_with("point,cluster.num_gpus,error,"));
+  CHECK(csv.find("\n1,6,") != std::string::npos);
+  CHECK(csv.find("6 GPUs do not divide") != std::string::npos);
+  const auto empty = dir.write("e.json", R"({"base": "quickstart", "grid": {}})");
+  const auto none = testing::cli({"sweep", empty.string(), "--out", (dir.path / "d").string()});
+  CHECK(none.status == 2);
+  CHECK(none.err.find("the sweep has no points") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "d"));
 }

@@ -71,7 +71,14 @@ int sweep_command(const CliContext& context, const std::vector<std::string>& arg
   fmt::print(context.out, "sweep {}: {} points ({} run, {} already done); results in {}\n",
              spec.name, outcome.points, outcome.ran, outcome.skipped,
              (std::filesystem::path(out_dir) / "results.csv").string());
-  return 0;
+  if (outcome.failed.empty()) return 0;
+  for (const auto& [point, error] : outcome.failed)
+    fmt::print(context.err, "vibesim: error: sweep {}: {}\n", spec.name, error);
+  fmt::print(context.err,
+             "vibesim: {} of {} points failed (listed in the results with their "
+             "errors; a rerun into the same folder retries only them)\n",
+             outcome.failed.size(), outcome.points);
+  return 2;
 }
 
 }  // namespace vibesim
