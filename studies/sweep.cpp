@@ -18,6 +18,7 @@
 #include "outputs/seed_summary.h"
 #include "sim/experiment.h"
 #include "sim/serving_loop.h"
+#include "studies/rank_group.h"
 #include "studies/sweep_results.h"
 
 namespace vibesim {
@@ -249,14 +250,57 @@ void run_point(const SweepSpec& spec, const SweepPoint& point, const Experiment&
 
 }  // namespace
 
+namespace {
+
+// The leader claims DIR; everyone learns whether that worked.
+void prepare_dir_on(const RankGroup& group, const SweepSpec& spec, const std::filesystem::path& dir,
+                    bool force) {
+  std::string error;
+  if (group.leader()) {
+    try {
+      prepare_dir(spec, dir, force);
+    } catch (const InputError& e) {
+      error = e.what();
+    }
+  }
+  error = group.broadcast(error);
+  if (!error.empty()) throw InputError(error);
+}
+
+std::string failures_json(const std::map<int, std::string>& failed) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [point, error] : failed) out[std::to_string(point)] = error;
+  return out.dump();
+}
+
+std::map<int, std::string> failures_of(const std::string& json) {
+  std::map<int, std::string> out;
+  const auto parsed = nlohmann::json::parse(json);  // outlives the loop over its items
+  for (const auto& [point, error] : parsed.items())
+    out.emplace(std::stoi(point), error.get<std::string>());
+  return out;
+}
+
+// Every member's failures, merged, on every member.
+std::map<int, std::string> share_failures(const RankGroup& group,
+                                          const std::map<int, std::string>& mine) {
+  std::map<int, std::string> all;
+  for (const auto& text : group.gather(failures_json(mine))) all.merge(failures_of(text));
+  return failures_of(group.broadcast(failures_json(all)));
+}
+
+}  // namespace
+
 SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
                        const ConfigLocations& locations, const PolicyRegistry& registry,
                        const SweepOptions& options) {
   const auto points = expand_points(spec);
-  prepare_dir(spec, dir, options.force);
+  const RankGroup group = RankGroup::world();
+  prepare_dir_on(group, spec, dir, options.force);
   std::vector<int> todo;
   for (const auto& p : points)
     if (!std::filesystem::exists(point_folder(dir, p.index))) todo.push_back(p.index);
+  group.barrier();  // everyone has the same list before any point is committed
   SweepOutcome outcome{static_cast<int>(points.size()),
                        static_cast<int>(todo.size()),
                        static_cast<int>(points.size() - todo.size()),
@@ -267,7 +311,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
   // Each point's experiment is loaded when it runs and dropped after: memory
   // does not grow with the number of points. A bad point is recorded and the
   // rest go on.
-  parallel_for(static_cast<int>(todo.size()), options.jobs, [&](int t) {
+  const auto work = [&](int t) {
     const auto& point = points[static_cast<std::size_t>(todo[static_cast<std::size_t>(t)])];
     std::string error;
     try {
@@ -278,17 +322,29 @@ SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
     }
     const std::lock_guard<std::mutex> guard(lock);
     if (!error.empty()) outcome.failed.emplace(point.index, error);
-    ++finished;
+    finished = group.size() > 1 ? outcome.skipped + t + 1 : finished + 1;
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-    if (options.progress) options.progress(finished, outcome.points, elapsed.count());
-  });
-  std::vector<nlohmann::ordered_json> overrides;
-  for (const auto& p : points) {
-    nlohmann::ordered_json o = nlohmann::ordered_json::object();
-    for (const auto& [key, value] : p.overrides) o[key] = value;
-    overrides.push_back(std::move(o));
+    if (options.progress && group.leader())
+      options.progress(finished, outcome.points, elapsed.count());
+  };
+  if (group.size() > 1) {  // ranks take the next point as they come free
+    const auto counter = group.make_counter();
+    for (auto t = counter->next(); t < static_cast<std::int64_t>(todo.size()); t = counter->next())
+      work(static_cast<int>(t));
+  } else {
+    parallel_for(static_cast<int>(todo.size()), options.jobs, work);
   }
-  write_sweep_results(dir, spec.name, overrides, outcome.failed);
+  outcome.failed = share_failures(group, outcome.failed);
+  if (group.leader()) {
+    std::vector<nlohmann::ordered_json> overrides;
+    for (const auto& p : points) {
+      nlohmann::ordered_json o = nlohmann::ordered_json::object();
+      for (const auto& [key, value] : p.overrides) o[key] = value;
+      overrides.push_back(std::move(o));
+    }
+    write_sweep_results(dir, spec.name, overrides, outcome.failed);
+  }
+  group.barrier();  // the results exist when any rank returns
   return outcome;
 }
 

@@ -58,6 +58,9 @@ struct SweepOutcome {
 };
 
 // Runs the unfinished points and writes DIR/results.csv and DIR/results.json.
+// Started by `mpirun -np K` (built with MPI), the K ranks share the points
+// dynamically (each takes the next unfinished one as it comes free; one
+// thread each) and rank 0 writes the results: the same files as one process.
 // A point that cannot load or run (an InputError) is recorded in `failed` and
 // in the results with its error; the others go on. InputError if DIR holds
 // anything but this sweep (or a changed one without `force`) or cannot be

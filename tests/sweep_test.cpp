@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures.h"
+#include "studies/rank_group.h"
 #include "studies/sweep.h"
 
 using namespace vibesim;
@@ -118,4 +119,15 @@ TEST_CASE("a changed sweep, a foreign folder and a bad point are refused") {
   CHECK(none.status == 2);
   CHECK(none.err.find("the sweep has no points") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.path / "d"));
+}
+
+TEST_CASE("outside mpirun the rank group is this process alone") {
+  const auto group = RankGroup::world();
+  CHECK(group.size() == 1);
+  CHECK(group.leader());
+  CHECK(group.broadcast("x") == "x");
+  CHECK(group.gather("y") == std::vector<std::string>{"y"});
+  const auto counter = group.make_counter();
+  CHECK(counter->next() == 0);
+  CHECK(counter->next() == 1);
 }

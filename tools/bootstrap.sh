@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config libboost-graph-dev libboost-program-options-dev
-          nlohmann-json3-dev libfmt-dev doctest-dev coinor-libcbc-dev libeigen3-dev)
+          nlohmann-json3-dev libfmt-dev doctest-dev coinor-libcbc-dev libeigen3-dev
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -100,7 +100,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
-    out << "vibesim " VIBESIM_VERSION "\n";
+#ifdef VIBESIM_HAVE_MPI
+    out << "vibesim " VIBESIM_VERSION " (MPI sweeps: yes)\n";
+#else
+    out << "vibesim " VIBESIM_VERSION " (MPI sweeps: no)\n";
+#endif
     return 0;
   }
   const CliContext context{ConfigLocations::from_environment(), PolicyRegistry::builtin(), out, err,

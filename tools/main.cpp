@@ -1,6 +1,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "studies/rank_group.h"
 #include "tools/cli.h"
 
 namespace {
@@ -16,6 +17,7 @@ extern "C" void request_stop(int signal) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const vibesim::MpiSession mpi(&argc, &argv);  // when started by mpirun
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   return vibesim::run_cli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr,

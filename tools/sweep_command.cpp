@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "io/config_error.h"
+#include "studies/rank_group.h"
 #include "studies/sweep.h"
 #include "tools/cli.h"
 
@@ -65,12 +66,13 @@ int sweep_command(const CliContext& context, const std::vector<std::string>& arg
   run.jobs = jobs;
   run.force = vm->count("force") > 0;
   run.checkpoint = [&context] { context.checkpoint(); };
-  if (!vm->count("quiet"))
-    run.progress = progress_printer(context.out, &context.out == &std::cout && ::isatty(1));
+  const bool terminal = &context.out == &std::cout && ::isatty(1);
+  if (!vm->count("quiet")) run.progress = progress_printer(context.out, terminal);
   const auto outcome = run_sweep(spec, out_dir, context.locations, context.registry, run);
-  fmt::print(context.out, "sweep {}: {} points ({} run, {} already done); results in {}\n",
-             spec.name, outcome.points, outcome.ran, outcome.skipped,
-             (std::filesystem::path(out_dir) / "results.csv").string());
+  if (!RankGroup::world().leader()) return outcome.failed.empty() ? 0 : 2;  // rank 0 reports
+  fmt::print(context.out, "{}sweep {}: {} points ({} run, {} already done); results in {}\n",
+             terminal && !vm->count("quiet") ? "\n" : "", spec.name, outcome.points, outcome.ran,
+             outcome.skipped, (std::filesystem::path(out_dir) / "results.csv").string());
   if (outcome.failed.empty()) return 0;
   for (const auto& [point, error] : outcome.failed)
     fmt::print(context.err, "vibesim: error: sweep {}: {}\n", spec.name, error);
