@@ -73,14 +73,6 @@ std::vector<PolicyMetrics> write_one_seed(const Experiment& x, const PolicyRegis
   return metrics;
 }
 
-// Seed i of the comparison: the experiment at seed + i, as a one-seed experiment.
-Experiment seed_experiment(const Experiment& x, int i) {
-  Experiment one = x;
-  one.seed = x.seed + static_cast<std::uint64_t>(i);
-  one.comparison.seeds = 1;
-  return one;
-}
-
 std::vector<SeedMetrics> write_seeds(const Experiment& x, const PolicyRegistry& registry,
                                      const std::filesystem::path& folder,
                                      const RunOptions& options) {

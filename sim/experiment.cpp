@@ -146,6 +146,13 @@ std::vector<std::string> parse_policies(ConfigObject& c, const PolicyRegistry& r
 
 }  // namespace
 
+Experiment seed_experiment(const Experiment& x, int i) {
+  Experiment one = x;
+  one.seed = x.seed + static_cast<std::uint64_t>(i);
+  one.comparison.seeds = 1;
+  return one;
+}
+
 Experiment load_experiment(const std::filesystem::path& path,
                            const std::vector<std::string>& overrides,
                            const ConfigLocations& locations, const PolicyRegistry& registry) {

@@ -91,6 +91,10 @@ struct Experiment {
 void apply_overrides(nlohmann::json& config, const std::vector<std::string>& overrides);
 
 // Reads and validates an experiment; throws InputError naming the file and key.
+// Seed i of the comparison (0-based): the experiment at seed + i, as a
+// one-seed experiment.
+Experiment seed_experiment(const Experiment& experiment, int i);
+
 Experiment load_experiment(const std::filesystem::path& path,
                            const std::vector<std::string>& overrides,
                            const ConfigLocations& locations, const PolicyRegistry& policies);

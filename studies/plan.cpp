@@ -27,9 +27,7 @@ CapacityAtGpus capacity_at(const Experiment& x, const PlanRequest& r,
   const int seeds = x.comparison.seeds;
   std::vector<std::vector<FrontierPoint>> runs(static_cast<std::size_t>(seeds));
   parallel_for(seeds, r.jobs, [&](int i) {
-    Experiment one = x;
-    one.seed = x.seed + static_cast<std::uint64_t>(i);
-    one.comparison.seeds = 1;
+    const Experiment one = seed_experiment(x, i);
     const RequestSink checkpoint = [&r](const std::string&, const RequestRecord&) {
       if (r.checkpoint) r.checkpoint();
     };

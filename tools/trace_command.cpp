@@ -277,13 +277,8 @@ int generate_command(const CliContext& context, const std::vector<std::string>& 
     throw InputError(
         fmt::format("--tokens: must be in [1, {}], got {}", kMaxBatchTokens, a.tokens));
   const auto model = load_model_named(context, a.model);
-  const double cells = static_cast<double>(a.steps) * static_cast<double>(model.num_moe_layers()) *
-                       static_cast<double>(model.routed_experts);
-  if (cells > static_cast<double>(kTraceCountCellLimit))
-    throw InputError(
-        fmt::format("--steps: {} steps x {} layers x {} experts is more than the {} "
-                    "counts a trace may hold",
-                    a.steps, model.num_moe_layers(), model.routed_experts, kTraceCountCellLimit));
+  check_count_cells(static_cast<double>(a.steps), static_cast<double>(model.num_moe_layers()),
+                    static_cast<double>(model.routed_experts), "--steps");
   const auto format = output_format(a.to, a.out, false);
   write_routing_trace(generate_trace(model, a, context), a.out, format);
   fmt::print(context.out, "wrote {} ({}, {} steps x {} tokens)\n", a.out,

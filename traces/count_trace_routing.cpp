@@ -28,22 +28,13 @@ CountTraceRouting::CountTraceRouting(CountTrace trace, const std::string& source
   if (steps_ == 0 || trace_layers_ == 0)
     throw InputError(fmt::format("{}: the trace is empty", source));
   trace_layer_of_ = trace_layer_of_moe_layer(trace_layers_, num_moe_layers, mapping.layers, source);
-  // Widened to the model's experts (pad mapping: the others get no tokens).
+  pad_experts(trace, num_experts, source);  // expert_mapping pad: the others get no tokens
+  counts_ = std::move(trace.counts);
   const auto e = static_cast<std::size_t>(num_experts);
-  if (static_cast<double>(steps_) * static_cast<double>(trace_layers_) * num_experts >
-      static_cast<double>(kTraceCountCellLimit))
-    throw InputError(fmt::format(
-        "{}: {} steps x {} layers x {} experts is more than the {} counts a trace may hold "
-        "(are the step and layer ids dense?)",
-        source, steps_, trace_layers_, num_experts, kTraceCountCellLimit));
-  counts_.assign(steps_ * trace_layers_ * e, 0);
-  for (std::size_t s = 0; s < steps_; ++s)
-    for (std::size_t l = 0; l < trace_layers_; ++l) {
-      const auto recorded = trace.at(s, l);
-      const auto first = counts_.begin() + static_cast<std::ptrdiff_t>((s * trace_layers_ + l) * e);
-      std::copy(recorded.begin(), recorded.end(), first);
-      totals_.push_back(std::accumulate(recorded.begin(), recorded.end(), std::int64_t{0}));
-    }
+  for (std::size_t i = 0; i < steps_ * trace_layers_; ++i)
+    totals_.push_back(std::accumulate(counts_.begin() + static_cast<std::ptrdiff_t>(i * e),
+                                      counts_.begin() + static_cast<std::ptrdiff_t>((i + 1) * e),
+                                      std::int64_t{0}));
   cursor_.assign(static_cast<std::size_t>(num_moe_layers), 0);
   scratch_.resize(e);
 }

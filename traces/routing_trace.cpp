@@ -27,14 +27,17 @@ CountTrace count_tokens(const TokenTrace& trace, std::int64_t batch_tokens) {
   return out;
 }
 
-void pad_experts(CountTrace& trace, int num_experts) {
+void check_count_cells(double steps, double layers, double experts, const std::string& source) {
+  if (steps * layers * experts > static_cast<double>(kTraceCountCellLimit))
+    throw InputError(fmt::format(
+        "{}: {} steps x {} layers x {} experts is more than the {} counts a trace may hold", source,
+        steps, layers, experts, kTraceCountCellLimit));
+}
+
+void pad_experts(CountTrace& trace, int num_experts, const std::string& source) {
   if (num_experts <= trace.num_experts) return;
-  if (static_cast<double>(trace.steps) * static_cast<double>(trace.layer_ids.size()) * num_experts >
-      static_cast<double>(kTraceCountCellLimit))
-    throw InputError(
-        fmt::format("{} steps x {} layers x {} experts is more than the {} counts a "
-                    "trace may hold",
-                    trace.steps, trace.layer_ids.size(), num_experts, kTraceCountCellLimit));
+  check_count_cells(static_cast<double>(trace.steps), static_cast<double>(trace.layer_ids.size()),
+                    num_experts, source);
   CountTrace wide = trace;
   wide.num_experts = num_experts;
   wide.counts.assign(trace.steps * trace.layer_ids.size() * static_cast<std::size_t>(num_experts),

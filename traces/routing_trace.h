@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -54,8 +55,13 @@ using RoutingTrace = std::variant<TokenTrace, CountTrace>;
 // layer may be shorter; layers with fewer steps get empty ones) and counts them.
 CountTrace count_tokens(const TokenTrace& trace, std::int64_t batch_tokens);
 
+// InputError "<source>: S steps x L layers x E experts is more than the N
+// counts a trace may hold" when a dense count trace of that shape would
+// exceed kTraceCountCellLimit; called before allocating one.
+void check_count_cells(double steps, double layers, double experts, const std::string& source);
+
 // Widens `trace` to `num_experts` (>= its own), the new experts at 0;
-// InputError beyond kTraceCountCellLimit.
-void pad_experts(CountTrace& trace, int num_experts);
+// InputError (naming `source`) beyond kTraceCountCellLimit.
+void pad_experts(CountTrace& trace, int num_experts, const std::string& source = "trace");
 
 }  // namespace vibesim

@@ -99,6 +99,8 @@ class SyntheticRouting final : public RoutingSource {
  private:
   const std::vector<std::int32_t>& pool(int layer, std::size_t epoch, std::int64_t tokens);
   std::vector<double> layer_popularity(std::mt19937_64& rng) const;
+  // Each MoE layer's popularity from spec_.fit (mapped, padded, capped); also
+  // sets dispersion_ to each layer's fitted dispersion.
   std::vector<std::vector<double>> fitted_popularity(int num_moe_layers);
   // One batch's expert shares: Dirichlet(alpha * popularity), capped at 1/top_k.
   std::vector<double> batch_shares(const std::vector<double>& popularity, double alpha,

@@ -29,9 +29,17 @@ TraceFormat csv_format_of_header(const std::filesystem::path& path) {
       path.string()));
 }
 
-// The first byte that is not white space (or a UTF-8 byte-order mark), and whether the
-// file starts with the binary magic.
-TraceFormat sniff(const std::filesystem::path& path) {
+}  // namespace
+
+bool trace_file_holds_tokens(const std::filesystem::path& path) {
+  const auto format = detect_trace_format(path);
+  if (format != TraceFormat::kBinary) return format == TraceFormat::kTokenCsv;
+  return binary_trace_holds_tokens(path);
+}
+
+// The binary magic; else a JSON object (its first byte not white space or a
+// UTF-8 byte-order mark is '{'); else a CSV told apart by its header.
+TraceFormat detect_trace_format(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open file", path.string()));
   char head[sizeof kBinaryTraceMagic] = {};
@@ -43,18 +51,6 @@ TraceFormat sniff(const std::filesystem::path& path) {
   const auto first = start.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
   if (first != std::string::npos && start[first] == '{') return TraceFormat::kSglangJson;
   return csv_format_of_header(path);
-}
-
-}  // namespace
-
-bool trace_file_holds_tokens(const std::filesystem::path& path) {
-  const auto format = detect_trace_format(path);
-  if (format != TraceFormat::kBinary) return format == TraceFormat::kTokenCsv;
-  return binary_trace_holds_tokens(path);
-}
-
-TraceFormat detect_trace_format(const std::filesystem::path& path) {
-  return sniff(path);
 }
 
 std::optional<TraceFormat> trace_format_of_extension(const std::filesystem::path& path) {

@@ -160,9 +160,7 @@ CountTrace read_count_records(const std::vector<unsigned char>& data, std::size_
     throw InputError(fmt::format("{}: record {}: truncated (each step holds {} bytes)", file,
                                  body / step_bytes, step_bytes));
   trace.steps = body / step_bytes;
-  if (trace.steps * step_bytes / 4 > kTraceCountCellLimit)
-    throw InputError(
-        fmt::format("{}: more than the {} counts a trace may hold", file, kTraceCountCellLimit));
+  check_count_cells(static_cast<double>(trace.steps), h.layers, h.experts, file);
   trace.counts.resize(body / 4);
   for (std::size_t i = 0; i < trace.counts.size(); ++i) {
     const auto c = load<std::uint32_t>(data.data() + offset + 4 * i);

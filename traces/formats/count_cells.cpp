@@ -55,15 +55,10 @@ CountTrace CountCells::to_trace(const std::filesystem::path& path) const {
   trace.steps = by_step_.size();
   // Dense steps x layers x experts: scattered ids would make it quadratic in
   // the rows; refuse before allocating.
-  const double cells = static_cast<double>(trace.steps) *
-                       static_cast<double>(trace.layer_ids.size()) * trace.num_experts;
-  if (cells > static_cast<double>(kTraceCountCellLimit))
-    throw InputError(fmt::format(
-        "{}: {} steps x {} layers x {} experts is more than the {} counts a trace may hold "
-        "(are the step and layer ids dense?)",
-        path.string(), trace.steps, trace.layer_ids.size(), trace.num_experts,
-        kTraceCountCellLimit));
-  trace.counts.assign(static_cast<std::size_t>(cells), 0);
+  check_count_cells(static_cast<double>(trace.steps), static_cast<double>(trace.layer_ids.size()),
+                    trace.num_experts, path.string());
+  trace.counts.assign(
+      trace.steps * trace.layer_ids.size() * static_cast<std::size_t>(trace.num_experts), 0);
   std::size_t s = 0;
   for (const auto& [step, by_layer] : by_step_) {
     for (const auto& [layer, counts] : by_layer) {
