@@ -1,5 +1,7 @@
 #include "models/dense_layer_cost.h"
 
+#include <algorithm>
+
 namespace vibesim {
 
 DenseLayerWork dense_layer_work(const MoeModel& m, const BatchShape& b, bool moe_layer,
@@ -27,10 +29,14 @@ DenseLayerWork dense_layer_work(const MoeModel& m, const BatchShape& b, bool moe
 double all_reduce_ns(const InterconnectSpec& ic, double bytes, int num_gpus) {
   if (num_gpus <= 1) return 0;
   const double g = static_cast<double>(num_gpus);
-  const double link_bytes_per_ns = ic.link_bandwidth_bytes_per_s * 1e-9;
+  const double link_bytes_per_ns =
+      ic.link_bandwidth_bytes_per_s * ic.collective_bandwidth_efficiency * 1e-9;
   const double latency_ns = ic.link_latency_us * 1e3;
-  if (ic.intra_node == "mesh") return 2.0 * (bytes / g / link_bytes_per_ns + latency_ns);
-  return 2.0 * (g - 1) / g * bytes / link_bytes_per_ns + 2.0 * (g - 1) * latency_ns;
+  const double transfer_ns =
+      ic.intra_node == "mesh"
+          ? 2.0 * (bytes / g / link_bytes_per_ns + latency_ns)
+          : 2.0 * (g - 1) / g * bytes / link_bytes_per_ns + 2.0 * (g - 1) * latency_ns;
+  return std::max(transfer_ns, ic.collective_latency_floor_us * 1e3);
 }
 
 }  // namespace vibesim

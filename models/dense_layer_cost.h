@@ -34,7 +34,9 @@ DenseLayerWork dense_layer_work(const MoeModel& model, const BatchShape& batch, 
 // mesh, reduce-scatter then all-gather, each GPU exchanging a 1/G shard with
 // every peer over its own link at once: 2 x (bytes / G / link bandwidth +
 // link latency). On a switch, a ring: 2 (G-1)/G x bytes / port bandwidth +
-// 2 (G-1) latencies. 0 for one GPU.
+// 2 (G-1) latencies. Bandwidth is the links' times the interconnect's
+// collective_bandwidth_efficiency, and the result is at least its
+// collective_latency_floor_us. 0 for one GPU.
 double all_reduce_ns(const InterconnectSpec& interconnect, double bytes, int num_gpus);
 
 }  // namespace vibesim

@@ -12,10 +12,14 @@ GpuKernelModel::GpuKernelModel(const GpuSku& sku, const GpuVariation& variation,
       cap_w_(sku.tdp_w),
       min_clock_fraction_(sku.min_clock_mhz / sku.max_clock_mhz),
       tile_tokens_(sku.kernel.tile_tokens),
+      moe_half_efficiency_tokens_(sku.kernel.moe_half_efficiency_tokens),
       launch_ns_(sku.kernel.launch_overhead_us * 1e3) {
-  const double flops_per_s = sku.peak_flops_per_s(model.dtype) * sku.kernel.compute_efficiency;
-  ns_per_padded_token_at_max_clock_ = model.expert_flops_per_token() / flops_per_s * 1e9;
-  ns_per_flop_at_max_clock_ = 1e9 / flops_per_s;
+  const double peak = sku.peak_flops_per_s(model.dtype);
+  const auto ns_per_flop = [&](KernelClass k) { return 1e9 / (peak * sku.compute_efficiency(k)); };
+  ns_per_padded_token_at_max_clock_ =
+      model.expert_flops_per_token() * ns_per_flop(KernelClass::kMoe);
+  attention_ns_per_flop_at_max_clock_ = ns_per_flop(KernelClass::kAttention);
+  dense_ns_per_flop_at_max_clock_ = ns_per_flop(KernelClass::kDense);
   const double bytes_per_s =
       sku.hbm_bandwidth_bytes_per_s * sku.kernel.memory_efficiency * variation.memory_factor;
   ns_per_active_expert_ = model.expert_weight_bytes() / bytes_per_s * 1e9;
@@ -78,18 +82,28 @@ KernelTiming GpuKernelModel::roofline(double compute_at_max_ns, double useful_at
   return out;
 }
 
-double GpuKernelModel::dense_kernel_ns(double flops, double bytes) const {
-  if (flops <= 0 && bytes <= 0) return 0;
-  const double compute_at_max_ns = flops * ns_per_flop_at_max_clock_;
-  return roofline(compute_at_max_ns, compute_at_max_ns, bytes * ns_per_byte_).duration_ns;
+KernelTiming GpuKernelModel::dense_kernel(KernelClass kind, double flops, double bytes) const {
+  if (flops <= 0 && bytes <= 0) return KernelTiming{};
+  const double ns_per_flop = kind == KernelClass::kAttention ? attention_ns_per_flop_at_max_clock_
+                                                             : dense_ns_per_flop_at_max_clock_;
+  const double compute_at_max_ns = flops * ns_per_flop;
+  return roofline(compute_at_max_ns, compute_at_max_ns, bytes * ns_per_byte_);
 }
 
 KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
   if (batch.active_experts == 0) return KernelTiming{};
   // Tile padding rows multiply zeros, which toggle little: they take time but
-  // not (much) power, so activity counts the real tokens only.
-  return roofline(static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_,
-                  static_cast<double>(batch.tokens) * ns_per_padded_token_at_max_clock_,
+  // not (much) power, so activity counts the real tokens only. Likewise
+  // compute units left idle by few tokens per expert (occupancy) take time
+  // but draw no dynamic power.
+  const double useful_ns = static_cast<double>(batch.tokens) * ns_per_padded_token_at_max_clock_;
+  double compute_ns = static_cast<double>(batch.padded_tokens) * ns_per_padded_token_at_max_clock_;
+  if (moe_half_efficiency_tokens_ > 0) {
+    const double per_expert =
+        static_cast<double>(batch.tokens) / static_cast<double>(batch.active_experts);
+    compute_ns *= (per_expert + moe_half_efficiency_tokens_) / per_expert;
+  }
+  return roofline(compute_ns, useful_ns,
                   static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
                       static_cast<double>(batch.tokens) * ns_per_token_memory_);
 }

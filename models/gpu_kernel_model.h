@@ -52,10 +52,14 @@ class GpuKernelModel {
     return time(batch).duration_ns;
   }
 
-  // A dense (non-expert) kernel: attention, dense FFN, shared experts, on this
-  // GPU's share of the work — `flops` at the model's dtype peak and `bytes`
-  // of HBM traffic, roofline with the same DVFS and relative time as experts.
-  [[nodiscard]] double dense_kernel_ns(double flops, double bytes) const;
+  // A dense (non-expert) kernel of class `kind` (attention, or dense FFN and
+  // shared experts), on this GPU's share of the work — `flops` at the model's
+  // dtype peak times the class's efficiency and `bytes` of HBM traffic,
+  // roofline with the same DVFS and relative time as experts.
+  [[nodiscard]] KernelTiming dense_kernel(KernelClass kind, double flops, double bytes) const;
+  [[nodiscard]] double dense_kernel_ns(KernelClass kind, double flops, double bytes) const {
+    return dense_kernel(kind, flops, bytes).duration_ns;
+  }
 
   // Highest clock fraction in [min/max clock, 1] whose power at `activity` fits the cap.
   [[nodiscard]] double sustained_clock_fraction(double activity) const;
@@ -76,11 +80,13 @@ class GpuKernelModel {
   double cap_w_;
   double min_clock_fraction_;
   std::int64_t tile_tokens_;
-  double ns_per_padded_token_at_max_clock_;
+  double ns_per_padded_token_at_max_clock_;  // at full tile occupancy
+  double moe_half_efficiency_tokens_;
   double ns_per_active_expert_;  // weight load
   double ns_per_token_memory_;   // activations in and out
   double launch_ns_;
-  double ns_per_flop_at_max_clock_;
+  double attention_ns_per_flop_at_max_clock_;
+  double dense_ns_per_flop_at_max_clock_;
   double ns_per_byte_;
   std::array<double, kActivitySteps + 1> clock_by_activity_{};
 };

@@ -28,6 +28,10 @@ nlohmann::ordered_json GpuSku::to_json() const {
         {"activity_compute_bound", power.activity_compute_bound}}},
       {"kernel",
        {{"compute_efficiency", kernel.compute_efficiency},
+        {"moe_compute_efficiency", kernel.moe_compute_efficiency},
+        {"attention_compute_efficiency", kernel.attention_compute_efficiency},
+        {"dense_compute_efficiency", kernel.dense_compute_efficiency},
+        {"moe_half_efficiency_tokens", kernel.moe_half_efficiency_tokens},
         {"memory_efficiency", kernel.memory_efficiency},
         {"tile_tokens", kernel.tile_tokens},
         {"launch_overhead_us", kernel.launch_overhead_us}}},
@@ -36,7 +40,9 @@ nlohmann::ordered_json GpuSku::to_json() const {
         {"link_bandwidth_bytes_per_s", interconnect.link_bandwidth_bytes_per_s},
         {"link_latency_us", interconnect.link_latency_us},
         {"nic_bandwidth_bytes_per_s", interconnect.nic_bandwidth_bytes_per_s},
-        {"nic_latency_us", interconnect.nic_latency_us}}},
+        {"nic_latency_us", interconnect.nic_latency_us},
+        {"collective_bandwidth_efficiency", interconnect.collective_bandwidth_efficiency},
+        {"collective_latency_floor_us", interconnect.collective_latency_floor_us}}},
       {"profiles", named_profiles}};
 }
 
@@ -68,6 +74,12 @@ GpuSku parse_gpu_sku(ConfigObject& c) {
 
   auto k = c.object("kernel");
   s.kernel.compute_efficiency = k.number("compute_efficiency", 0.01, 1);
+  const double any = s.kernel.compute_efficiency;
+  s.kernel.moe_compute_efficiency = k.number_or("moe_compute_efficiency", any, 0.001, 1);
+  s.kernel.attention_compute_efficiency =
+      k.number_or("attention_compute_efficiency", any, 0.001, 1);
+  s.kernel.dense_compute_efficiency = k.number_or("dense_compute_efficiency", any, 0.001, 1);
+  s.kernel.moe_half_efficiency_tokens = k.number_or("moe_half_efficiency_tokens", 0, 0, 1e6);
   s.kernel.memory_efficiency = k.number("memory_efficiency", 0.01, 1);
   s.kernel.tile_tokens = k.integer("tile_tokens", 1, 4096);
   if ((s.kernel.tile_tokens & (s.kernel.tile_tokens - 1)) != 0)
@@ -81,6 +93,10 @@ GpuSku parse_gpu_sku(ConfigObject& c) {
   s.interconnect.link_latency_us = n.number("link_latency_us", 0, 1e6);
   s.interconnect.nic_bandwidth_bytes_per_s = n.number("nic_bandwidth_bytes_per_s", 1e6, 1e14);
   s.interconnect.nic_latency_us = n.number("nic_latency_us", 0, 1e6);
+  s.interconnect.collective_bandwidth_efficiency =
+      n.number_or("collective_bandwidth_efficiency", 1, 0.001, 1);
+  s.interconnect.collective_latency_floor_us =
+      n.number_or("collective_latency_floor_us", 0, 0, 1e6);
   n.finish();
 
   const auto& profiles = c.raw("profiles");

@@ -24,10 +24,22 @@ struct PowerModelSpec {
   double activity_compute_bound = 1;  // ... of a kernel that keeps the math units busy
 };
 
+// Kernel classes run at their own fraction of peak: a grouped FP8 MoE GEMM,
+// attention and dense GEMMs differ widely. Each class's efficiency defaults to
+// `compute_efficiency` (the single efficiency of older SKU files).
+enum class KernelClass { kMoe, kAttention, kDense };
+
 struct KernelModelSpec {
-  double compute_efficiency = 0;  // fraction of peak FLOP/s a grouped expert GEMM reaches
-  double memory_efficiency = 0;   // fraction of HBM bandwidth it reaches
-  std::int64_t tile_tokens = 0;   // rows per GEMM tile: each expert's tokens are padded to it
+  double compute_efficiency = 0;            // fraction of peak FLOP/s, for any class not given
+  double moe_compute_efficiency = 0;        // the fused expert kernel, at full tile occupancy
+  double attention_compute_efficiency = 0;  // attention (projections and score/value products)
+  double dense_compute_efficiency = 0;      // dense FFN and shared experts
+  // Tile occupancy: with m tokens per active expert the MoE kernel reaches
+  // moe_compute_efficiency x m / (m + moe_half_efficiency_tokens) — few tokens
+  // per expert leave compute units idle. 0: no such loss.
+  double moe_half_efficiency_tokens = 0;
+  double memory_efficiency = 0;  // fraction of HBM bandwidth a kernel reaches
+  std::int64_t tile_tokens = 0;  // rows per GEMM tile: each expert's tokens are padded to it
   double launch_overhead_us = 0;
 };
 
@@ -37,6 +49,11 @@ struct InterconnectSpec {
   double link_latency_us = 0;
   double nic_bandwidth_bytes_per_s = 0;  // per GPU, per direction, between nodes
   double nic_latency_us = 0;
+  // Collectives (all-reduce) reach this fraction of the links' bandwidth and
+  // take at least `collective_latency_floor_us` (software and synchronisation
+  // cost). Defaults 1 and 0: the nominal bandwidth, no floor.
+  double collective_bandwidth_efficiency = 1;
+  double collective_latency_floor_us = 0;
 };
 
 struct GpuSku {
@@ -57,6 +74,17 @@ struct GpuSku {
 
   [[nodiscard]] double peak_flops_per_s(DataType t) const {
     return t == DataType::kFp8 ? peak_fp8_flops_per_s : peak_bf16_flops_per_s;
+  }
+  [[nodiscard]] double compute_efficiency(KernelClass k) const {
+    switch (k) {
+      case KernelClass::kMoe:
+        return kernel.moe_compute_efficiency;
+      case KernelClass::kAttention:
+        return kernel.attention_compute_efficiency;
+      case KernelClass::kDense:
+        break;
+    }
+    return kernel.dense_compute_efficiency;
   }
   // The config parse_gpu_sku reads back to this SKU (profiles as read).
   [[nodiscard]] nlohmann::ordered_json to_json() const;

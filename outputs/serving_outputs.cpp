@@ -37,7 +37,7 @@ nlohmann::ordered_json events_json(const ServingSummary& p) {
 }
 
 nlohmann::ordered_json policy_json(const ServingSummary& p) {
-  const auto share = p.time_shares();
+  const auto share = p.time.shares();
   return {{"policy", p.policy},
           {"requests", p.requests},
           {"ttft_ms", percentiles_json(p.ttft_ms)},
@@ -60,10 +60,13 @@ nlohmann::ordered_json policy_json(const ServingSummary& p) {
           {"recalibration_events", events_json(p)},
           {"time_share",
            {{"moe_kernel", share.moe_kernel},
-            {"all_to_all", share.all_to_all},
             {"attention", share.attention},
+            {"other", share.other},
+            {"communication", share.communication()},
+            {"all_to_all", share.all_to_all},
             {"all_reduce", share.all_reduce},
-            {"other", share.other}}}};
+            {"barrier_wait", share.barrier_wait}}},
+          {"host_overhead_s", p.time.host_s}};
 }
 
 }  // namespace
@@ -112,13 +115,16 @@ void print_serving_tables(std::ostream& o, const Experiment& x, const ServingRes
         100 * p.barrier_idle_fraction);
   fmt::print(o, "(times in ms; SLO: TTFT <= {} ms and TPOT <= {} ms)\n", x.serving.slo_ttft_ms,
              x.serving.slo_tpot_ms);
-  fmt::print(o, "\ntime share:\n{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "policy", "MoE FFN",
-             "all-to-all", "attention", "all-reduce", "other");
+  fmt::print(o,
+             "\ntime share (mean GPU; communication = all-to-all + all-reduce + barrier wait):\n"
+             "{:<12} {:>8} {:>9} {:>7} {:>7} {:>10} {:>10} {:>7}\n",
+             "policy", "MoE FFN", "attention", "other", "comm", "all-to-all", "all-reduce", "wait");
   for (const auto& p : r.policies) {
-    const auto s = p.time_shares();
-    fmt::print(o, "{:<12} {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>9.1f}% {:>9.1f}%\n", p.policy,
-               100 * s.moe_kernel, 100 * s.all_to_all, 100 * s.attention, 100 * s.all_reduce,
-               100 * s.other);
+    const auto s = p.time.shares();
+    fmt::print(o, "{:<12} {:>7.1f}% {:>8.1f}% {:>6.1f}% {:>6.1f}% {:>9.1f}% {:>9.1f}% {:>6.1f}%\n",
+               p.policy, 100 * s.moe_kernel, 100 * s.attention, 100 * s.other,
+               100 * s.communication(), 100 * s.all_to_all, 100 * s.all_reduce,
+               100 * s.barrier_wait);
   }
   if (r.frontier.empty()) return;
   fmt::print(o, "\nSLO frontier (max requests/s per GPU with >= {:.0f} % meeting both SLOs):\n",

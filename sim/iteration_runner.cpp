@@ -39,11 +39,19 @@ IterationRunner::DenseTimes IterationRunner::dense_times(const BatchShape& batch
   for (std::size_t g = 0; g < setup_.gpus.size(); ++g) {
     const double k = multiplier.empty() ? 1.0 : multiplier[g];
     const auto& gpu = setup_.gpus[g];
-    t.attention_ns = std::max(t.attention_ns,
-                              gpu.dense_kernel_ns(work.attention_flops, work.attention_bytes) * k);
-    t.ffn_ns = std::max(t.ffn_ns, gpu.dense_kernel_ns(work.ffn_flops, work.ffn_bytes) * k);
+    const double attention =
+        gpu.dense_kernel_ns(KernelClass::kAttention, work.attention_flops, work.attention_bytes) *
+        k;
+    const double ffn = gpu.dense_kernel_ns(KernelClass::kDense, work.ffn_flops, work.ffn_bytes) * k;
+    t.attention_max_ns = std::max(t.attention_max_ns, attention);
+    t.ffn_max_ns = std::max(t.ffn_max_ns, ffn);
+    t.attention_mean_ns += attention;
+    t.ffn_mean_ns += ffn;
   }
-  t.all_reduce_ns = deployment_->layer_collectives_ns(
+  const auto g_count = static_cast<double>(setup_.gpus.size());
+  t.attention_mean_ns /= g_count;
+  t.ffn_mean_ns /= g_count;
+  t.collectives_ns = deployment_->layer_collectives_ns(
       x_.model, batch, moe_layer, x_.cluster.sku.interconnect, x_.cluster.num_gpus);
   return t;
 }
@@ -53,18 +61,22 @@ double IterationRunner::run(const IterationBatch& b, std::span<const double> mul
   const std::int64_t tokens = b.tokens();
   const std::int64_t bucket = routing_bucket(tokens);
   const double g_count = static_cast<double>(x_.cluster.num_gpus);
-  auto& s = totals_;
-  double iteration_ns = 0;
+  auto& time = totals_.time;
+  const double host_ns = x_.serving.host_overhead_us_per_iteration * 1e3;
+  double iteration_ns = host_ns;
+  time.host_s += host_ns * 1e-9;
   int moe_index = 0;
   // Every layer of a kind costs the same for this batch: compute each once.
   const DenseTimes around_moe = dense_times(b.shape, true, multiplier);
   const DenseTimes dense_layer = dense_times(b.shape, false, multiplier);
   for (std::size_t l = 0; l < is_moe_.size(); ++l) {
     const auto& t = is_moe_[l] ? around_moe : dense_layer;
-    iteration_ns += t.attention_ns + t.ffn_ns + t.all_reduce_ns;
-    s.attention_s += t.attention_ns * 1e-9;
-    s.all_reduce_s += t.all_reduce_ns * 1e-9;
-    s.other_s += t.ffn_ns * 1e-9;
+    iteration_ns += t.duration_ns();
+    time.attention_s += t.attention_mean_ns * 1e-9;
+    time.other_s += t.ffn_mean_ns * 1e-9;
+    time.all_reduce_s += t.collectives_ns * 1e-9;
+    time.barrier_wait_s +=
+        (t.attention_max_ns - t.attention_mean_ns + t.ffn_max_ns - t.ffn_mean_ns) * 1e-9;
     if (!is_moe_[l]) continue;
     const auto drawn = routing_.next_counts({moe_index, bucket});
     std::copy(drawn.begin(), drawn.end(), counts_.begin());
@@ -72,18 +84,20 @@ double IterationRunner::run(const IterationBatch& b, std::span<const double> mul
     live_.record(moe_index, counts_);
     const auto step = stepper_.step(moe_index, counts_);
     iteration_ns += static_cast<double>(step.layer.ns());
-    s.barrier_idle_sum += step.barrier_idle_fraction();
-    ++s.moe_layer_steps;
-    double kernel = 0, a2a = 0;
+    totals_.barrier_idle_sum += step.barrier_idle_fraction();
+    ++totals_.moe_layer_steps;
+    double kernel = 0, a2a = 0, idle = 0;
     for (const auto& g : step.gpus) {
       kernel += g.compute_ns;
       a2a += g.dispatch_ns + g.combine_ns;
+      idle += g.idle_ns;
     }
-    s.moe_kernel_s += kernel / g_count * 1e-9;
-    s.all_to_all_s += a2a / g_count * 1e-9;
+    time.moe_kernel_s += kernel / g_count * 1e-9;
+    time.all_to_all_s += a2a / g_count * 1e-9;
+    time.barrier_wait_s += idle / g_count * 1e-9;
     ++moe_index;
   }
-  ++s.iterations;
+  ++totals_.iterations;
   return iteration_ns;
 }
 

@@ -13,16 +13,15 @@
 #include "sim/experiment.h"
 #include "sim/live_placement.h"
 #include "sim/moe_layer_step.h"
+#include "sim/time_breakdown.h"
 #include "traces/routing_source.h"
 
 namespace vibesim {
 
-// Where the time of all iterations so far went, summed layer by layer.
+// What all iterations so far did, summed layer by layer.
 struct IterationTotals {
   std::int64_t iterations = 0, moe_layer_steps = 0;
-  // MoE expert kernels and all-to-all as the mean over GPUs; attention, the
-  // TP all-reduce and the rest (dense FFN, shared experts) on the slowest GPU.
-  double moe_kernel_s = 0, all_to_all_s = 0, attention_s = 0, all_reduce_s = 0, other_s = 0;
+  TimeBreakdown time;
   double barrier_idle_sum = 0;  // over MoE layer steps
 };
 
@@ -33,13 +32,20 @@ class IterationRunner {
                   LivePlacement& live, MoeLayerStepper& stepper);
 
   // Runs one iteration with the GPUs at `kernel_time_multipliers` (see
-  // GpuConditions); returns its duration in ns.
+  // GpuConditions); returns its duration in ns, the host overhead
+  // (serving.host_overhead_us_per_iteration) included.
   double run(const IterationBatch& batch, std::span<const double> kernel_time_multipliers);
   [[nodiscard]] const IterationTotals& totals() const { return totals_; }
 
  private:
+  // One layer's attention and dense-FFN kernels: the slowest GPU's (which
+  // the layer waits for) and the mean GPU's.
   struct DenseTimes {
-    double attention_ns = 0, ffn_ns = 0, all_reduce_ns = 0;
+    double attention_max_ns = 0, ffn_max_ns = 0, attention_mean_ns = 0, ffn_mean_ns = 0;
+    double collectives_ns = 0;
+    [[nodiscard]] double duration_ns() const {
+      return attention_max_ns + ffn_max_ns + collectives_ns;
+    }
   };
   DenseTimes dense_times(const BatchShape& batch, bool moe_layer,
                          std::span<const double> multiplier) const;

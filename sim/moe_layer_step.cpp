@@ -23,7 +23,7 @@ double LayerStepResult::max_over_mean_tokens() const {
 
 MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKernelModel> gpus,
                                  const Topology& topology, const Placement& placement,
-                                 double jitter_cv, std::uint64_t jitter_seed)
+                                 double jitter_cv, std::uint64_t jitter_seed, MoeExchange exchange)
     : gpus_(gpus),
       num_experts_(static_cast<int>(model.routed_experts)),
       all_to_all_(topology),
@@ -31,6 +31,7 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKerne
       dispatch_bytes_per_token_(model.dispatch_bytes_per_token()),
       combine_bytes_per_token_(model.combine_bytes_per_token()),
       jitter_cv_(jitter_cv),
+      exchange_(exchange),
       jitter_rng_(jitter_seed) {
   const auto g = gpus.size();
   assert(static_cast<int>(g) == placement.num_gpus && static_cast<int>(g) == topology.num_gpus());
@@ -90,8 +91,11 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   // Dispatch: GPU j's kernel starts when its last incoming flow lands. Combine:
   // its results flow back once the kernel ends; the layer ends (the barrier)
   // when the last of all flows lands.
-  all_to_all_.longest_flow_ns(tokens_, dispatch_bytes_per_token_, /*combine=*/false, dispatch_ns_);
-  all_to_all_.longest_flow_ns(tokens_, combine_bytes_per_token_, /*combine=*/true, combine_ns_);
+  if (exchange_ == MoeExchange::kAllToAll) {
+    all_to_all_.longest_flow_ns(tokens_, dispatch_bytes_per_token_, /*combine=*/false,
+                                dispatch_ns_);
+    all_to_all_.longest_flow_ns(tokens_, combine_bytes_per_token_, /*combine=*/true, combine_ns_);
+  }
   double layer_end = 0;
   int straggler = 0;
   for (std::size_t j = 0; j < g_count; ++j) {

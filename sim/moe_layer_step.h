@@ -1,6 +1,8 @@
 #pragma once
 // One synchronized MoE layer across the expert-parallel group:
-//   dispatch all-to-all -> per-GPU fused expert kernel -> combine all-to-all -> barrier.
+//   dispatch all-to-all -> per-GPU fused expert kernel -> combine all-to-all -> barrier,
+// or, when the deployment combines by all-reduce (MoeExchange::kAllReduce),
+//   per-GPU fused expert kernel -> barrier (the all-reduce is the caller's).
 // GPU j starts its kernel when all its tokens have arrived; every GPU waits at
 // the barrier until the last combine flow lands, so the layer ends with the
 // slowest GPU. The phases form a fixed dependency graph, so their times are
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "base/sim_time.h"
+#include "models/deployment.h"
 #include "models/gpu_kernel_model.h"
 #include "models/moe_model.h"
 #include "models/placement.h"
@@ -44,7 +47,7 @@ class MoeLayerStepper {
   // stream seeded with `jitter_seed`.
   MoeLayerStepper(const MoeModel& model, std::span<const GpuKernelModel> gpus,
                   const Topology& topology, const Placement& placement, double jitter_cv,
-                  std::uint64_t jitter_seed);
+                  std::uint64_t jitter_seed, MoeExchange exchange = MoeExchange::kAllToAll);
 
   // Switches to another placement (same GPUs and slots per GPU) from the next step on.
   void set_placement(const Placement& placement);
@@ -73,6 +76,7 @@ class MoeLayerStepper {
   double dispatch_bytes_per_token_;
   double combine_bytes_per_token_;
   double jitter_cv_;
+  MoeExchange exchange_;
   std::vector<LayerSlots> layers_;
   std::span<const double> multipliers_;
   std::mt19937_64 jitter_rng_;

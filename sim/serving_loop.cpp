@@ -65,11 +65,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   const auto& t = runner.totals();
   s.iterations = t.iterations;
   s.moe_layer_steps = t.moe_layer_steps;
-  s.moe_kernel_s = t.moe_kernel_s;
-  s.all_to_all_s = t.all_to_all_s;
-  s.attention_s = t.attention_s;
-  s.all_reduce_s = t.all_reduce_s;
-  s.other_s = t.other_s;
+  s.time = t.time;
   s.barrier_idle_fraction =
       t.moe_layer_steps > 0 ? t.barrier_idle_sum / static_cast<double>(t.moe_layer_steps) : 0.0;
   s.recalibration = live.totals();

@@ -7,10 +7,8 @@
 // per-request latency and SLO attainment. Each policy's run is set up like the
 // layer study's (sim/policy_run.h).
 //
-// Deployments: `tp_attention` (the paper's: attention and dense layers split
-// across the expert-parallel group with an all-reduce after each; MoE layers
-// expert-parallel) and `dp_attention` (each GPU runs attention for its share
-// of requests with the full attention weights, no all-reduce).
+// Deployments (models/deployment.h, kDeployments) decide what the non-expert
+// parts cost and how MoE tokens are exchanged.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -19,6 +17,7 @@
 #include "base/sim_time.h"
 #include "sim/experiment.h"
 #include "sim/live_placement.h"
+#include "sim/time_breakdown.h"
 #include "traces/request_trace.h"
 
 namespace vibesim {
@@ -66,21 +65,7 @@ struct ServingSummary {
   // Per re-placement (recalibration.events): TTFT P90 of the requests arriving
   // in the kRecalibrationWindowMs before it and after it (NaN when none did).
   std::vector<TtftAroundEvent> ttft_around_recalibrations;
-  // Where the time goes, summed over the run: MoE expert kernels and
-  // all-to-all (dispatch + combine) as the mean over GPUs; attention, the TP
-  // all-reduce and the rest (dense FFN, shared experts) on the slowest GPU.
-  double moe_kernel_s = 0, all_to_all_s = 0, attention_s = 0, all_reduce_s = 0, other_s = 0;
-
-  // Each of the above as a fraction of their sum (all 0 when nothing ran).
-  struct TimeShares {
-    double moe_kernel = 0, all_to_all = 0, attention = 0, all_reduce = 0, other = 0;
-  };
-  [[nodiscard]] TimeShares time_shares() const {
-    const double busy = moe_kernel_s + all_to_all_s + attention_s + all_reduce_s + other_s;
-    if (busy <= 0) return {};
-    return {moe_kernel_s / busy, all_to_all_s / busy, attention_s / busy, all_reduce_s / busy,
-            other_s / busy};
-  }
+  TimeBreakdown time;  // where the run's time went
 };
 
 using RequestSink = std::function<void(const std::string& policy, const RequestRecord&)>;

@@ -12,6 +12,7 @@ ServingSpec ServingSpec::parse(ConfigObject& c) {
   s.max_running = static_cast<int>(c.integer_or("max_running", s.max_running, 1, 1'000'000));
   s.chunked_prefill = c.boolean_or("chunked_prefill", s.chunked_prefill);
   s.kv_cache_tokens = c.integer_or("kv_cache_tokens", 0, 0, std::int64_t{1} << 40);
+  s.host_overhead_us_per_iteration = c.number_or("host_overhead_us_per_iteration", 0, 0, 1e7);
   auto slo = c.object("slo");
   s.slo_ttft_ms = slo.number("ttft_ms", 1e-3, 1e9);
   s.slo_tpot_ms = slo.number("tpot_ms", 1e-3, 1e9);
@@ -38,6 +39,7 @@ nlohmann::ordered_json ServingSpec::to_json() const {
           {"max_running", max_running},
           {"chunked_prefill", chunked_prefill},
           {"kv_cache_tokens", kv_cache_tokens},
+          {"host_overhead_us_per_iteration", host_overhead_us_per_iteration},
           {"slo", {{"ttft_ms", slo_ttft_ms}, {"tpot_ms", slo_tpot_ms}}},
           {"requests", requests.to_json()},
           {"frontier",

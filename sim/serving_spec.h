@@ -27,6 +27,9 @@ struct ServingSpec {
   int max_running = 256;
   bool chunked_prefill = true;
   std::int64_t kv_cache_tokens = 0;  // 0: what HBM holds after the weights (90 %)
+  // CPU time per iteration in which no GPU kernel runs (scheduling, sampling,
+  // input preparation); 0 = none, the old behaviour.
+  double host_overhead_us_per_iteration = 0;
   double slo_ttft_ms = 0, slo_tpot_ms = 0;
   RequestStreamSpec requests;
   double frontier_target = 0.9;

@@ -25,3 +25,12 @@ TEST_CASE("all-reduce: a mesh exchanges shards over every link at once, a switch
   CHECK(all_reduce_ns(sw, 8000, 8) == doctest::Approx(2.0 * 7 / 8 * 8000 + 2 * 7 * 1000));
   CHECK(all_reduce_ns(mesh, 8000, 1) == 0);
 }
+
+TEST_CASE("all-reduce at a fraction of link bandwidth, never under the latency floor") {
+  InterconnectSpec mesh{"mesh", 1e9, 1.0, 0, 0};
+  mesh.collective_bandwidth_efficiency = 0.5;  // 0.5 byte/ns: each shard of 1000 B takes 2000 ns
+  CHECK(all_reduce_ns(mesh, 8000, 8) == doctest::Approx(2 * (2000 + 1000)));
+  mesh.collective_latency_floor_us = 10;  // above the 6000 ns the transfer takes
+  CHECK(all_reduce_ns(mesh, 8000, 8) == doctest::Approx(10'000));
+  CHECK(all_reduce_ns(mesh, 8e6, 8) == doctest::Approx(2 * (2e6 + 1000)));  // above the floor
+}

@@ -53,7 +53,10 @@ inline GpuSku toy_sku() {
   s.max_clock_mhz = 2000;
   s.min_clock_mhz = 500;
   s.power = {100, 600, 0.7, 1.0, 0.2, 1.0};
-  s.kernel = {1.0, 1.0, 1, 0.0};
+  s.kernel.compute_efficiency = s.kernel.moe_compute_efficiency =
+      s.kernel.attention_compute_efficiency = s.kernel.dense_compute_efficiency = 1.0;
+  s.kernel.memory_efficiency = 1.0;
+  s.kernel.tile_tokens = 1;
   s.interconnect = {"mesh", 100e9, 1.0, 25e9, 5.0};
   return s;
 }

@@ -75,3 +75,54 @@ TEST_CASE("a slower HBM (memory_factor) stretches memory-bound kernels in propor
   const auto batch = ExpertBatch::spread_evenly(1, 1, 0);
   CHECK(b.duration_ns(batch) == doctest::Approx(2 * a.duration_ns(batch)));
 }
+
+namespace {
+
+// The toy GPU with a cap so high the clock never drops, and d = d_ff = 4000
+// (96e6 FLOPs per token), so large batches are compute bound.
+struct UncappedToy {
+  MoeModel model = testing::toy_model();
+  GpuSku sku = testing::toy_sku();
+  UncappedToy() {
+    model.hidden_size = 4000;
+    model.expert_intermediate_size = 4000;
+    sku.tdp_w = 1e6;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("each kernel class runs at its own efficiency") {
+  UncappedToy toy;
+  toy.sku.kernel.moe_compute_efficiency = 0.5;
+  toy.sku.kernel.attention_compute_efficiency = 0.25;
+  const GpuKernelModel gpu(toy.sku, GpuVariation{}, toy.model);
+  // 100,000 tokens x 96e6 FLOPs at 1e15 x 0.5 FLOP/s: 19.2 ms.
+  CHECK(gpu.duration_ns(ExpertBatch::spread_evenly(100'000, 1, 0)) == doctest::Approx(19.2e6));
+  // 1e12 FLOPs: 4 ms at 25 % (attention), 1 ms at 100 % (dense).
+  CHECK(gpu.dense_kernel_ns(KernelClass::kAttention, 1e12, 0) == doctest::Approx(4e6));
+  CHECK(gpu.dense_kernel_ns(KernelClass::kDense, 1e12, 0) == doctest::Approx(1e6));
+}
+
+TEST_CASE("tile occupancy: few tokens per expert lower the MoE kernel's efficiency") {
+  UncappedToy toy;
+  toy.sku.kernel.moe_half_efficiency_tokens = 100'000;
+  const GpuKernelModel gpu(toy.sku, GpuVariation{}, toy.model);
+  // m = 100,000 tokens per expert: half efficiency, 2 x 9.6 ms.
+  CHECK(gpu.duration_ns(ExpertBatch::spread_evenly(100'000, 1, 0)) == doctest::Approx(19.2e6));
+  // Two experts with 50,000 each: (50,000 + 100,000) / 50,000 = 3 x 9.6 ms.
+  const auto t = gpu.time(ExpertBatch::spread_evenly(100'000, 2, 0));
+  CHECK(t.duration_ns == doctest::Approx(28.8e6));
+  // The idle compute units draw no dynamic power: activity is that of a 1/3-busy kernel.
+  CHECK(t.activity == doctest::Approx(0.2 + 0.8 / 3));
+}
+
+TEST_CASE("a SKU file without per-class efficiencies uses compute_efficiency for every class") {
+  const auto sku = load_gpu_sku(testing::config_dir() / "gpus" / "h200.json");
+  CHECK(sku.kernel.moe_compute_efficiency == sku.kernel.compute_efficiency);
+  CHECK(sku.kernel.attention_compute_efficiency == sku.kernel.compute_efficiency);
+  CHECK(sku.kernel.dense_compute_efficiency == sku.kernel.compute_efficiency);
+  CHECK(sku.kernel.moe_half_efficiency_tokens == 0);
+  CHECK(sku.interconnect.collective_bandwidth_efficiency == 1);
+  CHECK(sku.interconnect.collective_latency_floor_us == 0);
+}

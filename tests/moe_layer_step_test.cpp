@@ -50,6 +50,25 @@ TEST_CASE(
   CHECK(r.barrier_idle_fraction() == doctest::Approx(740.0 / (2 * 14140.0)));
 }
 
+TEST_CASE("combined by all-reduce (tp_ep_all_reduce): no flows, the layer is the slowest kernel") {
+  TwoGpuLayer setup(1.0 / 1.1);
+  MoeLayerStepper stepper(setup.model, setup.gpus, setup.topology, setup.placement, 0.0, 1,
+                          MoeExchange::kAllReduce);
+  const std::vector<std::int32_t> counts{100, 100, 100, 100};
+  const auto r = stepper.step(0, counts);
+  CHECK(r.gpus[0].dispatch_ns == 0);
+  CHECK(r.gpus[1].combine_ns == 0);
+  CHECK(r.layer.ns() == 8140);  // the all-reduce after it is the deployment's
+  CHECK(r.gpus[0].idle_ns == doctest::Approx(740.0));
+  const auto deployment = make_deployment(DeploymentKind::kTpEpAllReduce);
+  CHECK(deployment->moe_exchange() == MoeExchange::kAllReduce);
+  // Two all-reduces of 10 tokens x 1000 x 2 B on the toy 2-GPU mesh (100 B/ns, 1 us):
+  // each 2 x (20,000 / 2 / 100 + 1000) = 2200 ns.
+  BatchShape batch{10, 0, 0};
+  CHECK(deployment->layer_collectives_ns(setup.model, batch, true, setup.sku.interconnect, 2) ==
+        doctest::Approx(4400.0));
+}
+
 TEST_CASE("routing skew makes the GPU with the hot expert the straggler on identical GPUs") {
   TwoGpuLayer setup(1.0);
   MoeLayerStepper stepper(setup.model, setup.gpus, setup.topology, setup.placement, 0.0, 1);

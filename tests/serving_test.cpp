@@ -162,10 +162,12 @@ TEST_CASE("a serving run writes every request with consistent metrics, byte-iden
   const auto s = nlohmann::json::parse(testing::read_file(dir.path / "a" / "summary.json"));
   CHECK(s["policies"][0]["slo_attainment"].get<double>() == doctest::Approx(met / double(rows)));
   const auto& share = s["policies"][0]["time_share"];
-  CHECK(share["moe_kernel"].get<double>() + share["all_to_all"].get<double>() +
-            share["attention"].get<double>() + share["all_reduce"].get<double>() +
-            share["other"].get<double>() ==
+  CHECK(share["moe_kernel"].get<double>() + share["attention"].get<double>() +
+            share["other"].get<double>() + share["communication"].get<double>() ==
         doctest::Approx(1.0));
+  CHECK(share["all_to_all"].get<double>() + share["all_reduce"].get<double>() +
+            share["barrier_wait"].get<double>() ==
+        doctest::Approx(share["communication"].get<double>()));
 }
 
 TEST_CASE("prefill-only requests end with their first token; decode-only start prefilled") {
@@ -189,6 +191,29 @@ TEST_CASE("prefill-only requests end with their first token; decode-only start p
       CHECK(p["tpot_ms"]["p50"].get<double>() > 0);
     }
   }
+}
+
+TEST_CASE("host overhead adds to every iteration and to no kernel's share") {
+  testing::TempDir dir("serve-host");
+  std::vector<nlohmann::json> runs;
+  for (const std::string overhead : {"0", "2000"}) {
+    const auto r =
+        cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
+             (dir.path / overhead).string(), "--set", "serving.requests.count=4", "--set",
+             "serving.mode=prefill_only", "--set", "serving.requests.rate_per_gpu=0.01", "--set",
+             "serving.host_overhead_us_per_iteration=" + overhead, "--set",
+             "workload.calibration_batches=5", "--set", R"(policies=["eplb"])"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    runs.push_back(nlohmann::json::parse(
+        testing::read_file(dir.path / overhead / "summary.json"))["policies"][0]);
+  }
+  // Requests 25 s apart, one iteration each: TTFT grows by exactly 2 ms.
+  CHECK(runs[1]["iterations"] == 4);
+  CHECK(runs[1]["host_overhead_s"].get<double>() == doctest::Approx(4 * 2e-3));
+  CHECK(runs[1]["ttft_ms"]["p50"].get<double>() ==
+        doctest::Approx(runs[0]["ttft_ms"]["p50"].get<double>() + 2.0).epsilon(1e-6));
+  CHECK(runs[1]["time_share"] == runs[0]["time_share"]);
 }
 
 TEST_CASE("--requests replays a trace and rejects a bad one with status 2 and no output") {
