@@ -37,4 +37,13 @@ ConfigLocations ConfigLocations::from_environment() {
   return l;
 }
 
+std::filesystem::path ConfigLocations::experiment_file(
+    const std::string& text, const std::filesystem::path& naming_file) const {
+  if (text.ends_with(".json")) {
+    const std::filesystem::path p(text);
+    return p.is_absolute() ? p : naming_file.parent_path() / p;
+  }
+  return config_dir / "experiments" / (text + ".json");
+}
+
 }  // namespace vibesim

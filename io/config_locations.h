@@ -15,6 +15,10 @@ struct ConfigLocations {
   std::filesystem::path data_dir;    // what "data:<path>" in a config names
 
   static ConfigLocations from_environment();
+  // The experiment a study file names: a .json path (relative to the folder
+  // of `naming_file` unless absolute) or a name in config_dir/experiments.
+  [[nodiscard]] std::filesystem::path experiment_file(
+      const std::string& text, const std::filesystem::path& naming_file) const;
 };
 
 }  // namespace vibesim

@@ -27,15 +27,6 @@ namespace {
 
 constexpr std::size_t kMaxPoints = 100'000;
 
-std::filesystem::path resolve_base(const std::string& text, const std::filesystem::path& sweep_file,
-                                   const ConfigLocations& locations) {
-  if (text.ends_with(".json")) {
-    const std::filesystem::path p(text);
-    return p.is_absolute() ? p : sweep_file.parent_path() / p;
-  }
-  return locations.config_dir / "experiments" / (text + ".json");
-}
-
 // `ordered` is the file read keeping key order (grid keys and overrides apply
 // in the order written); `root` checks the rest.
 std::vector<std::pair<std::string, std::vector<nlohmann::json>>> parse_grid(
@@ -160,7 +151,7 @@ SweepSpec SweepSpec::load(const std::filesystem::path& path, const ConfigLocatio
   s.name = root.string_or("name", path.stem().string());
   s.description = root.string_or("description", "");
   s.base_text = root.string("base");
-  s.base = resolve_base(s.base_text, path, locations);
+  s.base = locations.experiment_file(s.base_text, path);
   if (!std::filesystem::exists(s.base))
     throw root.error("base", fmt::format("no experiment '{}' ({} does not exist)", s.base_text,
                                          s.base.string()));

@@ -28,6 +28,9 @@ commands:
   plan EXPERIMENT (--rate R | --gpus G)
                           capacity planning: the smallest GPU count sustaining a request
                           rate within the SLOs, or the rate a GPU count sustains, per policy
+  fidelity fit|report FACTS.json
+                          calibrate model constants on measured facts and test them on the
+                          facts held out (configs/fidelity/)
   place --policy NAME --loads FILE --gpus G [...]
                           place experts for recorded loads of a real deployment and write
                           the expert-location file SGLang reads, and a report
@@ -119,9 +122,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "trace") return trace_command(context, rest);
     if (args[0] == "sweep") return sweep_command(context, rest);
     if (args[0] == "plan") return plan_command(context, rest);
+    if (args[0] == "fidelity") return fidelity_command(context, rest);
     fmt::print(err,
-               "vibesim: unknown command '{}'; valid commands are: run, sweep, plan, place, "
-               "profile, trace, list, bench, help\n",
+               "vibesim: unknown command '{}'; valid commands are: run, sweep, plan, fidelity, "
+               "place, profile, trace, list, bench, help\n",
                args[0]);
     return 2;
   } catch (const Interrupted& e) {

@@ -63,5 +63,6 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
 int trace_command(const CliContext& context, const std::vector<std::string>& args);
 int sweep_command(const CliContext& context, const std::vector<std::string>& args);
 int plan_command(const CliContext& context, const std::vector<std::string>& args);
+int fidelity_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

@@ -1,0 +1,511 @@
+#include "studies/fidelity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <Eigen/Dense>
+
+#include "base/derived_seed.h"
+#include "base/parallel_for.h"
+#include "io/config_error.h"
+#include "io/config_object.h"
+#include "models/deployment.h"
+#include "sim/experiment.h"
+#include "sim/serving_loop.h"
+
+namespace vibesim {
+
+const ChoiceTable<SkuField, 5> kFittableSkuParameters{{
+    {"kernel.moe_compute_efficiency",
+     [](GpuSku& s) -> double& { return s.kernel.moe_compute_efficiency; },
+     "fraction of peak FLOP/s the fused expert kernel reaches"},
+    {"kernel.attention_compute_efficiency",
+     [](GpuSku& s) -> double& { return s.kernel.attention_compute_efficiency; },
+     "fraction of peak FLOP/s attention reaches"},
+    {"kernel.dense_compute_efficiency",
+     [](GpuSku& s) -> double& { return s.kernel.dense_compute_efficiency; },
+     "fraction of peak FLOP/s dense FFNs and shared experts reach"},
+    {"kernel.memory_efficiency", [](GpuSku& s) -> double& { return s.kernel.memory_efficiency; },
+     "fraction of HBM bandwidth kernels reach"},
+    {"interconnect.collective_bandwidth_efficiency",
+     [](GpuSku& s) -> double& { return s.interconnect.collective_bandwidth_efficiency; },
+     "fraction of link bandwidth an all-reduce reaches"},
+}};
+
+const ChoiceTable<FactMetric, 10> kFactMetrics{{
+    {"time_share.moe_kernel", FactMetric::kMoeShare, "share of GPU time in MoE expert kernels"},
+    {"time_share.attention", FactMetric::kAttentionShare, "share of GPU time in attention"},
+    {"time_share.other", FactMetric::kOtherShare,
+     "share of GPU time in dense FFNs and shared experts"},
+    {"time_share.communication", FactMetric::kCommunicationShare,
+     "share of GPU time in collectives, the waits inside them included"},
+    {"frontier", FactMetric::kFrontier, "SLO frontier, requests/s per GPU"},
+    {"frontier_ratio", FactMetric::kFrontierRatio,
+     "frontier of `run` over the frontier of `over_run`, same policy"},
+    {"power.moe_time_at_cap", FactMetric::kMoeTimeAtCap,
+     "fraction of MoE kernel time at the power limit, one prefill batch"},
+    {"power.attention_time_at_cap", FactMetric::kAttentionTimeAtCap,
+     "fraction of attention time at the power limit, one prefill batch"},
+    {"power.moe_clock_drop", FactMetric::kMoeClockDrop,
+     "1 - mean clock fraction during the MoE kernel, one prefill batch"},
+    {"power.attention_clock_drop", FactMetric::kAttentionClockDrop,
+     "1 - mean clock fraction during attention, one prefill batch"},
+}};
+
+namespace {
+
+// What a fact needs computed per seed on one run and policy.
+enum class Evaluation { kServing, kFrontier, kPower };
+
+Evaluation evaluation_of(FactMetric m) {
+  switch (m) {
+    case FactMetric::kFrontier:
+    case FactMetric::kFrontierRatio:
+      return Evaluation::kFrontier;
+    case FactMetric::kMoeTimeAtCap:
+    case FactMetric::kAttentionTimeAtCap:
+    case FactMetric::kMoeClockDrop:
+    case FactMetric::kAttentionClockDrop:
+      return Evaluation::kPower;
+    default:
+      return Evaluation::kServing;
+  }
+}
+
+SkuField sku_field(const std::string& name) {
+  return *find_choice(kFittableSkuParameters, name);
+}
+
+FidelityRun parse_run(ConfigObject& r, const std::filesystem::path& file,
+                      const ConfigLocations& locations) {
+  FidelityRun run;
+  const auto text = r.string("experiment");
+  run.experiment = locations.experiment_file(text, file);
+  if (!std::filesystem::exists(run.experiment))
+    throw r.error("experiment", fmt::format("no experiment '{}' ({} does not exist)", text,
+                                            run.experiment.string()));
+  if (r.has("set")) run.overrides = r.string_list("set");
+  r.finish();
+  return run;
+}
+
+Fact parse_fact(ConfigObject& f, const FidelitySpec& spec) {
+  Fact fact;
+  fact.name = f.string("name");
+  fact.metric = f.choice("metric", kFactMetrics);
+  const auto known_run = [&](const std::string& key) {
+    auto name = f.string(key);
+    if (!spec.runs.contains(name))
+      throw f.error(key, fmt::format("no run named '{}' in 'runs'", name));
+    return name;
+  };
+  fact.run = known_run("run");
+  if (fact.metric == FactMetric::kFrontierRatio) fact.over_run = known_run("over_run");
+  fact.policy = f.string_or("policy", "eplb");
+  fact.paper = f.number("paper", 1e-9, 1e9);
+  fact.fitted = f.choice("role", {"fit", "held_out"}) == "fit";
+  fact.note = f.string_or("note", "");
+  f.finish();
+  return fact;
+}
+
+// One seed of a run: the experiment with the parameters applied.
+Experiment seed_of_run(const Experiment& base, int seed_index, const std::string& gpu,
+                       const ParameterValues& parameters) {
+  auto x = seed_experiment(base, seed_index);
+  if (x.cluster.sku.name == gpu)
+    for (const auto& [name, value] : parameters) sku_field(name)(x.cluster.sku) = value;
+  return x;
+}
+
+struct PowerState {
+  double moe_at_cap = 0, attention_at_cap = 0, moe_clock_drop = 0, attention_clock_drop = 0;
+};
+
+// One prefill batch of max_batched_tokens tokens in prompts of the run's fixed
+// input length, balanced over the GPUs: how much of each kernel's time runs
+// at the power limit and how far its clock drops, over the drawn GPUs.
+PowerState power_state(const Experiment& x) {
+  const auto tokens = x.serving.max_batched_tokens;
+  const double prompt = static_cast<double>(x.serving.requests.lengths.input_tokens);
+  const double requests = static_cast<double>(tokens) / prompt;
+  const BatchShape shape{static_cast<double>(tokens), requests * prompt * (prompt + 1) / 2,
+                         static_cast<double>(tokens)};
+  const int g_count = x.cluster.num_gpus;
+  const auto work = make_deployment(x.serving.deployment)
+                        ->layer_work(x.model, shape, /*moe_layer=*/true, g_count);
+  const std::int64_t experts_per_gpu = x.model.routed_experts / g_count;
+  double moe_total = 0, moe_capped = 0, attention_total = 0, attention_capped = 0;
+  PowerState p;
+  for (const auto& v :
+       x.cluster.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw))) {
+    const GpuKernelModel gpu(x.cluster.sku, v, x.model);
+    const auto moe = gpu.time(ExpertBatch::spread_evenly(tokens * x.model.top_k / g_count,
+                                                         experts_per_gpu, gpu.tile_mask()));
+    const auto attention =
+        gpu.dense_kernel(KernelClass::kAttention, work.attention_flops, work.attention_bytes);
+    moe_total += moe.duration_ns;
+    attention_total += attention.duration_ns;
+    if (moe.clock_fraction < 1) moe_capped += moe.duration_ns;
+    if (attention.clock_fraction < 1) attention_capped += attention.duration_ns;
+    p.moe_clock_drop += (1 - moe.clock_fraction) / g_count;
+    p.attention_clock_drop += (1 - attention.clock_fraction) / g_count;
+  }
+  p.moe_at_cap = moe_total > 0 ? moe_capped / moe_total : 0;
+  p.attention_at_cap = attention_total > 0 ? attention_capped / attention_total : 0;
+  return p;
+}
+
+// Values of the metrics a run, policy and seed give.
+struct SeedValues {
+  TimeBreakdown::Shares shares;
+  double frontier = 0;
+  PowerState power;
+};
+
+using EvaluationKey = std::tuple<std::string, std::string, Evaluation>;  // run, policy, kind
+
+SeedValues evaluate_one(const Experiment& x, const std::string& policy, Evaluation kind,
+                        const PolicyRegistry& registry) {
+  auto one = x;
+  one.policies = {policy};
+  SeedValues v;
+  if (kind == Evaluation::kPower) {
+    v.power = power_state(one);
+  } else if (kind == Evaluation::kFrontier) {
+    v.frontier = slo_frontier(one, registry).front().max_rate_per_gpu;
+  } else {
+    v.shares = run_serving(one, registry, experiment_requests(one), nullptr).front().time.shares();
+  }
+  return v;
+}
+
+double metric_value(FactMetric m, const SeedValues& v, const SeedValues* over) {
+  switch (m) {
+    case FactMetric::kMoeShare:
+      return v.shares.moe_kernel;
+    case FactMetric::kAttentionShare:
+      return v.shares.attention;
+    case FactMetric::kOtherShare:
+      return v.shares.other;
+    case FactMetric::kCommunicationShare:
+      return v.shares.communication();
+    case FactMetric::kFrontier:
+      return v.frontier;
+    case FactMetric::kFrontierRatio:
+      return v.frontier / over->frontier;
+    case FactMetric::kMoeTimeAtCap:
+      return v.power.moe_at_cap;
+    case FactMetric::kAttentionTimeAtCap:
+      return v.power.attention_at_cap;
+    case FactMetric::kMoeClockDrop:
+      return v.power.moe_clock_drop;
+    case FactMetric::kAttentionClockDrop:
+      break;
+  }
+  return v.power.attention_clock_drop;
+}
+
+}  // namespace
+
+FidelitySpec FidelitySpec::load(const std::filesystem::path& path,
+                                const ConfigLocations& locations) {
+  const auto json = read_json_file(path);
+  ConfigObject root(json, path.string());
+  FidelitySpec s;
+  s.name = root.string_or("name", path.stem().string());
+  s.description = root.string_or("description", "");
+  s.source = root.string_or("source", "");
+  s.gpu = root.string("gpu");
+  s.parameters = root.string_list("parameters");
+  for (const auto& p : s.parameters)
+    if (!find_choice(kFittableSkuParameters, p))
+      throw root.error("parameters", fmt::format("unknown parameter '{}'; fittable are: {}", p,
+                                                 names_of(kFittableSkuParameters)));
+  s.seeds = static_cast<int>(root.integer_or("seeds", s.seeds, 1, 100));
+  auto runs = root.object("runs");
+  for (const auto& [name, value] : root.raw("runs").items()) {
+    auto r = runs.object(name);
+    s.runs.emplace(name, parse_run(r, path, locations));
+  }
+  runs.finish();
+  const auto& facts = root.raw("facts");
+  if (!facts.is_array() || facts.empty())
+    throw root.error("facts", "expected a non-empty list of facts");
+  for (std::size_t i = 0; i < facts.size(); ++i) {
+    ConfigObject f(facts[i], path.string(), fmt::format("facts[{}]", i));
+    s.facts.push_back(parse_fact(f, s));
+  }
+  root.finish();
+  return s;
+}
+
+std::vector<FactResult> evaluate_facts(const FidelitySpec& spec, const ParameterValues& parameters,
+                                       bool fitted_only, const ConfigLocations& locations,
+                                       const PolicyRegistry& registry,
+                                       const FidelityOptions& options) {
+  std::vector<const Fact*> facts;
+  std::set<EvaluationKey> keys;
+  for (const auto& f : spec.facts) {
+    if (fitted_only && !f.fitted) continue;
+    facts.push_back(&f);
+    const auto kind = evaluation_of(f.metric);
+    keys.emplace(f.run, f.policy, kind);
+    if (!f.over_run.empty()) keys.emplace(f.over_run, f.policy, kind);
+  }
+  std::map<std::string, Experiment> experiments;
+  for (const auto& [run, policy, kind] : keys)
+    if (!experiments.contains(run)) {
+      const auto& r = spec.runs.at(run);
+      experiments.emplace(run, load_experiment(r.experiment, r.overrides, locations, registry));
+    }
+  const std::vector<EvaluationKey> work(keys.begin(), keys.end());
+  const int seeds = spec.seeds;
+  std::vector<SeedValues> values(work.size() * static_cast<std::size_t>(seeds));
+  std::mutex progress_lock;
+  int done = 0;
+  parallel_for(static_cast<int>(values.size()), options.jobs, [&](int i) {
+    if (options.checkpoint) options.checkpoint();
+    const auto& [run, policy, kind] = work[static_cast<std::size_t>(i / seeds)];
+    const auto x = seed_of_run(experiments.at(run), i % seeds, spec.gpu, parameters);
+    values[static_cast<std::size_t>(i)] = evaluate_one(x, policy, kind, registry);
+    if (options.progress) {
+      const std::lock_guard<std::mutex> guard(progress_lock);
+      options.progress(fmt::format("  {}/{} evaluations ({} {} seed {})", ++done, values.size(),
+                                   run, policy, i % seeds + 1));
+    }
+  });
+  const auto at = [&](const std::string& run, const std::string& policy, Evaluation kind, int s) {
+    const auto k = std::find(work.begin(), work.end(), EvaluationKey{run, policy, kind});
+    return &values[static_cast<std::size_t>(k - work.begin()) * static_cast<std::size_t>(seeds) +
+                   static_cast<std::size_t>(s)];
+  };
+  std::vector<FactResult> out;
+  for (const auto* f : facts) {
+    const auto kind = evaluation_of(f->metric);
+    std::vector<double> per_seed;
+    for (int s = 0; s < seeds; ++s)
+      per_seed.push_back(
+          metric_value(f->metric, *at(f->run, f->policy, kind, s),
+                       f->over_run.empty() ? nullptr : at(f->over_run, f->policy, kind, s)));
+    out.push_back({f, mean_interval_95(per_seed)});
+  }
+  return out;
+}
+
+namespace {
+
+bool is_share(FactMetric m) {
+  return evaluation_of(m) == Evaluation::kServing;
+}
+
+// The fitted facts of one kind: shares (ratios of the parameters) or the rest (their scale).
+FidelitySpec with_fitted_facts(const FidelitySpec& spec, bool shares) {
+  auto out = spec;
+  out.facts.clear();
+  for (const auto& f : spec.facts)
+    if (f.fitted && is_share(f.metric) == shares) out.facts.push_back(f);
+  return out;
+}
+
+Eigen::VectorXd residuals(const std::vector<FactResult>& results) {
+  Eigen::VectorXd r(static_cast<Eigen::Index>(results.size()));
+  for (std::size_t i = 0; i < results.size(); ++i)
+    r(static_cast<Eigen::Index>(i)) = results[i].simulated.mean - results[i].fact->paper;
+  return r;
+}
+
+ParameterValues shipped_values(const FidelitySpec& spec, const ConfigLocations& locations,
+                               const PolicyRegistry& registry) {
+  for (const auto& [name, run] : spec.runs) {
+    auto x = load_experiment(run.experiment, run.overrides, locations, registry);
+    if (x.cluster.sku.name != spec.gpu) continue;
+    ParameterValues v;
+    for (const auto& p : spec.parameters) v[p] = sku_field(p)(x.cluster.sku);
+    return v;
+  }
+  throw InputError(
+      fmt::format("fidelity: no run uses GPU '{}', so nothing can be fitted", spec.gpu));
+}
+
+// Values with every parameter but the first at exp(log_ratios) times the first's.
+ParameterValues with_ratios(const FidelitySpec& spec, const ParameterValues& v,
+                            const Eigen::VectorXd& log_ratios) {
+  auto out = v;
+  const double anchor = v.at(spec.parameters[0]);
+  for (std::size_t i = 1; i < spec.parameters.size(); ++i)
+    out[spec.parameters[i]] =
+        std::min(1.0, anchor * std::exp(log_ratios(static_cast<Eigen::Index>(i - 1))));
+  return out;
+}
+
+Eigen::VectorXd log_ratios_of(const FidelitySpec& spec, const ParameterValues& v) {
+  Eigen::VectorXd x(static_cast<Eigen::Index>(spec.parameters.size() - 1));
+  for (std::size_t i = 1; i < spec.parameters.size(); ++i)
+    x(static_cast<Eigen::Index>(i - 1)) =
+        std::log(v.at(spec.parameters[i]) / v.at(spec.parameters[0]));
+  return x;
+}
+
+// Gauss-Newton on the shares over the log ratios (forward differences,
+// QR least squares, step halving). Returns the improved values.
+ParameterValues fit_ratios(const FidelitySpec& shares, const ParameterValues& start,
+                           const ConfigLocations& locations, const PolicyRegistry& registry,
+                           const FidelityOptions& options) {
+  constexpr double kStep = 0.02;  // in log space
+  const auto eval = [&](const ParameterValues& v) {
+    return residuals(evaluate_facts(shares, v, true, locations, registry,
+                                    {options.jobs, options.checkpoint, nullptr}));
+  };
+  auto x = log_ratios_of(shares, start);
+  auto r = eval(start);
+  for (int iteration = 0; iteration < 10; ++iteration) {
+    Eigen::MatrixXd jacobian(r.size(), x.size());
+    for (Eigen::Index j = 0; j < x.size(); ++j) {
+      auto xj = x;
+      xj(j) += kStep;
+      jacobian.col(j) = (eval(with_ratios(shares, start, xj)) - r) / kStep;
+    }
+    Eigen::VectorXd step = jacobian.colPivHouseholderQr().solve(-r);
+    double norm = r.norm();
+    bool improved = false;
+    for (int halving = 0; halving < 6 && !improved; ++halving, step /= 2) {
+      const Eigen::VectorXd candidate = x + step;
+      const auto rc = eval(with_ratios(shares, start, candidate));
+      if (rc.norm() < norm) {
+        x = candidate;
+        r = rc;
+        improved = true;
+      }
+    }
+    if (options.progress)
+      options.progress(
+          fmt::format("  shares: iteration {}, residual norm {:.4f}", iteration + 1, r.norm()));
+    if (!improved || step.norm() < 1e-3) break;
+  }
+  return with_ratios(shares, start, x);
+}
+
+// One common factor on every parameter until the frontier facts' mean
+// relative error is under 1 % (frontiers scale about in proportion).
+ParameterValues fit_scale(const FidelitySpec& scale_facts, ParameterValues v,
+                          const ConfigLocations& locations, const PolicyRegistry& registry,
+                          const FidelityOptions& options, bool& converged) {
+  converged = false;
+  for (int iteration = 0; iteration < 8; ++iteration) {
+    const auto results = evaluate_facts(scale_facts, v, true, locations, registry,
+                                        {options.jobs, options.checkpoint, nullptr});
+    double log_ratio = 0;
+    for (const auto& r : results) log_ratio += std::log(r.fact->paper / r.simulated.mean);
+    log_ratio /= static_cast<double>(results.size());
+    if (options.progress)
+      options.progress(fmt::format("  scale: iteration {}, paper / simulated = {:.4f}",
+                                   iteration + 1, std::exp(log_ratio)));
+    if (std::abs(log_ratio) < 0.01) {
+      converged = iteration == 0;
+      return v;
+    }
+    for (auto& [name, value] : v) value = std::min(1.0, value * std::exp(log_ratio));
+  }
+  return v;
+}
+
+}  // namespace
+
+FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locations,
+                          const PolicyRegistry& registry, const FidelityOptions& options) {
+  const auto shares = with_fitted_facts(spec, true);
+  const auto scale = with_fitted_facts(spec, false);
+  FitOutcome out;
+  out.start = shipped_values(spec, locations, registry);
+  auto v = out.start;
+  for (out.rounds = 1; out.rounds <= 4; ++out.rounds) {
+    if (options.progress) options.progress(fmt::format("round {}", out.rounds));
+    if (!shares.facts.empty() && spec.parameters.size() > 1)
+      v = fit_ratios(shares, v, locations, registry, options);
+    bool scale_was_right = true;
+    if (!scale.facts.empty())
+      v = fit_scale(scale, v, locations, registry, options, scale_was_right);
+    if (scale_was_right) break;
+  }
+  out.fitted = v;
+  out.fitted_facts = evaluate_facts(spec, v, true, locations, registry, options);
+  return out;
+}
+
+std::string fidelity_table_markdown(const std::vector<FactResult>& results) {
+  std::string out =
+      "| fact | paper | simulator [95 % interval] | error | role |\n|---|---|---|---|---|\n";
+  for (const auto& r : results) {
+    const auto& s = r.simulated;
+    out += fmt::format("| {} | {:.4g} | {:.4g} [{:.4g}, {:.4g}] | {:+.1f} % | {} |\n", r.fact->name,
+                       r.fact->paper, s.mean, s.low, s.high, 100 * r.relative_error(),
+                       r.fact->fitted ? "fitted" : "held out");
+  }
+  return out;
+}
+
+nlohmann::ordered_json fidelity_results_json(const FidelitySpec& spec,
+                                             const ParameterValues& parameters,
+                                             const std::vector<FactResult>& results) {
+  nlohmann::ordered_json facts = nlohmann::ordered_json::array();
+  for (const auto& r : results)
+    facts.push_back(
+        {{"name", r.fact->name},
+         {"metric", name_of(kFactMetrics, r.fact->metric)},
+         {"run", r.fact->run},
+         {"policy", r.fact->policy},
+         {"role", r.fact->fitted ? "fit" : "held_out"},
+         {"paper", r.fact->paper},
+         {"simulated", {{"mean", r.simulated.mean}, {"ci95", {r.simulated.low, r.simulated.high}}}},
+         {"relative_error", r.relative_error()}});
+  nlohmann::ordered_json p = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : parameters) p[name] = value;
+  return {{"facts_file", spec.name},
+          {"gpu", spec.gpu},
+          {"seeds", spec.seeds},
+          {"parameters_applied", p},
+          {"facts", facts}};
+}
+
+nlohmann::ordered_json FitOutcome::to_json(const FidelitySpec& spec) const {
+  nlohmann::ordered_json from = nlohmann::ordered_json::object(),
+                         to = nlohmann::ordered_json::object();
+  for (const auto& p : spec.parameters) {
+    from[p] = start.at(p);
+    to[p] = fitted.at(p);
+  }
+  auto results = fidelity_results_json(spec, fitted, fitted_facts);
+  return {{"gpu", spec.gpu},
+          {"facts_file", spec.name},
+          {"seeds", spec.seeds},
+          {"rounds", rounds},
+          {"parameters", to},
+          {"started_from", from},
+          {"fitted_facts", results["facts"]}};
+}
+
+ParameterValues load_parameter_values(const std::filesystem::path& path, const FidelitySpec& spec) {
+  const auto json = read_json_file(path);
+  ConfigObject root(json, path.string());
+  const auto gpu = root.string("gpu");
+  if (gpu != spec.gpu)
+    throw root.error("gpu",
+                     fmt::format("the parameters are for '{}', the facts for '{}'", gpu, spec.gpu));
+  ParameterValues v;
+  auto p = root.object("parameters");
+  for (const auto& [name, value] : root.raw("parameters").items()) {
+    if (!find_choice(kFittableSkuParameters, name))
+      throw p.error(name, fmt::format("unknown parameter; fittable are: {}",
+                                      names_of(kFittableSkuParameters)));
+    v[name] = p.number(name, 1e-6, 1);
+  }
+  p.finish();
+  return v;
+}
+
+}  // namespace vibesim

@@ -1,0 +1,117 @@
+// Fidelity: the facts file, the fit (it must recover parameters whose facts
+// it was given) and the shipped SKU's agreement with the committed fit.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "io/config_error.h"
+#include "models/gpu_sku.h"
+#include "studies/fidelity.h"
+
+using namespace vibesim;
+
+namespace {
+
+const ConfigLocations& locations() {
+  static const auto l = ConfigLocations::from_environment();
+  return l;
+}
+
+// A facts file over one small prefill-only run of paper-dsv3-sonnet.
+std::string small_facts(const std::string& facts) {
+  const auto experiment = testing::config_dir() / "experiments" / "paper-dsv3-sonnet.json";
+  return R"({"gpu": "mi325x", "seeds": 1,
+    "parameters": ["kernel.moe_compute_efficiency", "kernel.attention_compute_efficiency",
+                   "kernel.dense_compute_efficiency",
+                   "interconnect.collective_bandwidth_efficiency"],
+    "runs": {"prefill": {"experiment": ")" +
+         experiment.string() + R"(", "set": ["serving.mode=prefill_only",
+      "serving.max_batched_tokens=8192", "workload.calibration_batches=5",
+      "serving.requests={\"source\":\"poisson\",\"rate_per_gpu\":20,\"count\":24,\"lengths\":{\"kind\":\"fixed\",\"input_tokens\":1024,\"output_tokens\":1}}"]}},
+    "facts": [)" +
+         facts + "]}";
+}
+
+std::string share_fact(const std::string& part, double paper) {
+  return R"({"name": ")" + part + R"(", "metric": "time_share.)" + part +
+         R"(", "run": "prefill", "paper": )" + std::to_string(paper) + R"(, "role": "fit"})";
+}
+
+}  // namespace
+
+TEST_CASE("the shipped MI325X SKU holds the committed fit's parameters") {
+  const auto fit = nlohmann::json::parse(
+      testing::read_file(testing::config_dir() / "fidelity" / "paper-mi325x.fit.json"));
+  auto sku = load_gpu_sku(testing::config_dir() / "gpus" / "mi325x.json");
+  const auto spec =
+      FidelitySpec::load(testing::config_dir() / "fidelity" / "paper-mi325x.json", locations());
+  REQUIRE(spec.parameters.size() == fit["parameters"].size());
+  for (const auto& p : spec.parameters) {
+    INFO(p);
+    const auto field = *find_choice(kFittableSkuParameters, p);
+    CHECK(field(sku) == doctest::Approx(fit["parameters"][p].get<double>()).epsilon(1e-3));
+  }
+  int fitted = 0;
+  for (const auto& f : spec.facts) fitted += f.fitted ? 1 : 0;
+  CHECK(fitted == 5);  // the prefill breakdown and one frontier; the rest held out
+  CHECK(spec.facts.size() > 20);
+}
+
+TEST_CASE("the fit recovers the parameter ratios whose time shares it was given") {
+  testing::TempDir dir("fidelity-fit");
+  // The shares the simulator gives at known ratios to the MoE efficiency...
+  const double moe = 0.1193;
+  const ParameterValues truth{{"kernel.moe_compute_efficiency", moe},
+                              {"kernel.attention_compute_efficiency", moe * 1.5},
+                              {"kernel.dense_compute_efficiency", moe * 0.5},
+                              {"interconnect.collective_bandwidth_efficiency", moe * 3}};
+  const auto probe = FidelitySpec::load(
+      dir.write("probe.json",
+                small_facts(share_fact("moe_kernel", 1) + "," + share_fact("attention", 1) + "," +
+                            share_fact("other", 1) + "," + share_fact("communication", 1))),
+      locations());
+  const auto registry = PolicyRegistry::builtin();
+  const auto measured = evaluate_facts(probe, truth, false, locations(), registry, {});
+  // ... given as facts, from the SKU's own (different) ratios.
+  std::string facts;
+  for (const auto& r : measured)
+    facts += (facts.empty() ? "" : ",") + share_fact(r.fact->name, r.simulated.mean);
+  const auto spec = FidelitySpec::load(dir.write("facts.json", small_facts(facts)), locations());
+  const auto fit = fit_parameters(spec, locations(), registry, {});
+  for (const auto& [name, value] : truth) {
+    INFO(name);
+    CHECK(fit.fitted.at(name) / fit.fitted.at("kernel.moe_compute_efficiency") ==
+          doctest::Approx(value / moe).epsilon(0.02));
+  }
+  for (const auto& r : fit.fitted_facts) CHECK(std::abs(r.relative_error()) < 0.01);
+}
+
+TEST_CASE("a bad facts file names the file and the key") {
+  testing::TempDir dir("fidelity-bad");
+  const auto refused = [&](const std::string& text, const std::string& key) {
+    try {
+      FidelitySpec::load(dir.write("bad.json", text), locations());
+      FAIL("accepted: " << text);
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()).find("bad.json") != std::string::npos);
+      CHECK(std::string(e.what()).find(key) != std::string::npos);
+    }
+  };
+  refused(
+      small_facts(share_fact("moe_kernel", 0.5))
+          .replace(small_facts("").find("kernel.moe_compute_efficiency"), 29, "kernel.warp_speed"),
+      "parameters");
+  refused(small_facts(R"({"name": "x", "metric": "frontier", "run": "nope", "paper": 1,
+                          "role": "fit"})"),
+          "facts[0].run");
+  refused(small_facts(R"({"name": "x", "metric": "latency", "run": "prefill", "paper": 1,
+                          "role": "fit"})"),
+          "facts[0].metric");
+  refused(small_facts(R"({"name": "x", "metric": "frontier", "run": "prefill", "paper": 1,
+                          "role": "maybe"})"),
+          "facts[0].role");
+  refused(small_facts(""), "facts");
+}
