@@ -8,6 +8,7 @@
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
 #include "sim/serving_spec.h"
+#include "studies/fidelity.h"
 #include "tools/cli.h"
 #include "traces/routing_spec.h"
 #include "traces/trace_format.h"
@@ -79,6 +80,9 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
   print_choices(out, "deployments (serving.deployment)", kDeployments);
   print_choices(out, "request sources (serving.requests.source)", kRequestSources);
   print_choices(out, "length distributions (serving.requests.lengths.kind)", kLengthDistributions);
+  print_choices(out, "fittable SKU constants (fidelity facts file: parameters)",
+                kFittableSkuParameters);
+  print_choices(out, "fact metrics (fidelity facts file: facts[].metric)", kFactMetrics);
   return 0;
 }
 
