@@ -64,5 +64,6 @@ int trace_command(const CliContext& context, const std::vector<std::string>& arg
 int sweep_command(const CliContext& context, const std::vector<std::string>& args);
 int plan_command(const CliContext& context, const std::vector<std::string>& args);
 int fidelity_command(const CliContext& context, const std::vector<std::string>& args);
+int check_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

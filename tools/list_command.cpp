@@ -9,6 +9,7 @@
 #include "models/moe_model.h"
 #include "sim/serving_spec.h"
 #include "studies/fidelity.h"
+#include "studies/quality_check.h"
 #include "tools/cli.h"
 #include "traces/routing_spec.h"
 #include "traces/trace_format.h"
@@ -83,6 +84,7 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
   print_choices(out, "fittable SKU constants (fidelity facts file: parameters)",
                 kFittableSkuParameters);
   print_choices(out, "fact metrics (fidelity facts file: facts[].metric)", kFactMetrics);
+  print_choices(out, "check kinds (vibesim check baseline: checks[].kind)", kCheckKinds);
   return 0;
 }
 

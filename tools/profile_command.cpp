@@ -91,7 +91,7 @@ std::string target(const nlohmann::json& targets, const char* key, int digits) {
   return fmt::format("{:.{}f} - {:.{}f}", t[0].get<double>(), digits, t[1].get<double>(), digits);
 }
 
-int check_command(const CliContext& context, const std::vector<std::string>& args) {
+int check_profile_command(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options(
       "vibesim profile check GPU[/PROFILE] [options]\n\n"
       "Draws a node of GPUs from a profile and prints what the kernel and DVFS model make of\n"
@@ -176,7 +176,7 @@ int profile_command(const CliContext& context, const std::vector<std::string>& a
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "fit") return fit_command(context, rest);
-  if (args[0] == "check") return check_command(context, rest);
+  if (args[0] == "check") return check_profile_command(context, rest);
   throw InputError(
       fmt::format("profile: unknown subcommand '{}'; valid subcommands are: fit, check", args[0]));
 }
