@@ -30,12 +30,21 @@ std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& regi
   RequestsCsv csv(folder / "requests.csv");
   ServingResult result;
   result.requests = requests.size();
-  result.policies =
-      run_serving(x, registry, requests, [&](const std::string& policy, const RequestRecord& r) {
+  auto* timeline = options.timeline;
+  IterationSink iterations;
+  if (timeline != nullptr) iterations = [&](const IterationRecord& r) { timeline->iteration(r); };
+  result.policies = run_serving(
+      x, registry, requests,
+      [&](const std::string& policy, const RequestRecord& r) {
         if (options.checkpoint) options.checkpoint();
         csv.write(policy, r);
-      });
+        if (timeline != nullptr) timeline->request(policy, r);
+      },
+      iterations);
   csv.close();
+  if (timeline != nullptr)
+    for (const auto& p : result.policies)
+      timeline->recalibrations(p.policy, p.recalibration.events);
   if (options.frontier)
     result.frontier = slo_frontier(x, registry, [&](const std::string&, const RequestRecord&) {
       if (options.checkpoint) options.checkpoint();
@@ -53,8 +62,12 @@ std::vector<PolicyMetrics> study_layers(const Experiment& x, const PolicyRegistr
   const auto result = run_layer_study(x, registry, [&](const LayerRow& row) {
     if (options.checkpoint) options.checkpoint();
     layers.write(row);
+    if (options.timeline != nullptr) options.timeline->layer_step(row);
   });
   layers.close();
+  if (options.timeline != nullptr)
+    for (const auto& p : result.policies)
+      options.timeline->recalibrations(p.policy, p.recalibration.events);
   write_json(folder / "summary.json", layer_study_summary_json(x, result));
   write_json(folder / "gpu_profile.json", gpu_latency_profile_json(result.gpu_latency));
   write_file_atomically(folder / "expert_loads.json",
@@ -84,8 +97,10 @@ std::vector<SeedMetrics> write_seeds(const Experiment& x, const PolicyRegistry& 
     const auto one = seed_experiment(x, i);
     const auto seed_folder = folder / fmt::format("seed-{}", one.seed);
     std::filesystem::create_directories(seed_folder);
+    auto seed_options = options;
+    if (i > 0) seed_options.timeline = nullptr;  // the first seed's timeline only
     runs[static_cast<std::size_t>(i)] = {
-        one.seed, write_one_seed(one, registry, seed_folder, options, nullptr)};
+        one.seed, write_one_seed(one, registry, seed_folder, seed_options, nullptr)};
     if (options.progress != nullptr) {
       const std::lock_guard<std::mutex> guard(lock);
       const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;

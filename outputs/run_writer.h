@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "outputs/seed_summary.h"
+#include "outputs/timeline.h"
 #include "policies/policy_registry.h"
 #include "sim/experiment.h"
 
@@ -23,6 +24,7 @@ struct RunOptions {
   std::function<void()> checkpoint;
   std::ostream* tables = nullptr;    // where the result tables go (nullptr: nowhere)
   std::ostream* progress = nullptr;  // a line per finished seed (nullptr: none)
+  Timeline* timeline = nullptr;      // filled from the first seed's run (nullptr: none)
 };
 
 // Returns each seed's headline metrics per policy (one entry for one seed).

@@ -122,7 +122,7 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
     idle_sum += step.barrier_idle_fraction();
     imbalance_sum += step.max_over_mean_tokens();
     ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
-    if (sink) sink(LayerRow{name, iteration, layer, step});
+    if (sink) sink(LayerRow{name, iteration, layer, engine.now(), step});
     SimDuration stall;
     if (++layer == layers) {
       layer = 0;

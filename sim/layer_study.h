@@ -22,6 +22,7 @@ struct LayerRow {
   const std::string& policy;
   int iteration;
   int moe_layer;
+  SimTime start;  // when the step began on the policy's own clock (stalls included)
   const LayerStepResult& step;
 };
 // Receives every layer step as it happens (for streaming layers.csv).

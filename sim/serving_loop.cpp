@@ -19,13 +19,23 @@ namespace vibesim {
 
 namespace {
 
+IterationRecord iteration_record(const std::string& policy, std::int64_t index,
+                                 const IterationBatch& batch, SimTime start, SimTime end) {
+  IterationRecord r{policy, index, start, end};
+  for (const auto& [sequence, chunk] : batch.prefill) r.prefill_tokens += chunk;
+  r.prefill_sequences = static_cast<std::int64_t>(batch.prefill.size());
+  r.decode_sequences = static_cast<std::int64_t>(batch.decode.size());
+  r.decode_tokens = r.decode_sequences;
+  return r;
+}
+
 // One policy serving `requests`: arrivals feed the scheduler, each iteration
 // runs its batch through every layer and schedules the next at its end (plus
 // any migration stall of a recalibration between iterations).
 ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
                                 RoutingSource& routing, const std::string& name,
                                 const PlacementPolicy& policy, const std::vector<Request>& requests,
-                                const RequestSink& sink) {
+                                const RequestSink& sink, const IterationSink& iterations) {
   PolicyRun run(x, setup, name, policy);
   auto& [live, stepper, conditions, engine] = run;
   routing.rewind();  // every policy sees the same routing (common random numbers)
@@ -54,6 +64,8 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     const SimTime end =
         engine.now() + SimDuration::from_ns(static_cast<std::int64_t>(std::ceil(iteration_ns)));
     const SimDuration stall = live.end_pass(end, multiplier, stepper);
+    if (iterations)
+      iterations(iteration_record(name, runner.totals().iterations - 1, batch, engine.now(), end));
     scheduler.complete(batch, end, finished);
     engine.schedule(end + stall, iterate);
   };
@@ -106,13 +118,14 @@ std::vector<Request> experiment_requests(const Experiment& x, double rate_per_s)
 
 std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistry& registry,
                                         const std::vector<Request>& requests,
-                                        const RequestSink& sink) {
+                                        const RequestSink& sink, const IterationSink& iterations) {
   check_requests_fit_kv_cache(x, requests);
   const ClusterSetup setup = prepare_cluster(x);
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
   std::vector<ServingSummary> out;
   for (const auto& name : x.policies)
-    out.push_back(serve_one_policy(x, setup, *routing, name, *registry.make(name), requests, sink));
+    out.push_back(serve_one_policy(x, setup, *routing, name, *registry.make(name), requests, sink,
+                                   iterations));
   return out;
 }
 
@@ -139,7 +152,7 @@ std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistr
       ++point.runs;
       const auto requests = experiment_requests(x, rate_per_gpu * g);
       check_requests_fit_kv_cache(x, requests);
-      const auto s = serve_one_policy(x, setup, *routing, name, *policy, requests, sink);
+      const auto s = serve_one_policy(x, setup, *routing, name, *policy, requests, sink, nullptr);
       if (s.slo_attainment < x.serving.frontier_target && rate_per_gpu < lowest_miss) {
         lowest_miss = rate_per_gpu;
         point.ttft_attainment_above = s.ttft_attainment;

@@ -70,12 +70,24 @@ struct ServingSummary {
 
 using RequestSink = std::function<void(const std::string& policy, const RequestRecord&)>;
 
+// One serving iteration as it ran: its span and its batch.
+struct IterationRecord {
+  const std::string& policy;
+  std::int64_t index = 0;  // 0, 1, ... per policy
+  SimTime start, end;      // end: the batch's tokens are out (a migration stall follows it)
+  std::int64_t prefill_tokens = 0, decode_tokens = 0;
+  std::int64_t prefill_sequences = 0, decode_sequences = 0;
+};
+using IterationSink = std::function<void(const IterationRecord&)>;
+
 // Runs every policy of `experiment` on `requests` (sorted by arrival), common
-// random numbers across policies. `sink` sees each request as it finishes.
+// random numbers across policies. `sink` sees each request as it finishes,
+// `iterations` (may be empty) each iteration as it ends.
 std::vector<ServingSummary> run_serving(const Experiment& experiment,
                                         const PolicyRegistry& registry,
                                         const std::vector<Request>& requests,
-                                        const RequestSink& sink);
+                                        const RequestSink& sink,
+                                        const IterationSink& iterations = nullptr);
 
 // The requests an experiment's `serving.requests` asks for (trace or generator),
 // generated at `rate_per_s` when given (> 0) instead of the configured rate.

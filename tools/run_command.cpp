@@ -1,6 +1,7 @@
 // `vibesim run`: one experiment, every policy, tables on stdout, files in a run directory.
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include <fmt/ranges.h>
 #include <boost/program_options.hpp>
 
+#include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "io/run_directory.h"
@@ -42,7 +44,8 @@ void print_effective_configuration(std::ostream& out, const Experiment& x) {
 
 // What `vibesim run` was asked, as parsed.
 struct RunArguments {
-  std::string experiment_path, out_dir, requests_path, routing_path, baseline;
+  std::string experiment_path, out_dir, requests_path, routing_path, baseline, timeline_path;
+  std::int64_t timeline_steps = 256;
   std::vector<std::string> overrides;  // --set, in order
   int seeds = 1;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -72,6 +75,12 @@ po::options_description run_options(RunArguments& a) {
       "(sets comparison.seeds)")(
       "baseline", po::value(&a.baseline),
       "the policy ratios are taken against (default: eplb when it runs, else the first)")(
+      "timeline", po::value(&a.timeline_path),
+      "also write a Chrome trace-event JSON file (opens in Perfetto): per-GPU dispatch, kernel, "
+      "combine and barrier wait of each layer step, or serving iterations and requests; "
+      "re-placements (the first seed's run)")(
+      "timeline-steps", po::value(&a.timeline_steps)->default_value(256),
+      "with --timeline: the first N layer steps (serving: iterations) of each policy")(
       "max-output-mb", po::value(&a.max_output_mb)->default_value(4096),
       "refuse, before it starts, a run whose layers.csv or requests.csv would exceed this many "
       "MB")("jobs,j", po::value(&a.jobs),
@@ -109,6 +118,11 @@ std::vector<std::string> experiment_overrides(const RunArguments& a) {
 void check_run_arguments(const RunArguments& a) {
   if (a.jobs < 1 || a.jobs > 1024)
     throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", a.jobs));
+  if (a.timeline_steps < 1 || a.timeline_steps > 10'000'000)
+    throw InputError(
+        fmt::format("--timeline-steps: must be in [1, 10000000], got {}", a.timeline_steps));
+  if (!a.timeline_path.empty() && std::filesystem::is_directory(a.timeline_path))
+    throw InputError(fmt::format("--timeline: {} is a directory", a.timeline_path));
   if ((a.frontier || !a.requests_path.empty()) &&
       !read_json_file(a.experiment_path).contains("serving"))
     throw InputError(
@@ -151,8 +165,11 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   run.checkpoint = [&context] { context.checkpoint(); };
   run.tables = a.quiet ? nullptr : &context.out;
   run.progress = a.quiet ? nullptr : &context.out;
+  std::optional<Timeline> timeline;
+  if (!a.timeline_path.empty()) run.timeline = &timeline.emplace(a.timeline_steps);
   write_run(x, context.registry, run_dir.staging(), run);
   run_dir.commit();
+  if (timeline) write_file_atomically(a.timeline_path, timeline->to_json().dump() + "\n");
   fmt::print(context.out, "{}run directory: {}\n", a.quiet ? "" : "\n", run_dir.target().string());
   return 0;
 }

@@ -9,12 +9,14 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 step() { echo "sanitized: $*"; "$@" >/dev/null; }
-step "$vibesim" run --quiet --out "$out/layers" --set workload.iterations=4
+step "$vibesim" run --quiet --out "$out/layers" --set workload.iterations=4 \
+  --timeline "$out/layers-timeline.json" --timeline-steps 20
 step "$vibesim" run configs/experiments/drift.json --quiet --out "$out/drift" \
   --set workload.iterations=40 --set workload.routing.drift_at_iterations=[10] \
   --set recalibration.check_every=5
 step "$vibesim" run configs/experiments/paper-dsv3-sonnet.json --quiet --out "$out/serve" \
-  --set serving.requests.count=30 --set workload.calibration_batches=5
+  --set serving.requests.count=30 --set workload.calibration_batches=5 \
+  --timeline "$out/serve-timeline.json"
 step "$vibesim" run configs/experiments/flame-moe-trace.json --quiet --out "$out/trace" \
   --set comparison.seeds=2 --set workload.iterations=4 --jobs 2
 step "$vibesim" run --quiet --out "$out/seeds" --seeds 2 --jobs 2 --set workload.iterations=2
