@@ -69,6 +69,7 @@ nlohmann::ordered_json layer_study_summary_json(const Experiment& x, const Layer
          {"predicted_latency_us", p.predicted_latency_us},
          {"predicted_gap_to_lower_bound", p.predicted_gap_to_bound},
          {"straggler_histogram", p.straggler_counts},
+         {"gpu_layer_idle_fraction", p.gpu_layer_idle_fraction},
          {"recalibrations", p.recalibration.recalibrations},
          {"experts_moved", p.recalibration.experts_moved},
          {"experts_moved_per_layer_per_recalibration",

@@ -106,6 +106,8 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
         (predicted / f.lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;
   }
   summary.straggler_counts.assign(static_cast<std::size_t>(x.cluster.num_gpus), 0);
+  summary.gpu_layer_idle_fraction.assign(static_cast<std::size_t>(x.cluster.num_gpus),
+                                         std::vector<double>(static_cast<std::size_t>(layers), 0));
   std::vector<double> latency_us, latency_after_event_us;
   latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) *
                      static_cast<std::size_t>(layers));
@@ -122,6 +124,10 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
     idle_sum += step.barrier_idle_fraction();
     imbalance_sum += step.max_over_mean_tokens();
     ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
+    const double layer_ns = static_cast<double>(step.layer.ns());
+    for (std::size_t g = 0; g < step.gpus.size() && layer_ns > 0; ++g)
+      summary.gpu_layer_idle_fraction[g][static_cast<std::size_t>(layer)] +=
+          step.gpus[g].idle_ns / layer_ns / x.workload.iterations;
     if (sink) sink(LayerRow{name, iteration, layer, engine.now(), step});
     SimDuration stall;
     if (++layer == layers) {

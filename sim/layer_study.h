@@ -46,6 +46,8 @@ struct PolicySummary {
   double predicted_latency_us = 0;
   double predicted_gap_to_bound = 0;
   std::vector<std::int64_t> straggler_counts;  // per GPU
+  // [gpu][moe layer]: barrier wait as a fraction of the layer, mean over iterations.
+  std::vector<std::vector<double>> gpu_layer_idle_fraction;
   RecalibrationTotals recalibration;
   // Layer latency from the first scheduled GPU event on (0 without events):
   // what a stale profile costs, next to the whole-run figures.

@@ -31,6 +31,8 @@ commands:
   fidelity fit|report FACTS.json
                           calibrate model constants on measured facts and test them on the
                           facts held out (configs/fidelity/)
+  report DIR [-o report.html]
+                          a self-contained HTML report of a run directory or sweep folder
   check BASELINE.json [--update]
                           policy quality as a CI gate: orderings and recorded values that
                           must hold; exits 4 on a regression (configs/checks/ci.json)
@@ -127,9 +129,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "plan") return plan_command(context, rest);
     if (args[0] == "fidelity") return fidelity_command(context, rest);
     if (args[0] == "check") return check_command(context, rest);
+    if (args[0] == "report") return report_command(context, rest);
     fmt::print(err,
                "vibesim: unknown command '{}'; valid commands are: run, sweep, plan, fidelity, "
-               "check, place, profile, trace, list, bench, help\n",
+               "check, report, place, profile, trace, list, bench, help\n",
                args[0]);
     return 2;
   } catch (const Interrupted& e) {

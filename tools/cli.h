@@ -65,5 +65,6 @@ int sweep_command(const CliContext& context, const std::vector<std::string>& arg
 int plan_command(const CliContext& context, const std::vector<std::string>& args);
 int fidelity_command(const CliContext& context, const std::vector<std::string>& args);
 int check_command(const CliContext& context, const std::vector<std::string>& args);
+int report_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

@@ -46,7 +46,7 @@ std::optional<FidelityArgs> parse_fidelity_args(const CliContext& context,
   return a;
 }
 
-int fit_command(const CliContext& context, const std::vector<std::string>& args) {
+int fidelity_fit_command(const CliContext& context, const std::vector<std::string>& args) {
   const auto a = parse_fidelity_args(
       context, args,
       "vibesim fidelity fit FACTS.json [-o FIT.json] [--jobs N]\n\n"
@@ -67,7 +67,7 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   return 0;
 }
 
-int report_command(const CliContext& context, const std::vector<std::string>& args) {
+int fidelity_report_command(const CliContext& context, const std::vector<std::string>& args) {
   const auto a = parse_fidelity_args(
       context, args,
       "vibesim fidelity report FACTS.json [--parameters FIT.json] [-o RESULTS.json] [--jobs N]\n\n"
@@ -101,8 +101,8 @@ int fidelity_command(const CliContext& context, const std::vector<std::string>& 
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "fit") return fit_command(context, rest);
-  if (args[0] == "report") return report_command(context, rest);
+  if (args[0] == "fit") return fidelity_fit_command(context, rest);
+  if (args[0] == "report") return fidelity_report_command(context, rest);
   throw InputError(
       fmt::format("fidelity: unknown subcommand '{}'; valid values are: fit, report", args[0]));
 }

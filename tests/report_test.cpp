@@ -1,0 +1,65 @@
+// vibesim report: a self-contained page whose embedded data holds what the
+// run wrote; tables only without Chart.js; refuses a folder that is no run.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "outputs/html_report.h"
+
+using namespace vibesim;
+
+namespace {
+
+// The JSON between <script id="data" ...> and </script>.
+nlohmann::json embedded_data(const std::string& page) {
+  const std::string open = R"(<script id="data" type="application/json">)";
+  const auto from = page.find(open) + open.size();
+  return nlohmann::json::parse(page.substr(from, page.find("</script>", from) - from));
+}
+
+}  // namespace
+
+TEST_CASE("report of a layer study: self-contained, with each policy's latency CDF") {
+  testing::TempDir dir("report-layers");
+  REQUIRE(testing::cli({"run", "--quiet", "--out", (dir.path / "run").string(), "--set",
+                        "workload.iterations=3", "--set", R"(policies=["static","eplb"])"})
+              .status == 0);
+  const auto r = testing::cli({"report", (dir.path / "run").string()});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto page = testing::read_file(dir.path / "run" / "report.html");
+  CHECK(page.find("src=\"http") == std::string::npos);  // nothing fetched at view time
+  const auto data = embedded_data(page);
+  CHECK(data["kind"] == "layers");
+  REQUIRE(data["cdf"].size() == 2);
+  for (const auto& [policy, points] : data["cdf"].items()) {
+    REQUIRE(points.size() == 200);
+    for (std::size_t i = 1; i < points.size(); ++i) {
+      CHECK(points[i]["x"] >= points[i - 1]["x"]);
+      CHECK(points[i]["y"] >= points[i - 1]["y"]);
+    }
+    CHECK(points.back()["y"] == 1.0);
+  }
+  CHECK(data["policies"][1]["gpu_layer_idle_fraction"].size() == 8);
+  CHECK(data["config"].get<std::string>().find("\"quickstart\"") != std::string::npos);
+}
+
+TEST_CASE(
+    "report without Chart.js says so and keeps the tables; '</' in data cannot end the script") {
+  const nlohmann::ordered_json data{
+      {"kind", "seeds"}, {"title", "a </script> title"}, {"policies", nlohmann::json::array()}};
+  const auto page = html_report(data, "");
+  CHECK(page.find("window.Chart = undefined;") != std::string::npos);
+  CHECK(page.find("Charts need Chart.js") != std::string::npos);
+  CHECK(page.find("a &lt;/script&gt; title") != std::string::npos);
+  CHECK(embedded_data(page)["title"] == "a </script> title");
+}
+
+TEST_CASE("report refuses a folder that is neither a run nor a sweep") {
+  testing::TempDir dir("report-bad");
+  const auto r = testing::cli({"report", dir.path.string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("neither a run directory") != std::string::npos);
+  CHECK(testing::cli({"report", (dir.path / "missing").string()}).status == 2);
+}
