@@ -31,16 +31,17 @@ std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& regi
   ServingResult result;
   result.requests = requests.size();
   auto* timeline = options.timeline;
-  IterationSink iterations;
-  if (timeline != nullptr) iterations = [&](const IterationRecord& r) { timeline->iteration(r); };
-  result.policies = run_serving(
-      x, registry, requests,
-      [&](const std::string& policy, const RequestRecord& r) {
-        if (options.checkpoint) options.checkpoint();
-        csv.write(policy, r);
-        if (timeline != nullptr) timeline->request(policy, r);
-      },
-      iterations);
+  ServingObservers observe;
+  observe.request_finished = [&](const std::string& policy, const RequestRecord& r) {
+    if (options.checkpoint) options.checkpoint();
+    csv.write(policy, r);
+    if (timeline != nullptr) timeline->request(policy, r);
+  };
+  if (timeline != nullptr) {
+    observe.iteration_ended = [&](const IterationRecord& r) { timeline->iteration(r); };
+    observe.layer_step = [&](const LayerRow& row) { timeline->layer_step(row); };
+  }
+  result.policies = run_serving(x, registry, requests, observe);
   csv.close();
   if (timeline != nullptr)
     for (const auto& p : result.policies)

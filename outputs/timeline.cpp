@@ -1,5 +1,7 @@
 #include "outputs/timeline.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace vibesim {
@@ -71,20 +73,22 @@ void Timeline::layer_step(const LayerRow& row) {
     at += r.combine_ns * 1e-3;
     complete(t.pid, tid, "barrier wait", at, r.idle_ns * 1e-3, args());
   }
-  t.window_end_us = start + static_cast<double>(row.step.layer.ns()) * 1e-3;
+  t.window_end_us =
+      std::max(t.window_end_us, start + static_cast<double>(row.step.layer.ns()) * 1e-3);
 }
 
 void Timeline::iteration(const IterationRecord& r) {
   auto& t = track(r.policy, 0);
-  if (t.steps == 0) events_.push_back(metadata("thread_name", t.pid, kIterationTid, "iterations"));
-  if (t.steps >= max_steps_) return;
-  ++t.steps;
+  if (t.iterations == 0)
+    events_.push_back(metadata("thread_name", t.pid, kIterationTid, "iterations"));
+  if (t.iterations >= max_steps_) return;
+  ++t.iterations;
   complete(t.pid, kIterationTid, "iteration", us(r.start), us(r.end) - us(r.start),
            {{"index", r.index},
             {"prefill_tokens", r.prefill_tokens},
             {"prefill_sequences", r.prefill_sequences},
             {"decode_sequences", r.decode_sequences}});
-  t.window_end_us = us(r.end);
+  t.window_end_us = std::max(t.window_end_us, us(r.end));
 }
 
 void Timeline::request(const std::string& policy, const RequestRecord& r) {

@@ -1,13 +1,14 @@
 #pragma once
 // `vibesim run --timeline FILE`: a Chrome trace-event JSON file that opens in
-// Perfetto (ui.perfetto.dev) or chrome://tracing. One process per policy; in
-// a layer study one track per GPU with each layer step's dispatch, kernel,
-// combine and barrier wait; in a serving run an iteration track (with its
-// batch composition) and one async span per request (queued + prefill until
-// its first token, then decode); re-placements as instant events. Bounded:
-// only the first `max_steps` layer steps (or iterations) of each policy, and
-// the requests that arrive before the last of them ends; and never more than
-// kMaxEvents events in all (about 150 MB), past which it stops and says so.
+// Perfetto (ui.perfetto.dev) or chrome://tracing. One process per policy, in
+// it one track per GPU with each MoE layer step's dispatch, kernel, combine
+// and barrier wait; serving runs add an iteration track (with each batch's
+// composition) and one async span pair per request (queued + prefill until
+// its first token, then decode); re-placements are instant events. Bounded:
+// the first `max_steps` layer steps and the first `max_steps` iterations of
+// each policy, the requests that arrive before the last of them ends, and
+// never more than kMaxEvents events in all (about 150 MB), past which it
+// stops and says so.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -35,7 +36,7 @@ class Timeline {
  private:
   struct Track {
     int pid = 0;
-    std::int64_t steps = 0;
+    std::int64_t steps = 0, iterations = 0;
     double window_end_us = 0;  // where the window's last step or iteration ends
     bool full = false;
   };

@@ -20,12 +20,13 @@ std::int64_t routing_bucket(std::int64_t tokens) {
 
 IterationRunner::IterationRunner(const Experiment& x, const ClusterSetup& setup,
                                  RoutingSource& routing, LivePlacement& live,
-                                 MoeLayerStepper& stepper)
+                                 MoeLayerStepper& stepper, const std::string& policy)
     : x_(x),
       setup_(setup),
       routing_(routing),
       live_(live),
       stepper_(stepper),
+      policy_(policy),
       deployment_(make_deployment(x.serving.deployment)),
       is_moe_(static_cast<std::size_t>(x.model.num_layers), false),
       counts_(static_cast<std::size_t>(x.model.routed_experts)) {
@@ -56,7 +57,8 @@ IterationRunner::DenseTimes IterationRunner::dense_times(const BatchShape& batch
   return t;
 }
 
-double IterationRunner::run(const IterationBatch& b, std::span<const double> multiplier) {
+double IterationRunner::run(const IterationBatch& b, std::span<const double> multiplier,
+                            SimTime start, const LayerRowSink& steps) {
   stepper_.set_kernel_time_multipliers(multiplier);
   const std::int64_t tokens = b.tokens();
   const std::int64_t bucket = routing_bucket(tokens);
@@ -83,6 +85,9 @@ double IterationRunner::run(const IterationBatch& b, std::span<const double> mul
     if (bucket != tokens) rescale_counts(counts_, tokens * x_.model.top_k, tokens);
     live_.record(moe_index, counts_);
     const auto step = stepper_.step(moe_index, counts_);
+    if (steps)
+      steps(LayerRow{policy_, static_cast<int>(totals_.iterations), moe_index,
+                     start + SimDuration::from_ns_rounded(iteration_ns), step});
     iteration_ns += static_cast<double>(step.layer.ns());
     totals_.barrier_idle_sum += step.barrier_idle_fraction();
     ++totals_.moe_layer_steps;

@@ -29,12 +29,14 @@ class IterationRunner {
  public:
   // Keeps references to all arguments, which must outlive it.
   IterationRunner(const Experiment& experiment, const ClusterSetup& setup, RoutingSource& routing,
-                  LivePlacement& live, MoeLayerStepper& stepper);
+                  LivePlacement& live, MoeLayerStepper& stepper, const std::string& policy);
 
   // Runs one iteration with the GPUs at `kernel_time_multipliers` (see
   // GpuConditions); returns its duration in ns, the host overhead
   // (serving.host_overhead_us_per_iteration) included.
-  double run(const IterationBatch& batch, std::span<const double> kernel_time_multipliers);
+  // The iteration starts at `start`; `steps` (may be empty) sees each MoE layer step.
+  double run(const IterationBatch& batch, std::span<const double> kernel_time_multipliers,
+             SimTime start, const LayerRowSink& steps);
   [[nodiscard]] const IterationTotals& totals() const { return totals_; }
 
  private:
@@ -55,6 +57,7 @@ class IterationRunner {
   RoutingSource& routing_;
   LivePlacement& live_;
   MoeLayerStepper& stepper_;
+  const std::string& policy_;
   std::unique_ptr<const Deployment> deployment_;
   std::vector<bool> is_moe_;  // per model layer
   std::vector<std::int32_t> counts_;

@@ -18,16 +18,6 @@ namespace vibesim {
 
 class PolicyRegistry;
 
-struct LayerRow {
-  const std::string& policy;
-  int iteration;
-  int moe_layer;
-  SimTime start;  // when the step began on the policy's own clock (stalls included)
-  const LayerStepResult& step;
-};
-// Receives every layer step as it happens (for streaming layers.csv).
-using LayerRowSink = std::function<void(const LayerRow&)>;
-
 struct GpuSummary {
   GpuVariation variation;
   double compute_bound_clock_fraction = 0;  // sustained clock / max at full activity

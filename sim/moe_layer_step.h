@@ -9,8 +9,10 @@
 // computed directly (max-plus), not through the event queue; the event engine
 // sequences layer steps and, later, requests.
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/sim_time.h"
@@ -39,6 +41,17 @@ struct LayerStepResult {
   [[nodiscard]] double barrier_idle_fraction() const;
   [[nodiscard]] double max_over_mean_tokens() const;
 };
+
+// One layer step as a study or serving run observes it.
+struct LayerRow {
+  const std::string& policy;
+  int iteration;
+  int moe_layer;
+  SimTime start;  // when the step began on the policy's own clock (stalls included)
+  const LayerStepResult& step;
+};
+// Receives every layer step as it happens (layers.csv, timelines).
+using LayerRowSink = std::function<void(const LayerRow&)>;
 
 class MoeLayerStepper {
  public:

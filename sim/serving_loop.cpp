@@ -35,14 +35,14 @@ IterationRecord iteration_record(const std::string& policy, std::int64_t index,
 ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
                                 RoutingSource& routing, const std::string& name,
                                 const PlacementPolicy& policy, const std::vector<Request>& requests,
-                                const RequestSink& sink, const IterationSink& iterations) {
+                                const ServingObservers& observe) {
   PolicyRun run(x, setup, name, policy);
   auto& [live, stepper, conditions, engine] = run;
   routing.rewind();  // every policy sees the same routing (common random numbers)
   BatchScheduler scheduler(
       x.serving, kv_capacity_tokens(x.serving, x.model, x.cluster.sku, x.cluster.num_gpus));
-  IterationRunner runner(x, setup, routing, live, stepper);
-  ServingMetrics metrics(x.serving, name, sink);
+  IterationRunner runner(x, setup, routing, live, stepper, name);
+  ServingMetrics metrics(x.serving, name, observe.request_finished);
   const auto finished = [&](const Sequence& q, SimTime end) { metrics.finished(q, end); };
 
   std::size_t next_arrival = 0;
@@ -59,13 +59,14 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
       return;
     }
     const auto& multiplier = conditions.at(engine.now());
-    const double iteration_ns = runner.run(batch, multiplier);
+    const double iteration_ns = runner.run(batch, multiplier, engine.now(), observe.layer_step);
     // Recalibration between iterations: a pass is one iteration.
     const SimTime end =
         engine.now() + SimDuration::from_ns(static_cast<std::int64_t>(std::ceil(iteration_ns)));
     const SimDuration stall = live.end_pass(end, multiplier, stepper);
-    if (iterations)
-      iterations(iteration_record(name, runner.totals().iterations - 1, batch, engine.now(), end));
+    if (observe.iteration_ended)
+      observe.iteration_ended(
+          iteration_record(name, runner.totals().iterations - 1, batch, engine.now(), end));
     scheduler.complete(batch, end, finished);
     engine.schedule(end + stall, iterate);
   };
@@ -118,14 +119,14 @@ std::vector<Request> experiment_requests(const Experiment& x, double rate_per_s)
 
 std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistry& registry,
                                         const std::vector<Request>& requests,
-                                        const RequestSink& sink, const IterationSink& iterations) {
+                                        const ServingObservers& observe) {
   check_requests_fit_kv_cache(x, requests);
   const ClusterSetup setup = prepare_cluster(x);
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
   std::vector<ServingSummary> out;
   for (const auto& name : x.policies)
-    out.push_back(serve_one_policy(x, setup, *routing, name, *registry.make(name), requests, sink,
-                                   iterations));
+    out.push_back(
+        serve_one_policy(x, setup, *routing, name, *registry.make(name), requests, observe));
   return out;
 }
 
@@ -142,6 +143,8 @@ std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistr
   check_frontier_possible(x);
   const ClusterSetup setup = prepare_cluster(x);
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
+  ServingObservers observe;
+  observe.request_finished = sink;
   std::vector<FrontierPoint> out;
   const double g = static_cast<double>(x.cluster.num_gpus);
   for (const auto& name : x.policies) {
@@ -152,7 +155,7 @@ std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistr
       ++point.runs;
       const auto requests = experiment_requests(x, rate_per_gpu * g);
       check_requests_fit_kv_cache(x, requests);
-      const auto s = serve_one_policy(x, setup, *routing, name, *policy, requests, sink, nullptr);
+      const auto s = serve_one_policy(x, setup, *routing, name, *policy, requests, observe);
       if (s.slo_attainment < x.serving.frontier_target && rate_per_gpu < lowest_miss) {
         lowest_miss = rate_per_gpu;
         point.ttft_attainment_above = s.ttft_attainment;

@@ -80,14 +80,19 @@ struct IterationRecord {
 };
 using IterationSink = std::function<void(const IterationRecord&)>;
 
+// What a serving run reports as it goes; each may be empty.
+struct ServingObservers {
+  RequestSink request_finished;
+  IterationSink iteration_ended;
+  LayerRowSink layer_step;  // every MoE layer step, with its start time
+};
+
 // Runs every policy of `experiment` on `requests` (sorted by arrival), common
-// random numbers across policies. `sink` sees each request as it finishes,
-// `iterations` (may be empty) each iteration as it ends.
+// random numbers across policies, telling `observe` as it goes.
 std::vector<ServingSummary> run_serving(const Experiment& experiment,
                                         const PolicyRegistry& registry,
                                         const std::vector<Request>& requests,
-                                        const RequestSink& sink,
-                                        const IterationSink& iterations = nullptr);
+                                        const ServingObservers& observe = {});
 
 // The requests an experiment's `serving.requests` asks for (trace or generator),
 // generated at `rate_per_s` when given (> 0) instead of the configured rate.

@@ -179,7 +179,7 @@ SeedValues evaluate_one(const Experiment& x, const std::string& policy, Evaluati
   } else if (kind == Evaluation::kFrontier) {
     v.frontier = slo_frontier(one, registry).front().max_rate_per_gpu;
   } else {
-    v.shares = run_serving(one, registry, experiment_requests(one), nullptr).front().time.shares();
+    v.shares = run_serving(one, registry, experiment_requests(one)).front().time.shares();
   }
   return v;
 }

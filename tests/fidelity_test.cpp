@@ -23,21 +23,30 @@ const ConfigLocations& locations() {
 // A facts file over one small prefill-only run of paper-dsv3-sonnet.
 std::string small_facts(const std::string& facts) {
   const auto experiment = testing::config_dir() / "experiments" / "paper-dsv3-sonnet.json";
-  return R"({"gpu": "mi325x", "seeds": 1,
+  std::string text = R"({"gpu": "mi325x", "seeds": 1,
     "parameters": ["kernel.moe_compute_efficiency", "kernel.attention_compute_efficiency",
                    "kernel.dense_compute_efficiency",
                    "interconnect.collective_bandwidth_efficiency"],
-    "runs": {"prefill": {"experiment": ")" +
-         experiment.string() + R"(", "set": ["serving.mode=prefill_only",
+    "runs": {"prefill": {"experiment": ")";
+  text += experiment.string();
+  text += R"(", "set": ["serving.mode=prefill_only",
       "serving.max_batched_tokens=8192", "workload.calibration_batches=5",
       "serving.requests={\"source\":\"poisson\",\"rate_per_gpu\":20,\"count\":24,\"lengths\":{\"kind\":\"fixed\",\"input_tokens\":1024,\"output_tokens\":1}}"]}},
-    "facts": [)" +
-         facts + "]}";
+    "facts": [)";
+  text += facts;
+  text += "]}";
+  return text;
 }
 
 std::string share_fact(const std::string& part, double paper) {
-  return R"({"name": ")" + part + R"(", "metric": "time_share.)" + part +
-         R"(", "run": "prefill", "paper": )" + std::to_string(paper) + R"(, "role": "fit"})";
+  std::string text = R"({"name": ")";
+  text += part;
+  text += R"(", "metric": "time_share.)";
+  text += part;
+  text += R"(", "run": "prefill", "paper": )";
+  text += std::to_string(paper);
+  text += R"(, "role": "fit"})";
+  return text;
 }
 
 }  // namespace
@@ -77,8 +86,10 @@ TEST_CASE("the fit recovers the parameter ratios whose time shares it was given"
   const auto measured = evaluate_facts(probe, truth, false, locations(), registry, {});
   // ... given as facts, from the SKU's own (different) ratios.
   std::string facts;
-  for (const auto& r : measured)
-    facts += (facts.empty() ? "" : ",") + share_fact(r.fact->name, r.simulated.mean);
+  for (const auto& r : measured) {
+    if (!facts.empty()) facts += ',';
+    facts += share_fact(r.fact->name, r.simulated.mean);
+  }
   const auto spec = FidelitySpec::load(dir.write("facts.json", small_facts(facts)), locations());
   const auto fit = fit_parameters(spec, locations(), registry, {});
   for (const auto& [name, value] : truth) {

@@ -65,9 +65,10 @@ TEST_CASE("timeline of a serving run: iterations with their batches, a span pair
       dir, "s",
       {experiment.string(), "--timeline-steps", "1000000", "--set", "serving.requests.count=12",
        "--set", "workload.calibration_batches=5", "--set", R"(policies=["eplb"])"});
-  int iterations = 0, begins = 0, ends = 0;
+  int iterations = 0, begins = 0, ends = 0, kernels = 0;
   std::int64_t prefill = 0;
   for (const auto& e : t["traceEvents"]) {
+    kernels += e["name"] == "expert kernel" ? 1 : 0;
     if (e["name"] == "iteration") {
       ++iterations;
       prefill += e["args"]["prefill_tokens"].get<std::int64_t>();
@@ -79,6 +80,9 @@ TEST_CASE("timeline of a serving run: iterations with their batches, a span pair
   CHECK(prefill == 12 * 1024);  // every prompt token, in chunks
   CHECK(begins == 2 * 12);      // queued + prefill, then decode, per request
   CHECK(ends == begins);
+  // Every MoE layer of every iteration on at least one GPU (a GPU without tokens has no kernel).
+  CHECK(kernels >= 58 * iterations);
+  CHECK(kernels <= 8 * 58 * iterations);
 }
 
 TEST_CASE("--timeline-steps out of range is refused before anything runs") {

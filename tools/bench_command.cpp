@@ -236,7 +236,7 @@ double serving_run_s(const CliContext& context) {
       {"serving.requests.count=5000", "policies=[\"eplb\"]"}, context.locations, context.registry);
   const auto start = std::chrono::steady_clock::now();
   const auto requests = experiment_requests(x);
-  const auto summary = run_serving(x, context.registry, requests, nullptr);
+  const auto summary = run_serving(x, context.registry, requests);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (summary.front().requests != 5000) throw std::logic_error("serving bench lost requests");
   return s;
