@@ -422,15 +422,15 @@ FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locat
   const auto scale = with_fitted_facts(spec, false);
   FitOutcome out;
   out.start = shipped_values(spec, locations, registry);
+  constexpr int kMaxRounds = 4;
   auto v = out.start;
-  for (out.rounds = 1; out.rounds <= 4; ++out.rounds) {
+  for (bool settled = false; !settled && out.rounds < kMaxRounds;) {
+    ++out.rounds;
     if (options.progress) options.progress(fmt::format("round {}", out.rounds));
     if (!shares.facts.empty() && spec.parameters.size() > 1)
       v = fit_ratios(shares, v, locations, registry, options);
-    bool scale_was_right = true;
-    if (!scale.facts.empty())
-      v = fit_scale(scale, v, locations, registry, options, scale_was_right);
-    if (scale_was_right) break;
+    settled = true;  // the scale needed no change: the ratios were fitted at the final scale
+    if (!scale.facts.empty()) v = fit_scale(scale, v, locations, registry, options, settled);
   }
   out.fitted = v;
   out.fitted_facts = evaluate_facts(spec, v, true, locations, registry, options);
