@@ -38,7 +38,6 @@ class Timeline {
     int pid = 0;
     std::int64_t steps = 0, iterations = 0;
     double window_end_us = 0;  // where the window's last step or iteration ends
-    bool full = false;
   };
   Track& track(const std::string& policy, int gpus);
   void complete(int pid, int tid, const char* name, double start_us, double duration_us,

@@ -25,7 +25,6 @@ IterationRecord iteration_record(const std::string& policy, std::int64_t index,
   for (const auto& [sequence, chunk] : batch.prefill) r.prefill_tokens += chunk;
   r.prefill_sequences = static_cast<std::int64_t>(batch.prefill.size());
   r.decode_sequences = static_cast<std::int64_t>(batch.decode.size());
-  r.decode_tokens = r.decode_sequences;
   return r;
 }
 

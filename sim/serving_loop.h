@@ -75,7 +75,7 @@ struct IterationRecord {
   const std::string& policy;
   std::int64_t index = 0;  // 0, 1, ... per policy
   SimTime start, end;      // end: the batch's tokens are out (a migration stall follows it)
-  std::int64_t prefill_tokens = 0, decode_tokens = 0;
+  std::int64_t prefill_tokens = 0;  // decode sequences add one token each
   std::int64_t prefill_sequences = 0, decode_sequences = 0;
 };
 using IterationSink = std::function<void(const IterationRecord&)>;
