@@ -94,7 +94,12 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
   const PlacementContext& context = setup.context;
   const int layers = static_cast<int>(x.model.num_moe_layers());
   PolicyRun run(x, setup, name, policy);
-  auto& [live, stepper, conditions, engine] = run;
+  // Named references, not a structured binding: lambdas below capture them
+  // (clang 14, which builds the fuzzers, cannot capture bindings).
+  auto& live = run.live;
+  auto& stepper = run.stepper;
+  auto& conditions = run.conditions;
+  auto& engine = run.engine;
   routing.rewind();
 
   PolicySummary summary;

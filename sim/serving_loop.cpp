@@ -36,7 +36,12 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
                                 const PlacementPolicy& policy, const std::vector<Request>& requests,
                                 const ServingObservers& observe) {
   PolicyRun run(x, setup, name, policy);
-  auto& [live, stepper, conditions, engine] = run;
+  // Named references, not a structured binding: lambdas below capture them
+  // (clang 14, which builds the fuzzers, cannot capture bindings).
+  auto& live = run.live;
+  auto& stepper = run.stepper;
+  auto& conditions = run.conditions;
+  auto& engine = run.engine;
   routing.rewind();  // every policy sees the same routing (common random numbers)
   BatchScheduler scheduler(
       x.serving, kv_capacity_tokens(x.serving, x.model, x.cluster.sku, x.cluster.num_gpus));

@@ -243,7 +243,8 @@ BaselineUpdate updated_baseline(const Baseline& baseline,
     const auto& o = outcomes[i];
     if (o.measured_value.is_null()) continue;
     auto& recorded = json["checks"][i]["recorded"];
-    if (recorded == o.measured_value) continue;
+    const nlohmann::ordered_json measured(o.measured_value);
+    if (recorded == measured) continue;
     u.changes.push_back(
         fmt::format("{}: {} -> {}", o.check->name, recorded.dump(), o.measured_value.dump()));
     recorded = o.measured_value;

@@ -50,7 +50,9 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
 
  private:
+#ifdef VIBESIM_HAVE_MPI
   bool initialised_ = false;
+#endif
 };
 
 }  // namespace vibesim

@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake ninja-build pkg-config libboost-graph-dev libboost-program-options-dev
           nlohmann-json3-dev libfmt-dev doctest-dev coinor-libcbc-dev libeigen3-dev
           libopenmpi-dev openmpi-bin libjs-chart.js)
-# The test suite also renders reports in a real browser (tools/report_browser_check.sh).
-[[ ${1:-} == test ]] && packages+=(chromium)
+# The test suite also renders reports in a real browser (tools/report_browser_check.sh),
+# and CI fuzzes the parsers with clang's libFuzzer (tools/fuzz_check.sh).
+[[ ${1:-} == test ]] && packages+=(chromium clang libclang-rt-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
