@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -28,25 +30,24 @@ Packing balanced_packing(std::span<const double> weight, int num_packs) {
     std::iota(out.pack.begin(), out.pack.end(), 0);
     return out;
   }
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return weight[static_cast<std::size_t>(a)] > weight[static_cast<std::size_t>(b)];
-  });
+  // Heaviest first, the lower index first on equal weights (a stable sort's
+  // order), sorted as (-weight, index) pairs: no indirection, no merge buffer.
+  std::vector<std::pair<double, int>> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = {-weight[i], static_cast<int>(i)};
+  std::sort(order.begin(), order.end());
+  // A full pack's weight reads +inf, so the argmin (first index on ties)
+  // never picks it.
+  constexpr double kFull = std::numeric_limits<double>::infinity();
   std::vector<double> pack_weight(static_cast<std::size_t>(num_packs), 0.0);
   std::vector<int> pack_items(static_cast<std::size_t>(num_packs), 0);
-  for (int item : order) {
-    int best = -1;
-    for (int p = 0; p < num_packs; ++p) {
-      const auto up = static_cast<std::size_t>(p);
-      if (pack_items[up] < per_pack &&
-          (best < 0 || pack_weight[up] < pack_weight[static_cast<std::size_t>(best)]))
-        best = p;
-    }
-    const auto ui = static_cast<std::size_t>(item), ub = static_cast<std::size_t>(best);
-    out.pack[ui] = best;
-    out.rank_in_pack[ui] = pack_items[ub]++;
-    pack_weight[ub] += weight[ui];
+  for (const auto& [negative_weight, item] : order) {
+    std::size_t best = 0;
+    for (std::size_t p = 1; p < pack_weight.size(); ++p)
+      if (pack_weight[p] < pack_weight[best]) best = p;
+    const auto ui = static_cast<std::size_t>(item);
+    out.pack[ui] = static_cast<int>(best);
+    out.rank_in_pack[ui] = pack_items[best]++;
+    pack_weight[best] = pack_items[best] == per_pack ? kFull : pack_weight[best] + weight[ui];
   }
   return out;
 }
@@ -58,12 +59,18 @@ Replication replicate_experts(std::span<const double> weight, int num_physical, 
                 std::vector<int>(static_cast<std::size_t>(num_physical), 0),
                 std::vector<int>(weight.size(), 1)};
   std::iota(r.phy_to_log.begin(), r.phy_to_log.begin() + num_logical, 0);
+  // Load per replica, kept per expert (the scan below compares, never
+  // divides); an expert at max_replicas drops out with -1 (loads are >= 0).
+  std::vector<double> per_replica(weight.begin(), weight.end());
+  if (max_replicas <= 1) std::fill(per_replica.begin(), per_replica.end(), -1.0);
   for (int slot = num_logical; slot < num_physical; ++slot) {
     std::size_t best = weight.size();
+    double best_value = -1.0;
     for (std::size_t e = 0; e < weight.size(); ++e)
-      if (r.log_count[e] < max_replicas &&
-          (best == weight.size() || weight[e] / r.log_count[e] > weight[best] / r.log_count[best]))
+      if (per_replica[e] > best_value) {
+        best_value = per_replica[e];
         best = e;
+      }
     // Callers validate slot counts where they enter (config, CLI); reaching
     // here with too many slots is a bug, never an out-of-bounds write.
     if (best == weight.size())
@@ -72,6 +79,7 @@ Replication replicate_experts(std::span<const double> weight, int num_physical, 
                       num_physical, num_logical, max_replicas));
     r.phy_to_log[static_cast<std::size_t>(slot)] = static_cast<int>(best);
     r.replica_rank[static_cast<std::size_t>(slot)] = r.log_count[best]++;
+    per_replica[best] = r.log_count[best] < max_replicas ? weight[best] / r.log_count[best] : -1.0;
   }
   return r;
 }
@@ -103,7 +111,8 @@ LayerPlacement rebalance_layer(std::span<const double> weight, int num_replicas,
 
   LayerPlacement out;
   out.phy_to_log.resize(static_cast<std::size_t>(num_replicas));
-  std::vector<int> replica_rank(static_cast<std::size_t>(num_replicas));
+  auto& replica_rank = out.replica_rank;
+  replica_rank.resize(static_cast<std::size_t>(num_replicas));
   std::vector<int> mlog_count(static_cast<std::size_t>(experts));
   for (int node = 0; node < num_nodes; ++node) {
     // Step 2: replicate the node's experts into its slots.
@@ -140,14 +149,16 @@ LayerPlacement rebalance_layer(std::span<const double> weight, int num_replicas,
   for (int e = 0; e < experts; ++e)
     out.log_count[static_cast<std::size_t>(e)] =
         mlog_count[static_cast<std::size_t>(log_to_mlog[static_cast<std::size_t>(e)])];
-  const int max_count = *std::max_element(out.log_count.begin(), out.log_count.end());
-  out.log_to_phy.assign(static_cast<std::size_t>(experts),
-                        std::vector<int>(static_cast<std::size_t>(max_count), -1));
-  for (int s = 0; s < num_replicas; ++s) {
-    const auto su = static_cast<std::size_t>(s);
-    out.log_to_phy[static_cast<std::size_t>(out.phy_to_log[su])]
-                  [static_cast<std::size_t>(replica_rank[su])] = s;
-  }
+  return out;
+}
+
+std::vector<std::vector<int>> logical_to_physical(const LayerPlacement& layer) {
+  const int max_count = *std::max_element(layer.log_count.begin(), layer.log_count.end());
+  std::vector<std::vector<int>> out(layer.log_count.size(),
+                                    std::vector<int>(static_cast<std::size_t>(max_count), -1));
+  for (std::size_t s = 0; s < layer.phy_to_log.size(); ++s)
+    out[static_cast<std::size_t>(layer.phy_to_log[s])]
+       [static_cast<std::size_t>(layer.replica_rank[s])] = static_cast<int>(s);
   return out;
 }
 

@@ -30,9 +30,9 @@ Replication replicate_experts(std::span<const double> weight, int num_physical,
                               int max_replicas = std::numeric_limits<int>::max());
 
 struct LayerPlacement {
-  std::vector<int> phy_to_log;               // per physical slot; slot s on GPU s / (R / num_gpus)
-  std::vector<std::vector<int>> log_to_phy;  // per logical expert, padded with -1 to the max count
-  std::vector<int> log_count;
+  std::vector<int> phy_to_log;    // per physical slot; slot s on GPU s / (R / num_gpus)
+  std::vector<int> replica_rank;  // per physical slot: which replica of its expert
+  std::vector<int> log_count;     // per logical expert
 };
 // EPLB for one layer: hierarchical (groups -> nodes, replicate within a node,
 // pack replicas onto the node's GPUs) when num_groups % num_nodes == 0, else
@@ -40,5 +40,9 @@ struct LayerPlacement {
 // experts divisible by groups, replicas by GPUs, GPUs by nodes.
 LayerPlacement rebalance_layer(std::span<const double> weight, int num_replicas, int num_groups,
                                int num_nodes, int num_gpus);
+
+// The reference's log2phy: per logical expert, its slots by replica rank,
+// padded with -1 to the largest count.
+std::vector<std::vector<int>> logical_to_physical(const LayerPlacement& layer);
 
 }  // namespace vibesim::eplb

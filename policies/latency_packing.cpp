@@ -1,6 +1,7 @@
 #include "policies/latency_packing.h"
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 
 namespace vibesim {
@@ -11,7 +12,8 @@ namespace {
 // GPU `other` that brings the pair's larger latency below `bound`.
 struct Exchange {
   std::size_t other = 0;
-  std::vector<std::size_t> hot_slots, other_slots;
+  int k = 0;  // items exchanged each way: slots [0, k) of the arrays below
+  std::array<std::size_t, 2> hot_slots{}, other_slots{};
   double pair_max = 0;
 };
 
@@ -25,19 +27,20 @@ void search_exchanges(const GpuBins& bins, std::span<const double> weight,
     return !(forbidden &&
              (forbidden(a, static_cast<int>(other)) || forbidden(b, static_cast<int>(hot))));
   };
-  auto consider = [&](double delta, std::vector<std::size_t> hs, std::vector<std::size_t> os) {
+  // Candidates are plain values (no allocation in the innermost loop).
+  auto consider = [&](double delta, std::array<std::size_t, 2> hs, std::array<std::size_t, 2> os) {
     if (delta <= 0) return;  // moving more work onto the hot GPU cannot help it
     const double pair_max = std::max(f[hot].latency_ns(bins.tokens[hot] - delta),
                                      f[other].latency_ns(bins.tokens[other] + delta));
     if (pair_max >= best.pair_max - 1e-9) return;
-    for (std::size_t i = 0; i < hs.size(); ++i)
-      if (!allowed(h[hs[i]], o[os[i]])) return;
-    best = {other, std::move(hs), std::move(os), pair_max};
+    for (int i = 0; i < k; ++i)
+      if (!allowed(h[hs[static_cast<std::size_t>(i)]], o[os[static_cast<std::size_t>(i)]])) return;
+    best = {other, k, hs, os, pair_max};
     found = true;
   };
   if (k == 1) {
     for (std::size_t i = 0; i < h.size(); ++i)
-      for (std::size_t j = 0; j < o.size(); ++j) consider(w(h[i]) - w(o[j]), {i}, {j});
+      for (std::size_t j = 0; j < o.size(); ++j) consider(w(h[i]) - w(o[j]), {i, 0}, {j, 0});
     return;
   }
   for (std::size_t i1 = 0; i1 < h.size(); ++i1)
@@ -77,7 +80,7 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
       }
     }
     if (!found) break;
-    for (std::size_t i = 0; i < best.hot_slots.size(); ++i) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(best.k); ++i) {
       auto& a = bins.items[hot][best.hot_slots[i]];
       auto& b = bins.items[best.other][best.other_slots[i]];
       const double delta =

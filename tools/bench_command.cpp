@@ -1,4 +1,7 @@
 // `vibesim bench`: named speed figures on this machine, one core.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -242,6 +245,56 @@ double serving_run_s(const CliContext& context) {
   return s;
 }
 
+// Peak resident memory (MiB) of a `vibesim run` child process serving
+// `requests` generated requests: DeepSeek-V3 on 8 MI325X (paper-dsv3-sonnet),
+// short requests (16 tokens in, 1 out) at 40 per second per GPU, one policy,
+// requests.csv streamed to a temporary folder that is removed afterwards.
+// A child, so the figure holds nothing the bench itself allocated.
+double serving_peak_rss_mib(const CliContext& context, std::int64_t requests) {
+  const auto out = std::filesystem::temp_directory_path() /
+                   fmt::format("vibesim-bench-rss-{}", static_cast<long>(::getpid()));
+  std::filesystem::remove_all(out);
+  const auto experiment =
+      (context.locations.config_dir / "experiments" / "paper-dsv3-sonnet.json").string();
+  const std::vector<std::string> args = {
+      "vibesim",
+      "run",
+      experiment,
+      "--quiet",
+      "--out",
+      out.string(),
+      "--max-output-mb",
+      "100000",
+      "--set",
+      "policies=[\"static\"]",
+      "--set",
+      fmt::format("serving.requests.count={}", requests),
+      "--set",
+      "serving.requests.rate_per_gpu=40",
+      "--set",
+      R"(serving.requests.lengths={"kind":"fixed","input_tokens":16,"output_tokens":1})",
+      "--set",
+      "workload.calibration_batches=2"};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) throw std::runtime_error("bench: fork failed");
+  if (child == 0) {  // the run's own messages would break the bench's table or JSON
+    const int null_fd = ::open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) ::dup2(null_fd, STDOUT_FILENO);
+    ::execv("/proc/self/exe", argv.data());
+    std::_Exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  ::wait4(child, &status, 0, &usage);
+  std::filesystem::remove_all(out);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error(fmt::format("bench: the {}-request run failed", requests));
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
 double engine_events_per_s(double min_seconds) {
   return rate(min_seconds, 100'000, [] {
     EventEngine engine;
@@ -264,7 +317,8 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
                                                     "print one JSON object instead of a table")(
       "only", po::value(&only), "run only the figures whose name contains this text")(
       "min-seconds", po::value(&min_seconds)->default_value(1.0),
-      "measure each figure for at least this long");
+      "measure each figure for at least this long")(
+      "long", "also measure the figures that take minutes (the 10-million-request run)");
   const auto vm = parse_command_line(context, args, options);
   if (!vm) return 0;
   struct Benchmark {
@@ -272,6 +326,7 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
     const char* unit;
     const char* what;
     std::function<double()> measure;
+    bool long_running = false;  // measured only with --long
   };
   const std::vector<Benchmark> benchmarks = {
       {"layer_steps_per_s.8gpu_256e", "steps/s",
@@ -304,13 +359,23 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
        "DeepSeek-V3 serving on 8 MI325X: 5,000 ShareGPT-like requests, all layers, one policy "
        "(target < 2)",
        [&] { return serving_run_s(context); }},
+      {"serving_peak_rss_mib.100k_requests", "MiB",
+       "peak memory of a vibesim run serving 100,000 short generated requests (DeepSeek-V3, 8 "
+       "MI325X, one policy, requests.csv streamed)",
+       [&] { return serving_peak_rss_mib(context, 100'000); }},
+      {"serving_peak_rss_mib.1m_requests", "MiB", "the same with 1,000,000 requests (~20 s)",
+       [&] { return serving_peak_rss_mib(context, 1'000'000); }},
+      {"serving_peak_rss_mib.10m_requests", "MiB",
+       "the same with 10,000,000 requests (~4 min; only with --long)",
+       [&] { return serving_peak_rss_mib(context, 10'000'000); }, true},
       {"engine_events_per_s", "events/s",
        "event engine: schedule + run of self-rescheduling events",
        [&] { return engine_events_per_s(min_seconds); }},
   };
   std::vector<Figure> figures;
   for (const auto& b : benchmarks)
-    if (std::string_view(b.name).find(only) != std::string_view::npos)
+    if (std::string_view(b.name).find(only) != std::string_view::npos &&
+        (!b.long_running || vm->count("long")))
       figures.push_back({b.name, b.measure(), b.unit, b.what});
   if (figures.empty()) throw InputError(fmt::format("bench: no figure matches '{}'", only));
   if (vm->count("json")) {
