@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace vibesim {
@@ -27,6 +29,21 @@ double LatencyCurve::latency_ns(double tokens) const {
   const auto i = static_cast<std::size_t>(it - tokens_.begin());
   const double t = (tokens - tokens_[i - 1]) / (tokens_[i] - tokens_[i - 1]);
   return latency_ns_[i - 1] + t * (latency_ns_[i] - latency_ns_[i - 1]);
+}
+
+double LatencyCurve::tokens_surely_reaching(double from_tokens, double bound_ns) const {
+  constexpr double kNever = std::numeric_limits<double>::infinity();
+  const auto first = static_cast<std::size_t>(
+      std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, from_tokens) - tokens_.begin());
+  // Non-decreasing from the segment holding from_tokens to the end (and so on
+  // the extension past the last point).
+  for (std::size_t k = first; k < tokens_.size(); ++k)
+    if (latency_ns_[k] < latency_ns_[k - 1]) return kNever;
+  // Interpolating between points at bound + margin or above cannot round below bound.
+  const double margin = 1e-12 * std::max(1.0, std::abs(bound_ns));
+  for (std::size_t k = first; k < tokens_.size(); ++k)
+    if (tokens_[k] > from_tokens && latency_ns_[k] >= bound_ns + margin) return tokens_[k];
+  return kNever;
 }
 
 }  // namespace vibesim

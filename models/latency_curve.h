@@ -15,6 +15,12 @@ class LatencyCurve {
   static LatencyCurve proportional(double tokens_per_ns);
 
   [[nodiscard]] double latency_ns(double tokens) const;
+  // A token count x past which latency_ns is certain (with a margin for
+  // rounding) to be >= bound_ns: the first profiled point beyond `from_tokens`
+  // at bound_ns or above, provided the curve never decreases from
+  // `from_tokens` on; +infinity when that cannot be guaranteed. Lets a search
+  // skip candidates without evaluating the curve, deciding exactly as if it had.
+  [[nodiscard]] double tokens_surely_reaching(double from_tokens, double bound_ns) const;
   [[nodiscard]] const std::vector<double>& tokens() const { return tokens_; }
   [[nodiscard]] const std::vector<double>& latency_points_ns() const { return latency_ns_; }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <numeric>
 
 namespace vibesim {
@@ -27,16 +28,31 @@ void search_exchanges(const GpuBins& bins, std::span<const double> weight,
     return !(forbidden &&
              (forbidden(a, static_cast<int>(other)) || forbidden(b, static_cast<int>(hot))));
   };
+  // The pair's larger latency must beat the best so far. The partner's side
+  // usually fails (it gains work), so it is checked first: without evaluating
+  // its curve where `delta` is surely past the bound, then on the curve.
+  const double other_tokens = bins.tokens[other];
+  double skip_above = 0;
+  const auto update_skip = [&] {
+    const double x = f[other].tokens_surely_reaching(other_tokens, best.pair_max - 1e-9);
+    const double d = x - other_tokens;          // +inf when nothing can be skipped
+    skip_above = d + 1e-6 * (1 + std::abs(d));  // past x even after rounding To + delta
+  };
+  update_skip();
   // Candidates are plain values (no allocation in the innermost loop).
   auto consider = [&](double delta, std::array<std::size_t, 2> hs, std::array<std::size_t, 2> os) {
     if (delta <= 0) return;  // moving more work onto the hot GPU cannot help it
-    const double pair_max = std::max(f[hot].latency_ns(bins.tokens[hot] - delta),
-                                     f[other].latency_ns(bins.tokens[other] + delta));
-    if (pair_max >= best.pair_max - 1e-9) return;
+    if (delta > skip_above) return;
+    const double bound = best.pair_max - 1e-9;
+    const double other_latency = f[other].latency_ns(other_tokens + delta);
+    if (other_latency >= bound) return;
+    const double pair_max = std::max(f[hot].latency_ns(bins.tokens[hot] - delta), other_latency);
+    if (pair_max >= bound) return;
     for (int i = 0; i < k; ++i)
       if (!allowed(h[hs[static_cast<std::size_t>(i)]], o[os[static_cast<std::size_t>(i)]])) return;
     best = {other, k, hs, os, pair_max};
     found = true;
+    update_skip();
   };
   if (k == 1) {
     for (std::size_t i = 0; i < h.size(); ++i)

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "fixtures.h"
 #include "models/latency_curve.h"
 #include "sim/gpu_profiler.h"
@@ -29,4 +31,22 @@ TEST_CASE("profiling a GPU without jitter recovers its kernel latency at the swe
   for (double n : f.tokens())
     CHECK(f.latency_ns(n) == doctest::Approx(gpus[0].duration_ns(
                                  ExpertBatch::spread_evenly(static_cast<std::int64_t>(n), 2, 0))));
+}
+
+TEST_CASE("a curve says past which token count it surely reaches a bound, only where it never "
+          "decreases") {
+  const LatencyCurve f({0, 10, 20, 30}, {0, 100, 50, 200});
+  constexpr double kNever = std::numeric_limits<double>::infinity();
+  // From 25 the curve rises (50 -> 200): the first point past 25 at >= 150 is 30.
+  CHECK(f.tokens_surely_reaching(25, 150) == 30);
+  CHECK(f.latency_ns(30.5) >= 150);
+  // From 5 it falls between 10 and 20, so nothing is certain.
+  CHECK(f.tokens_surely_reaching(5, 60) == kNever);
+  // No point reaches the bound: the extension past the last point is not relied on.
+  CHECK(f.tokens_surely_reaching(25, 300) == kNever);
+  // A point exactly at the bound is not enough (the margin against rounding).
+  CHECK(f.tokens_surely_reaching(25, 200) == kNever);
+  const auto proportional = LatencyCurve::proportional(0.5);  // 2 ns per token
+  CHECK(proportional.tokens_surely_reaching(0.25, 1.5) == 1);
+  CHECK(proportional.tokens_surely_reaching(2, 1.5) == kNever);
 }
