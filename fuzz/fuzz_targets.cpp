@@ -10,6 +10,7 @@
 
 #include "io/config_error.h"
 #include "io/config_object.h"
+#include "models/expert_location_file.h"
 #include "models/gpu_latency_profile.h"
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
@@ -77,7 +78,7 @@ void parse_fit_values(const path& input, const FuzzScratch& scratch) {
   (void)load_parameter_values(input, spec);
 }
 
-const std::array<FuzzTarget, 16> kTargets{{
+const std::array<FuzzTarget, 17> kTargets{{
     {"experiment",
      "an experiment file (vibesim run EXPERIMENT), loaded and round-tripped",
      "experiment.json",
@@ -135,6 +136,11 @@ const std::array<FuzzTarget, 16> kTargets{{
      "gpu_profile.json",
      {"fuzz/corpus/latency_profile"},
      [](const path& input, const FuzzScratch&) { (void)read_gpu_latency_profile(input); }},
+    {"expert_location",
+     "vibesim place --current: an SGLang expert-location file (read for 2 GPUs)",
+     "current.json",
+     {"fuzz/corpus/expert_location"},
+     [](const path& input, const FuzzScratch&) { (void)read_expert_location_file(input, 2); }},
     {"profile_fit_csv",
      "the per-GPU measurements CSV that vibesim profile fit reads",
      "fleet.csv",

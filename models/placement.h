@@ -3,6 +3,7 @@
 // physical slot. Slot s lives on GPU s / slots_per_gpu — the layout of SGLang's
 // `physical_to_logical_map`. An expert may occupy several slots (replicas);
 // its tokens are then split evenly across them.
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,17 @@ struct Placement {
 // each expert's load split evenly across its replicas.
 [[nodiscard]] std::vector<double> gpu_tokens(const Placement& placement, int moe_layer,
                                              std::span<const double> expert_loads);
+
+// `after` with each GPU's slots reordered so that every expert the GPU held in
+// `before` keeps its old slot (as vLLM's EPLB does); arriving experts fill the
+// freed slots in their order in `after`. Only positions within a GPU change,
+// so token counts, latencies and the migration cost are the same: what
+// changes is that an engine rewrites only the slots whose expert changed.
+// The two must have the same shape.
+[[nodiscard]] Placement keep_slots_in_place(const Placement& before, Placement after);
+
+// Slots, summed over layers, whose expert differs between the two (same shape).
+[[nodiscard]] std::int64_t slots_changed(const Placement& before, const Placement& after);
 
 // Empty if `placement` is well formed for `num_layers` x `num_experts` (every
 // slot holds a valid expert, every expert has a slot); else what is wrong.

@@ -40,7 +40,8 @@ SimDuration LivePlacement::end_pass(SimTime now_time,
     ++totals_.reprofiles;
   }
   now.current = action == Replacement::kIncremental ? &placement_ : nullptr;
-  Placement next = checked_place(name_, policy_, now);
+  // Experts that stay on a GPU keep their slots, as a real engine's re-placement does.
+  Placement next = keep_slots_in_place(placement_, checked_place(name_, policy_, now));
   const auto cost =
       migration_cost(placement_, next, setup_.topology, x_.model.expert_weight_bytes());
   ++totals_.recalibrations;

@@ -171,3 +171,45 @@ TEST_CASE("load CSVs may start with a byte-order mark and quote their fields") {
   CHECK(r.status == 2);
   CHECK(r.err.find("open.csv:2: a quoted field is not closed") != std::string::npos);
 }
+
+TEST_CASE(
+    "vibesim place --current refines the placement in force and keeps staying experts in "
+    "their slots") {
+  testing::TempDir dir("place-current");
+  const auto before_loads =
+      dir.write("before.csv", "layer,expert,count\n0,0,80\n0,1,10\n0,2,40\n0,3,30\n");
+  const auto after_loads =
+      dir.write("after.csv", "layer,expert,count\n0,0,10\n0,1,80\n0,2,30\n0,3,40\n");
+  const auto first = dir.path / "first.json";
+  REQUIRE(cli({"place", "--policy", "latency_lpt", "--loads", before_loads.string(), "--gpus", "2",
+               "-o", first.string()})
+              .status == 0);
+  const auto second = dir.path / "second.json";
+  const auto r = cli({"place", "--policy", "eplb", "--loads", after_loads.string(), "--gpus", "2",
+                      "--current", first.string(), "-o", second.string()});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto old_map = nlohmann::json::parse(testing::read_file(first))["physical_to_logical_map"];
+  const auto new_map = nlohmann::json::parse(testing::read_file(second))["physical_to_logical_map"];
+  // Every expert on the same GPU before and after sits in the same slot.
+  int changed = 0;
+  for (int s = 0; s < 4; ++s) {
+    const int expert = new_map[0][s];
+    const int gpu = s / 2;
+    for (int t = gpu * 2; t < gpu * 2 + 2; ++t)
+      if (old_map[0][t] == expert) CHECK(t == s);
+    changed += old_map[0][s] != new_map[0][s] ? 1 : 0;
+  }
+  const auto report = nlohmann::json::parse(testing::read_file(dir.path / "second.report.json"));
+  CHECK(report["slots_changed"] == changed);
+
+  SUBCASE("a file that does not fit is refused, naming it") {
+    const auto wrong = dir.write("wrong.json", R"({"physical_to_logical_map": [[0, 1, 2, 2]]})");
+    const auto bad = cli({"place", "--policy", "eplb", "--loads", after_loads.string(), "--gpus",
+                          "2", "--current", wrong.string(), "-o", (dir.path / "x.json").string()});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("wrong.json") != std::string::npos);
+    CHECK(bad.err.find("expert 3 has no slot") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path / "x.json"));
+  }
+}

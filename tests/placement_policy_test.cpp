@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "io/config_error.h"
+#include "models/placement.h"
 #include "policies/policy_registry.h"
 
 using namespace vibesim;
@@ -47,4 +50,24 @@ TEST_CASE("placement_problem names a missing expert and an out-of-range id") {
   CHECK(placement_problem(p, 1, 4) == "layer 0: expert 3 has no slot");
   p.physical_to_logical[0][3] = 7;
   CHECK(placement_problem(p, 1, 4) == "layer 0: expert id 7 out of range");
+}
+
+TEST_CASE("keep_slots_in_place leaves staying experts in their slots and counts the rest") {
+  Placement before{2, 3, {{0, 1, 2, 3, 4, 5}}};
+  // After: GPU 0 holds {2, 6, 0} (0 and 2 stay), GPU 1 holds {3, 1, 4} (3 and 4 stay).
+  Placement after{2, 3, {{2, 6, 0, 3, 1, 4}}};
+  const auto kept = keep_slots_in_place(before, after);
+  CHECK(kept.physical_to_logical[0] == std::vector<int>{0, 6, 2, 3, 4, 1});
+  CHECK(slots_changed(before, kept) == 2);
+  CHECK(slots_changed(before, after) == 5);  // only slot 3 (expert 3) matched by chance
+  // The same experts on the same GPUs: only positions changed.
+  for (int g = 0; g < 2; ++g) {
+    auto a = std::vector<int>(after.physical_to_logical[0].begin() + g * 3,
+                              after.physical_to_logical[0].begin() + g * 3 + 3);
+    auto k = std::vector<int>(kept.physical_to_logical[0].begin() + g * 3,
+                              kept.physical_to_logical[0].begin() + g * 3 + 3);
+    std::sort(a.begin(), a.end());
+    std::sort(k.begin(), k.end());
+    CHECK(a == k);
+  }
 }

@@ -2,6 +2,7 @@
 // as an expert-location file SGLang can load (--init-expert-location).
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 
 #include "io/atomic_file.h"
 #include "io/config_error.h"
+#include "models/expert_location_file.h"
 #include "models/gpu_latency_profile.h"
 #include "tools/cli.h"
 #include "traces/expert_load_file.h"
@@ -50,7 +52,7 @@ std::string rows_json(const Rows& rows, const std::string& indent) {
 
 // What `vibesim place` was asked, as parsed.
 struct PlaceArguments {
-  std::string policy, loads_path, speeds_text, profile_path, out_path, report_path;
+  std::string policy, loads_path, speeds_text, profile_path, out_path, report_path, current_path;
   int gpus = 0, replicas = 0, groups = 1, nodes = 1;
 };
 
@@ -61,7 +63,8 @@ po::options_description place_options(PlaceArguments& a) {
       "--init-expert-location reads: {\"physical_to_logical_map\": layers x slots} and nothing\n"
       "else (slot s on GPU s / slots_per_gpu). A report beside it (--report, default\n"
       "OUT.report.json with -o) has log2phy (padded with -1), logcnt, gpu_load (tokens per\n"
-      "GPU, replicas sharing evenly) and predicted_latency (f_g of those tokens per GPU).\n\n"
+      "GPU, replicas sharing evenly) and predicted_latency (f_g of those tokens per GPU);\n"
+      "with --current also slots_changed (slots an engine must rewrite).\n\n"
       "options");
   options.add_options()("help,h", "show this help")("policy", po::value(&a.policy),
                                                     "placement policy (see `vibesim list`)")(
@@ -80,7 +83,10 @@ po::options_description place_options(PlaceArguments& a) {
       "...]} (as `vibesim run` writes in gpu_profile.json)")(
       "out,o", po::value(&a.out_path), "SGLang expert-location file (default: stdout)")(
       "report", po::value(&a.report_path),
-      "the placement's report (default with -o: OUT with .json replaced by .report.json)");
+      "the placement's report (default with -o: OUT with .json replaced by .report.json)")(
+      "current", po::value(&a.current_path),
+      "the expert-location file in force (as this command writes it): incremental policies "
+      "refine it, and every expert that stays on a GPU keeps its slot");
   return options;
 }
 
@@ -142,6 +148,7 @@ struct PlacementReport {
   std::vector<std::vector<int>> logcnt;
   std::vector<std::vector<std::vector<int>>> log2phy;  // padded with -1
   std::vector<std::vector<double>> gpu_load, predicted;
+  std::optional<std::int64_t> slots_changed;  // against --current, summed over layers
 };
 
 PlacementReport make_report(const Placement& p, const PlacementContext& c) {
@@ -180,6 +187,7 @@ std::string report_text(const PlacementReport& r, const Placement& p, const std:
   text += fmt::format("  \"logcnt\": {},\n", rows_json(r.logcnt, "  "));
   text += fmt::format("  \"gpu_load\": {},\n", rows_json(r.gpu_load, "  "));
   text += fmt::format("  \"predicted_latency\": {},\n", rows_json(r.predicted, "  "));
+  if (r.slots_changed) text += fmt::format("  \"slots_changed\": {},\n", *r.slots_changed);
   return text + fmt::format("  \"predicted_latency_unit\": {}\n}}\n", nlohmann::json(unit).dump());
 }
 
@@ -230,8 +238,21 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   c.expert_loads = loads;
   auto curves = gpu_curves(a);
   c.gpu_latency = std::move(curves.curves);
-  const Placement p = placement_policy->place(c);
-  const auto report = make_report(p, c);
+  std::optional<Placement> current;
+  if (!a.current_path.empty()) {
+    current = read_expert_location_file(a.current_path, a.gpus);
+    if (const auto problem = placement_problem(*current, c.num_layers(), experts);
+        !problem.empty() || current->slots_per_gpu != c.max_slots_per_gpu)
+      throw InputError(fmt::format(
+          "{}: key 'physical_to_logical_map': does not fit {} and --gpus {} --replicas {}: {}",
+          a.current_path, a.loads_path, a.gpus, a.replicas,
+          problem.empty() ? fmt::format("{} slots per GPU", current->slots_per_gpu) : problem));
+    c.current = &*current;
+  }
+  Placement p = placement_policy->place(c);
+  if (current) p = keep_slots_in_place(*current, std::move(p));
+  auto report = make_report(p, c);
+  if (current) report.slots_changed = slots_changed(*current, p);
 
   // SGLang passes every top-level key to its mapping initialiser, which takes
   // physical_to_logical_map alone: the file it reads holds nothing else.
