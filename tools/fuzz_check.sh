@@ -18,7 +18,7 @@ work=build/fuzz/work
 findings=build/fuzz/findings
 rm -rf "$work"
 mkdir -p "$work" "$findings"
-trap 'rm -rf /tmp/vibesim-fuzz-*' EXIT
+trap 'rm -rf "${TMPDIR:-/tmp}"/vibesim-fuzz-*' EXIT  # the targets' scratch folders
 
 targets=("$@")
 if ((${#targets[@]} == 0)); then
