@@ -33,8 +33,9 @@ TEST_CASE("profiling a GPU without jitter recovers its kernel latency at the swe
                                  ExpertBatch::spread_evenly(static_cast<std::int64_t>(n), 2, 0))));
 }
 
-TEST_CASE("a curve says past which token count it surely reaches a bound, only where it never "
-          "decreases") {
+TEST_CASE(
+    "a curve says past which token count it surely reaches a bound, only where it never "
+    "decreases") {
   const LatencyCurve f({0, 10, 20, 30}, {0, 100, 50, 200});
   constexpr double kNever = std::numeric_limits<double>::infinity();
   // From 25 the curve rises (50 -> 200): the first point past 25 at >= 150 is 30.
