@@ -27,7 +27,7 @@ nlohmann::json parse_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   try {
     return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, or a number out of range
     throw InputError(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
   }
 }
