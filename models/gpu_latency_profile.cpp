@@ -26,6 +26,9 @@ std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& 
       if (!(tokens[i] > tokens[i - 1])) throw gpu.error("tokens", "must increase strictly");
     curves.emplace_back(std::move(tokens), std::move(latency));
   }
+  // Where real curves were measured (`vibesim hw calibrate`): documentation, not read.
+  if (root.has("hardware") && !root.raw("hardware").is_object())
+    throw root.error("hardware", "expected an object describing the measured devices");
   root.finish();
   return curves;
 }

@@ -4,6 +4,8 @@
 // what `vibesim place --profile` reads for a real deployment:
 //   {"gpu_latency": [{"tokens": [...], "latency_ns": [...]}, ...]}   one entry per GPU
 // `tokens` are token-expert assignments on the whole GPU, increasing, at least two.
+// An optional "hardware" object says where real curves were measured (`vibesim
+// hw calibrate` writes it); it is documentation and not read.
 #include <filesystem>
 #include <span>
 #include <vector>

@@ -24,27 +24,46 @@ double LayerStepResult::max_over_mean_tokens() const {
 MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKernelModel> gpus,
                                  const Topology& topology, const Placement& placement,
                                  double jitter_cv, std::uint64_t jitter_seed, MoeExchange exchange)
-    : gpus_(gpus),
+    : MoeLayerStepper(model, std::make_unique<ModelledExecutor>(gpus), nullptr, topology, placement,
+                      exchange) {
+  assert(static_cast<int>(gpus.size()) == placement.num_gpus);
+  jitter_cv_ = jitter_cv;
+  jitter_rng_.seed(jitter_seed);
+}
+
+MoeLayerStepper::MoeLayerStepper(const MoeModel& model, LayerExecutor& executor,
+                                 const Topology& topology, const Placement& placement,
+                                 MoeExchange exchange)
+    : MoeLayerStepper(model, nullptr, &executor, topology, placement, exchange) {}
+
+MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExecutor> owned,
+                                 LayerExecutor* borrowed, const Topology& topology,
+                                 const Placement& placement, MoeExchange exchange)
+    : owned_executor_(std::move(owned)),
+      executor_(owned_executor_ ? owned_executor_.get() : borrowed),
+      num_gpus_(placement.num_gpus),
       num_experts_(static_cast<int>(model.routed_experts)),
       all_to_all_(topology),
       slots_per_gpu_(placement.slots_per_gpu),
       dispatch_bytes_per_token_(model.dispatch_bytes_per_token()),
       combine_bytes_per_token_(model.combine_bytes_per_token()),
-      jitter_cv_(jitter_cv),
-      exchange_(exchange),
-      jitter_rng_(jitter_seed) {
-  const auto g = gpus.size();
-  assert(static_cast<int>(g) == placement.num_gpus && static_cast<int>(g) == topology.num_gpus());
+      jitter_cv_(0.0),
+      exchange_(exchange) {
+  const auto g = static_cast<std::size_t>(num_gpus_);
+  assert(num_gpus_ == topology.num_gpus());
   set_placement(placement);
   records_.resize(g);
+  compute_ns_.resize(g);
   tokens_.resize(g);
   dispatch_ns_.resize(g);
   combine_ns_.resize(g);
 }
 
 void MoeLayerStepper::set_placement(const Placement& placement) {
-  assert(placement.num_gpus == static_cast<int>(gpus_.size()));
+  assert(placement.num_gpus == num_gpus_);
   slots_per_gpu_ = placement.slots_per_gpu;
+  slot_tokens_.resize(static_cast<std::size_t>(num_gpus_) *
+                      static_cast<std::size_t>(slots_per_gpu_));
   layers_.clear();
   for (const auto& slots : placement.physical_to_logical) {
     LayerSlots layer;
@@ -64,27 +83,29 @@ void MoeLayerStepper::set_placement(const Placement& placement) {
 
 LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_t> expert_counts) {
   const auto& layer = layers_[static_cast<std::size_t>(moe_layer)];
-  const auto g_count = gpus_.size();
-  const int* expert = layer.expert.data();
+  const auto g_count = static_cast<std::size_t>(num_gpus_);
 
-  // Expert compute per GPU.
-  for (std::size_t g = 0; g < g_count; ++g) {
-    ExpertBatch batch;
-    const auto tile_mask = gpus_[g].tile_mask();
-    const auto first = g * static_cast<std::size_t>(slots_per_gpu_);
-    for (auto s = first; s < first + static_cast<std::size_t>(slots_per_gpu_); ++s) {
-      std::int32_t n = expert_counts[static_cast<std::size_t>(expert[s])];
-      if (layer.has_replicas) {  // even split; the remainder goes to the first replicas
-        const int r = layer.replica_count[s];
-        n = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
-      }
-      batch.add_expert(n, tile_mask);
+  // Each slot's tokens: its expert's, split evenly over the expert's replicas
+  // (the remainder goes to the first replicas).
+  for (std::size_t s = 0; s < slot_tokens_.size(); ++s) {
+    std::int32_t n = expert_counts[static_cast<std::size_t>(layer.expert[s])];
+    if (layer.has_replicas) {
+      const int r = layer.replica_count[s];
+      n = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
     }
-    double kernel_ns = gpus_[g].duration_ns(batch);
+    slot_tokens_[s] = n;
+  }
+  executor_->run(LayerWork{num_gpus_, slots_per_gpu_, slot_tokens_}, compute_ns_);
+
+  const auto slots = static_cast<std::size_t>(slots_per_gpu_);
+  for (std::size_t g = 0; g < g_count; ++g) {
+    std::int64_t tokens = 0;
+    for (auto s = g * slots; s < (g + 1) * slots; ++s) tokens += slot_tokens_[s];
+    double kernel_ns = compute_ns_[g];
     if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
     if (jitter_cv_ > 0 && kernel_ns > 0)
       kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
-    tokens_[g] = static_cast<double>(batch.tokens);
+    tokens_[g] = static_cast<double>(tokens);
     records_[g] = GpuLayerRecord{tokens_[g], 0.0, kernel_ns, 0.0, 0.0};
   }
 

@@ -10,6 +10,7 @@
 // sequences layer steps and, later, requests.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <span>
 #include <string>
@@ -21,6 +22,7 @@
 #include "models/moe_model.h"
 #include "models/placement.h"
 #include "models/topology.h"
+#include "sim/layer_executor.h"
 
 namespace vibesim {
 
@@ -61,12 +63,16 @@ class MoeLayerStepper {
   MoeLayerStepper(const MoeModel& model, std::span<const GpuKernelModel> gpus,
                   const Topology& topology, const Placement& placement, double jitter_cv,
                   std::uint64_t jitter_seed, MoeExchange exchange = MoeExchange::kAllToAll);
+  // The same layer step with another executor's compute times (a profile's
+  // prediction, real GPUs) and no modelled jitter; `executor` must outlive it.
+  MoeLayerStepper(const MoeModel& model, LayerExecutor& executor, const Topology& topology,
+                  const Placement& placement, MoeExchange exchange);
 
   // Switches to another placement (same GPUs and slots per GPU) from the next step on.
   void set_placement(const Placement& placement);
 
   // Per-GPU kernel-time multipliers (GpuConditions) for the following steps;
-  // empty = all 1.
+  // empty = all 1. Like jitter, they perturb whatever the executor returns.
   void set_kernel_time_multipliers(std::span<const double> multipliers) {
     multipliers_ = multipliers;
   }
@@ -75,6 +81,10 @@ class MoeLayerStepper {
   LayerStepResult step(int moe_layer, std::span<const std::int32_t> expert_counts);
 
  private:
+  MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExecutor> owned,
+                  LayerExecutor* borrowed, const Topology& topology, const Placement& placement,
+                  MoeExchange exchange);
+
   struct LayerSlots {
     std::vector<int> expert;         // per slot
     std::vector<int> replica_rank;   // per slot: which of its expert's replicas
@@ -82,7 +92,9 @@ class MoeLayerStepper {
     bool has_replicas = false;
   };
 
-  std::span<const GpuKernelModel> gpus_;
+  std::unique_ptr<LayerExecutor> owned_executor_;  // the modelled one, unless given another
+  LayerExecutor* executor_;
+  int num_gpus_;
   int num_experts_;
   AllToAllModel all_to_all_;
   int slots_per_gpu_;
@@ -96,6 +108,8 @@ class MoeLayerStepper {
   std::normal_distribution<double> normal_{0.0, 1.0};
   // Scratch, reused every step.
   std::vector<GpuLayerRecord> records_;
+  std::vector<std::int32_t> slot_tokens_;
+  std::vector<double> compute_ns_;
   std::vector<double> tokens_;
   std::vector<double> dispatch_ns_;
   std::vector<double> combine_ns_;

@@ -46,6 +46,10 @@ commands:
   trace stats|convert|fit|generate
                           inspect routing traces, convert between formats, fit correlated
                           synthetic routing to a trace, generate traces
+  hw devices|calibrate|replay|validate
+                          real-hardware mode (CUDA): calibrate latency profiles on real
+                          GPUs, replay an experiment's layer steps on them, and validate
+                          the simulator against them; exits 3 without a GPU
   list                    the models, GPUs, variability profiles and policies available
   bench [--json]          speed benchmarks (layer steps per second, ...)
   help                    this text
@@ -102,7 +106,7 @@ std::optional<boost::program_options::variables_map> parse_command_line(
 }
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            const volatile std::sig_atomic_t* stop_signal) {
+            const volatile std::sig_atomic_t* stop_signal, const HardwareFactory& open_hardware) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     out << kUsage;
     return args.empty() ? 2 : 0;
@@ -115,8 +119,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 #endif
     return 0;
   }
-  const CliContext context{ConfigLocations::from_environment(), PolicyRegistry::builtin(), out, err,
-                           stop_signal};
+  const CliContext context{ConfigLocations::from_environment(),
+                           PolicyRegistry::builtin(),
+                           out,
+                           err,
+                           stop_signal,
+                           open_hardware};
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
     if (args[0] == "run") return run_command(context, rest);
@@ -130,9 +138,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (args[0] == "fidelity") return fidelity_command(context, rest);
     if (args[0] == "check") return check_command(context, rest);
     if (args[0] == "report") return report_command(context, rest);
+    if (args[0] == "hw") return hw_command(context, rest);
     fmt::print(err,
                "vibesim: unknown command '{}'; valid commands are: run, sweep, plan, fidelity, "
-               "check, report, place, profile, trace, list, bench, help\n",
+               "check, report, place, profile, trace, hw, list, bench, help\n",
                args[0]);
     return 2;
   } catch (const Interrupted& e) {
@@ -141,6 +150,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const InputError& e) {
     fmt::print(err, "vibesim: error: {}\n", e.what());
     return 2;
+  } catch (const NoDevice& e) {
+    fmt::print(err, "vibesim: {}\n", e.what());
+    return 3;
   } catch (const boost::program_options::error& e) {
     fmt::print(err, "vibesim {}: error: {}\n", args[0], e.what());
     return 2;

@@ -1,7 +1,10 @@
 #pragma once
 // The vibesim command line, as a function so tests can drive it in-process.
-// Exit status: 0 success, 2 bad input (one-line message on `err`), 1 internal error.
+// Exit status: 0 success, 2 bad input (one-line message on `err`), 1 internal
+// error, 3 no GPU for `vibesim hw`.
 #include <csignal>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -9,6 +12,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "hw/hardware_backend.h"
 #include "policies/policy_registry.h"
 #include "sim/experiment.h"
 
@@ -21,6 +25,9 @@ struct Interrupted {
   int signal;
 };
 
+// Opens the GPUs `vibesim hw` runs on (tests give modelled ones).
+using HardwareFactory = std::function<std::unique_ptr<HardwareBackend>()>;
+
 // What every subcommand gets.
 struct CliContext {
   ConfigLocations locations;
@@ -30,6 +37,7 @@ struct CliContext {
   // The signal that asked the program to stop (0: none), set by main's
   // handler; nullptr when nothing can interrupt (tests).
   const volatile std::sig_atomic_t* stop_signal = nullptr;
+  HardwareFactory open_hardware = open_cuda_backend;
 
   // Long work calls this often (per layer step, per finished request).
   void checkpoint() const {
@@ -38,7 +46,8 @@ struct CliContext {
 };
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            const volatile std::sig_atomic_t* stop_signal = nullptr);
+            const volatile std::sig_atomic_t* stop_signal = nullptr,
+            const HardwareFactory& open_hardware = open_cuda_backend);
 
 // Parses a subcommand's `args` against `options`, plus one optional positional
 // argument stored in `*positional_value` when `positional_name` is given.
@@ -66,5 +75,6 @@ int plan_command(const CliContext& context, const std::vector<std::string>& args
 int fidelity_command(const CliContext& context, const std::vector<std::string>& args);
 int check_command(const CliContext& context, const std::vector<std::string>& args);
 int report_command(const CliContext& context, const std::vector<std::string>& args);
+int hw_command(const CliContext& context, const std::vector<std::string>& args);
 
 }  // namespace vibesim

@@ -1,0 +1,28 @@
+#include "sim/layer_executor.h"
+
+#include <cassert>
+
+namespace vibesim {
+
+void ModelledExecutor::run(const LayerWork& work, std::span<double> compute_ns) {
+  assert(static_cast<int>(gpus_.size()) == work.num_gpus);
+  for (int g = 0; g < work.num_gpus; ++g) {
+    const auto& gpu = gpus_[static_cast<std::size_t>(g)];
+    const auto tile_mask = gpu.tile_mask();
+    ExpertBatch batch;
+    for (const std::int32_t n : work.gpu_slots(g)) batch.add_expert(n, tile_mask);
+    compute_ns[static_cast<std::size_t>(g)] = gpu.duration_ns(batch);
+  }
+}
+
+void ProfiledExecutor::run(const LayerWork& work, std::span<double> compute_ns) {
+  assert(!curves_.empty());
+  for (int g = 0; g < work.num_gpus; ++g) {
+    double tokens = 0;
+    for (const std::int32_t n : work.gpu_slots(g)) tokens += n;
+    compute_ns[static_cast<std::size_t>(g)] =
+        curves_[static_cast<std::size_t>(g) % curves_.size()].latency_ns(tokens);
+  }
+}
+
+}  // namespace vibesim
