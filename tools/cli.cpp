@@ -113,10 +113,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (args[0] == "--version") {
 #ifdef VIBESIM_HAVE_MPI
-    out << "vibesim " VIBESIM_VERSION " (MPI sweeps: yes)\n";
+    constexpr const char* mpi = "yes";
 #else
-    out << "vibesim " VIBESIM_VERSION " (MPI sweeps: no)\n";
+    constexpr const char* mpi = "no";
 #endif
+#ifdef VIBESIM_HAVE_CUDA
+    constexpr const char* cuda = "yes";
+#else
+    constexpr const char* cuda = "no";
+#endif
+    fmt::print(out, "vibesim " VIBESIM_VERSION " (MPI sweeps: {}, CUDA executor: {})\n", mpi, cuda);
     return 0;
   }
   const CliContext context{ConfigLocations::from_environment(),
