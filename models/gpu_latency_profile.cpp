@@ -8,15 +8,13 @@
 
 namespace vibesim {
 
-std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& path) {
-  const auto json = read_json_file(path);  // ConfigObject keeps a reference
-  ConfigObject root(json, path.string());
+std::vector<LatencyCurve> parse_gpu_latency_profile(ConfigObject& root) {
   const auto& list = root.raw("gpu_latency");
   if (!list.is_array() || list.empty())
     throw root.error("gpu_latency", "expected a non-empty list, one entry per GPU");
   std::vector<LatencyCurve> curves;
   for (std::size_t g = 0; g < list.size(); ++g) {
-    ConfigObject gpu(list[g], path.string(), fmt::format("gpu_latency[{}]", g));
+    ConfigObject gpu(list[g], root.source(), root.key_path(fmt::format("gpu_latency[{}]", g)));
     auto tokens = gpu.number_list("tokens", 0, 1e12);
     auto latency = gpu.number_list("latency_ns", 0, 1e15);
     gpu.finish();
@@ -31,6 +29,12 @@ std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& 
     throw root.error("hardware", "expected an object describing the measured devices");
   root.finish();
   return curves;
+}
+
+std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& path) {
+  const auto json = read_json_file(path);  // ConfigObject keeps a reference
+  ConfigObject root(json, path.string());
+  return parse_gpu_latency_profile(root);
 }
 
 nlohmann::ordered_json gpu_latency_profile_json(std::span<const LatencyCurve> curves) {

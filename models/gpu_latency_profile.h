@@ -16,7 +16,12 @@
 
 namespace vibesim {
 
+class ConfigObject;
+
 std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& path);
+// The same from an object already open (an experiment's inline
+// `cluster.latency_profile`); reads every key of `root` and finishes it.
+std::vector<LatencyCurve> parse_gpu_latency_profile(ConfigObject& root);
 nlohmann::ordered_json gpu_latency_profile_json(std::span<const LatencyCurve> curves);
 
 }  // namespace vibesim

@@ -50,6 +50,32 @@ Placement checked_place(const std::string& name, const PlacementPolicy& policy,
   return p;
 }
 
+std::vector<LatencyCurve> measured_or_profiled_latency(const Experiment& x,
+                                                       std::span<const GpuKernelModel> gpus,
+                                                       const ProfilingSpec& profiling,
+                                                       std::span<const double> multipliers) {
+  const auto& measured = x.cluster.measured_latency;
+  if (measured.empty()) {
+    if (multipliers.empty()) return profile_gpus(gpus, profiling);
+    std::vector<GpuKernelModel> current;
+    for (std::size_t g = 0; g < gpus.size(); ++g) {
+      auto v = gpus[g].variation();
+      v.relative_time *= multipliers[g];
+      current.emplace_back(x.cluster.sku, v, x.model);
+    }
+    return profile_gpus(current, profiling);
+  }
+  std::vector<LatencyCurve> out;
+  for (std::size_t g = 0; g < gpus.size(); ++g) {
+    const auto& f = measured[g % measured.size()];
+    auto latency = f.latency_points_ns();
+    if (!multipliers.empty())
+      for (auto& ns : latency) ns *= multipliers[g];
+    out.emplace_back(f.tokens(), std::move(latency));
+  }
+  return out;
+}
+
 ClusterSetup prepare_cluster(const Experiment& x) {
   const int g_count = x.cluster.num_gpus;
   const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
@@ -74,7 +100,7 @@ ClusterSetup prepare_cluster(const Experiment& x) {
   profiling.repetitions = x.profiling_repetitions;
   profiling.jitter_cv = x.cluster.profile.kernel_jitter_cv;
   profiling.seed = derive_seed(x.seed, RandomStream::kProfiling);
-  c.gpu_latency = profile_gpus(setup.gpus, profiling);
+  c.gpu_latency = measured_or_profiled_latency(x, setup.gpus, profiling, {});
   c.all_to_all_ns_per_token = AllToAllModel(setup.topology)
                                   .ns_per_routed_token(x.model.dispatch_bytes_per_token(),
                                                        x.model.combine_bytes_per_token());

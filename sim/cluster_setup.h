@@ -4,6 +4,7 @@
 // operator knows before placing experts — the recorded load matrix and the
 // profiled latency curves (the policies' PlacementContext).
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,15 @@ struct ClusterSetup {
 };
 
 ClusterSetup prepare_cluster(const Experiment& experiment);
+
+// What profiling the GPUs measures, with kernel times scaled by the GPUs'
+// current `multipliers` (empty: none): the simulated profiler run on `gpus`,
+// or, with cluster.latency_profile, the measured curves themselves (GPU g:
+// curve g % size) scaled.
+std::vector<LatencyCurve> measured_or_profiled_latency(const Experiment& experiment,
+                                                       std::span<const GpuKernelModel> gpus,
+                                                       const ProfilingSpec& profiling,
+                                                       std::span<const double> multipliers);
 
 // The experiment's routing, drawing batches from stream `batches`
 // (kRoutingCalibration is drift-free: the recorded past precedes any drift).

@@ -7,6 +7,7 @@
 
 #include "io/config_object.h"
 #include "io/named_config.h"
+#include "models/gpu_latency_profile.h"
 #include "policies/policy_registry.h"
 
 namespace vibesim {
@@ -88,16 +89,27 @@ ClusterSpec ClusterSpec::parse(ConfigObject& c, const MoeModel& model,
   s.redundant_slots_per_gpu = static_cast<int>(
       c.integer_or("redundant_slots_per_gpu", 0, 0, model.routed_experts - experts_per_gpu));
   s.profile = parse_profile(c, s.sku);
+  if (c.has("latency_profile")) {
+    if (c.raw("latency_profile").is_string()) {
+      s.measured_latency = read_gpu_latency_profile(c.file("latency_profile").resolved);
+    } else {
+      auto inline_profile = c.object("latency_profile");
+      s.measured_latency = parse_gpu_latency_profile(inline_profile);
+    }
+  }
   c.finish();
   return s;
 }
 
 nlohmann::ordered_json ClusterSpec::to_json() const {
-  return {{"gpu", sku.to_json()},
-          {"profile", profile.to_json()},
-          {"num_gpus", num_gpus},
-          {"gpus_per_node", gpus_per_node},
-          {"redundant_slots_per_gpu", redundant_slots_per_gpu}};
+  nlohmann::ordered_json out{{"gpu", sku.to_json()},
+                             {"profile", profile.to_json()},
+                             {"num_gpus", num_gpus},
+                             {"gpus_per_node", gpus_per_node},
+                             {"redundant_slots_per_gpu", redundant_slots_per_gpu}};
+  if (!measured_latency.empty())
+    out["latency_profile"] = gpu_latency_profile_json(measured_latency);  // inline
+  return out;
 }
 
 WorkloadSpec WorkloadSpec::parse(ConfigObject& c, const ServingSpec* serving) {

@@ -15,6 +15,7 @@
 
 #include "io/config_locations.h"
 #include "models/gpu_sku.h"
+#include "models/latency_curve.h"
 #include "models/moe_model.h"
 #include "models/variability_profile.h"
 #include "policies/recalibration.h"
@@ -34,6 +35,11 @@ struct ClusterSpec {
   int num_gpus = 0;
   int gpus_per_node = 0;
   int redundant_slots_per_gpu = 0;  // slots beyond E/G that replicating policies may fill
+  // Key `latency_profile` (optional): measured curves f_g (`vibesim hw
+  // calibrate`, a file or inline). When given, they are each GPU's MoE expert
+  // time (GPU g: curve g % size) and what the policies see, in place of the
+  // kernel model and the simulated profiling; other kernels stay modelled.
+  std::vector<LatencyCurve> measured_latency;
 
   static ClusterSpec parse(ConfigObject& cluster, const MoeModel& model,
                            const ConfigLocations& locations);

@@ -39,9 +39,13 @@ std::vector<GpuSummary> summarise_gpus(const Experiment& x, const ClusterSetup& 
   const std::int64_t balanced_tokens = x.workload.batch_tokens * x.model.top_k / g_count;
   std::vector<GpuSummary> out;
   std::vector<double> balanced_ns;
+  const auto& measured = x.cluster.measured_latency;
   for (const auto& gpu : setup.gpus) {
-    balanced_ns.push_back(gpu.duration_ns(
-        ExpertBatch::spread_evenly(balanced_tokens, experts_per_gpu, gpu.tile_mask())));
+    balanced_ns.push_back(measured.empty()
+                              ? gpu.duration_ns(ExpertBatch::spread_evenly(
+                                    balanced_tokens, experts_per_gpu, gpu.tile_mask()))
+                              : measured[balanced_ns.size() % measured.size()].latency_ns(
+                                    static_cast<double>(balanced_tokens)));
     out.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
                    gpu.sustained_clock_fraction(x.cluster.sku.power.activity_memory_bound), 0.0});
   }

@@ -1,7 +1,6 @@
 #include "sim/live_placement.h"
 
 #include "models/expert_migration.h"
-#include "sim/gpu_profiler.h"
 
 namespace vibesim {
 
@@ -30,13 +29,8 @@ SimDuration LivePlacement::end_pass(SimTime now_time,
   PlacementContext now = setup_.context;
   now.expert_loads = controller_.window_loads();
   if (x_.recalibration.reprofile) {  // measure the GPUs as they are now
-    std::vector<GpuKernelModel> current;
-    for (std::size_t g = 0; g < setup_.gpus.size(); ++g) {
-      auto v = setup_.gpus[g].variation();
-      if (!kernel_time_multipliers.empty()) v.relative_time *= kernel_time_multipliers[g];
-      current.emplace_back(x_.cluster.sku, v, x_.model);
-    }
-    now.gpu_latency = profile_gpus(current, setup_.profiling);
+    now.gpu_latency =
+        measured_or_profiled_latency(x_, setup_.gpus, setup_.profiling, kernel_time_multipliers);
     ++totals_.reprofiles;
   }
   now.current = action == Replacement::kIncremental ? &placement_ : nullptr;

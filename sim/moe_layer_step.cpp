@@ -25,20 +25,20 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::span<const GpuKerne
                                  const Topology& topology, const Placement& placement,
                                  double jitter_cv, std::uint64_t jitter_seed, MoeExchange exchange)
     : MoeLayerStepper(model, std::make_unique<ModelledExecutor>(gpus), nullptr, topology, placement,
-                      exchange) {
+                      exchange, jitter_cv, jitter_seed) {
   assert(static_cast<int>(gpus.size()) == placement.num_gpus);
-  jitter_cv_ = jitter_cv;
-  jitter_rng_.seed(jitter_seed);
 }
 
 MoeLayerStepper::MoeLayerStepper(const MoeModel& model, LayerExecutor& executor,
                                  const Topology& topology, const Placement& placement,
-                                 MoeExchange exchange)
-    : MoeLayerStepper(model, nullptr, &executor, topology, placement, exchange) {}
+                                 MoeExchange exchange, double jitter_cv, std::uint64_t jitter_seed)
+    : MoeLayerStepper(model, nullptr, &executor, topology, placement, exchange, jitter_cv,
+                      jitter_seed) {}
 
 MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExecutor> owned,
                                  LayerExecutor* borrowed, const Topology& topology,
-                                 const Placement& placement, MoeExchange exchange)
+                                 const Placement& placement, MoeExchange exchange, double jitter_cv,
+                                 std::uint64_t jitter_seed)
     : owned_executor_(std::move(owned)),
       executor_(owned_executor_ ? owned_executor_.get() : borrowed),
       num_gpus_(placement.num_gpus),
@@ -47,8 +47,9 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExe
       slots_per_gpu_(placement.slots_per_gpu),
       dispatch_bytes_per_token_(model.dispatch_bytes_per_token()),
       combine_bytes_per_token_(model.combine_bytes_per_token()),
-      jitter_cv_(0.0),
-      exchange_(exchange) {
+      jitter_cv_(jitter_cv),
+      exchange_(exchange),
+      jitter_rng_(jitter_seed) {
   const auto g = static_cast<std::size_t>(num_gpus_);
   assert(num_gpus_ == topology.num_gpus());
   set_placement(placement);

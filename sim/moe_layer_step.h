@@ -63,10 +63,11 @@ class MoeLayerStepper {
   MoeLayerStepper(const MoeModel& model, std::span<const GpuKernelModel> gpus,
                   const Topology& topology, const Placement& placement, double jitter_cv,
                   std::uint64_t jitter_seed, MoeExchange exchange = MoeExchange::kAllToAll);
-  // The same layer step with another executor's compute times (a profile's
-  // prediction, real GPUs) and no modelled jitter; `executor` must outlive it.
+  // The same layer step with another executor's compute times (measured
+  // curves, a profile's prediction, real GPUs); `executor` must outlive it.
   MoeLayerStepper(const MoeModel& model, LayerExecutor& executor, const Topology& topology,
-                  const Placement& placement, MoeExchange exchange);
+                  const Placement& placement, MoeExchange exchange, double jitter_cv = 0,
+                  std::uint64_t jitter_seed = 0);
 
   // Switches to another placement (same GPUs and slots per GPU) from the next step on.
   void set_placement(const Placement& placement);
@@ -83,7 +84,7 @@ class MoeLayerStepper {
  private:
   MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExecutor> owned,
                   LayerExecutor* borrowed, const Topology& topology, const Placement& placement,
-                  MoeExchange exchange);
+                  MoeExchange exchange, double jitter_cv, std::uint64_t jitter_seed);
 
   struct LayerSlots {
     std::vector<int> expert;         // per slot

@@ -4,6 +4,7 @@
 // the layer stepper that runs it, the GPUs' changing conditions and the event
 // clock. Common random numbers: every policy's run draws the same jitter and
 // the same thermal drift from the experiment seed.
+#include <optional>
 #include <string>
 
 #include "policies/placement_policy.h"
@@ -11,6 +12,7 @@
 #include "sim/event_engine.h"
 #include "sim/experiment.h"
 #include "sim/gpu_conditions.h"
+#include "sim/layer_executor.h"
 #include "sim/live_placement.h"
 #include "sim/moe_layer_step.h"
 
@@ -21,6 +23,8 @@ struct PolicyRun {
   PolicyRun(const Experiment& experiment, const ClusterSetup& setup, const std::string& name,
             const PlacementPolicy& policy);
 
+  // The GPUs' MoE expert time from measured curves (cluster.latency_profile), if given.
+  std::optional<ProfiledExecutor> measured_gpus;
   LivePlacement live;
   MoeLayerStepper stepper;
   GpuConditions conditions;

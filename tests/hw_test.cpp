@@ -11,6 +11,8 @@
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "models/gpu_latency_profile.h"
+#include "policies/policy_registry.h"
+#include "sim/layer_study.h"
 #include "sim/moe_layer_step.h"
 
 using namespace vibesim;
@@ -257,4 +259,48 @@ TEST_CASE("hw calibrate, replay and validate end to end on modelled devices") {
     CHECK(p["gpu_relative_error"].size() == 8);
   }
   CHECK(v["ordering"]["measured"].size() == 2);
+}
+
+TEST_CASE("cluster.latency_profile: measured curves time the experts and are what policies see") {
+  testing::TempDir dir("hw-measured-run");
+  // Two devices: 1 and 2 ns per token-expert assignment; 8 GPUs take them in turn.
+  const auto profile = dir.write("profile.json", R"({"gpu_latency": [
+      {"tokens": [0, 1e6], "latency_ns": [0, 1e6]},
+      {"tokens": [0, 1e6], "latency_ns": [0, 2e6]}]})");
+  const auto quickstart = testing::config_dir() / "experiments" / "quickstart.json";
+  const std::vector<std::string> overrides{"cluster.latency_profile=\"" + profile.string() + "\"",
+                                           "workload.iterations=1"};
+  const auto x = load_experiment(quickstart, overrides, ConfigLocations::from_environment(),
+                                 PolicyRegistry::builtin());
+  REQUIRE(x.cluster.measured_latency.size() == 2);
+  std::vector<double> ns_per_token(8, 0);
+  int steps = 0;
+  const auto result = run_layer_study(x, PolicyRegistry::builtin(), [&](const LayerRow& row) {
+    ++steps;
+    for (std::size_t g = 0; g < row.step.gpus.size(); ++g)
+      ns_per_token[g] =
+          std::max(ns_per_token[g], row.step.gpus[g].compute_ns / row.step.gpus[g].tokens);
+  });
+  CHECK(steps > 0);
+  for (std::size_t g = 0; g < 8; ++g) {
+    CHECK(result.gpu_latency[g].latency_ns(1000) == doctest::Approx(g % 2 == 0 ? 1000 : 2000));
+    // The variability profile's kernel jitter (CV 0.005) stays on top of the measured time.
+    CHECK(ns_per_token[g] == doctest::Approx(g % 2 == 0 ? 1.0 : 2.0).epsilon(0.05));
+  }
+  // config.resolved.json carries the curves inline and loads back to the same experiment.
+  const auto resolved = dir.write("resolved.json", x.to_json().dump());
+  const auto again =
+      load_experiment(resolved, {}, ConfigLocations::from_environment(), PolicyRegistry::builtin());
+  CHECK(again.to_json() == x.to_json());
+  // A malformed profile names the key inside the experiment.
+  const std::vector<std::string> bad{
+      R"(cluster.latency_profile={"gpu_latency": [{"tokens": [1]}]})"};
+  try {
+    (void)load_experiment(quickstart, bad, ConfigLocations::from_environment(),
+                          PolicyRegistry::builtin());
+    FAIL("accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("cluster.latency_profile.gpu_latency[0]") !=
+          std::string::npos);
+  }
 }
