@@ -18,7 +18,11 @@ struct PlacementContext {
   int expert_groups = 1;      // the model's routing groups (EPLB packs groups onto nodes)
   int max_slots_per_gpu = 0;  // >= num_experts / num_gpus; the excess is the redundant-slot budget
   std::vector<std::vector<double>> expert_loads;  // [moe_layer][expert], recorded token counts
-  std::vector<LatencyCurve> gpu_latency;          // profiled f_g, one per GPU
+  // The recorded windows the means above come from, [moe_layer][window][expert]
+  // (a simulation records one window per calibration batch); null when only
+  // the means are known (`place --loads`, a recalibration's window).
+  std::shared_ptr<const std::vector<std::vector<std::vector<double>>>> load_windows;
+  std::vector<LatencyCurve> gpu_latency;  // profiled f_g, one per GPU
   // Dispatch + combine time per token routed to a GPU, from the link
   // bandwidths (what an operator knows of the fabric); 0 if unknown.
   double all_to_all_ns_per_token = 0;

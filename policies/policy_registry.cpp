@@ -16,6 +16,7 @@ std::unique_ptr<PlacementPolicy> make_eplb_policy();
 std::unique_ptr<PlacementPolicy> make_vibe_policy();
 std::unique_ptr<PlacementPolicy> make_latency_lpt_policy();
 std::unique_ptr<PlacementPolicy> make_optimal_policy();
+std::unique_ptr<PlacementPolicy> make_flashlb_policy();
 
 namespace {
 #ifdef VIBESIM_HAVE_CBC
@@ -49,6 +50,10 @@ PolicyRegistry PolicyRegistry::builtin() {
       "ours: EPLB-style replicas packed by LPT on profiled f_g, then swap local search on "
       "predicted latency",
       make_latency_lpt_policy, kRedundantSlots);
+  add("flashlb",
+      "vLLM's FlashLB: replica counts by tree search on load mean + 0.674 sd over recorded "
+      "windows, LPT deployment on risk with covariances; blind to GPU speed",
+      make_flashlb_policy, kRedundantSlots, /*in_default_study=*/false);
   add("optimal",
       "yardstick: minimum of the predicted layer latency (proven within 0.1 %) by MILP (COIN-OR "
       "CBC); small instances only (about 64 experts x 8 GPUs)",

@@ -10,20 +10,30 @@ namespace vibesim {
 
 namespace {
 
-// The load matrix an operator would record: mean counts over calibration batches.
-std::vector<std::vector<double>> record_loads(const Experiment& x) {
+// What an operator would record: every calibration batch's counts per layer,
+// [moe_layer][batch][expert].
+std::vector<std::vector<std::vector<double>>> record_load_windows(const Experiment& x) {
   auto routing = make_routing(x, RandomStream::kRoutingCalibration);
-  std::vector<std::vector<double>> loads(
-      static_cast<std::size_t>(x.model.num_moe_layers()),
-      std::vector<double>(static_cast<std::size_t>(x.model.routed_experts), 0.0));
+  std::vector<std::vector<std::vector<double>>> windows(
+      static_cast<std::size_t>(x.model.num_moe_layers()));
   for (int b = 0; b < x.workload.calibration_batches; ++b) {
-    for (std::size_t l = 0; l < loads.size(); ++l) {
+    for (std::size_t l = 0; l < windows.size(); ++l) {
       const auto counts = routing->next_counts({static_cast<int>(l), x.workload.batch_tokens});
-      for (std::size_t e = 0; e < counts.size(); ++e) loads[l][e] += counts[e];
+      windows[l].emplace_back(counts.begin(), counts.end());
     }
   }
-  for (auto& layer : loads)
-    for (auto& w : layer) w /= x.workload.calibration_batches;
+  return windows;
+}
+
+// The load matrix: mean counts over the windows.
+std::vector<std::vector<double>> mean_loads(
+    const std::vector<std::vector<std::vector<double>>>& windows, std::size_t experts) {
+  std::vector<std::vector<double>> loads(windows.size(), std::vector<double>(experts, 0.0));
+  for (std::size_t l = 0; l < windows.size(); ++l) {
+    for (const auto& w : windows[l])
+      for (std::size_t e = 0; e < experts; ++e) loads[l][e] += w[e];
+    for (auto& v : loads[l]) v /= static_cast<double>(windows[l].size());
+  }
   return loads;
 }
 
@@ -92,7 +102,10 @@ ClusterSetup prepare_cluster(const Experiment& x) {
   c.num_nodes = setup.topology.num_nodes();
   c.expert_groups = static_cast<int>(x.model.expert_groups);
   c.max_slots_per_gpu = experts_per_gpu + x.cluster.redundant_slots_per_gpu;
-  c.expert_loads = record_loads(x);
+  auto windows = record_load_windows(x);
+  c.expert_loads = mean_loads(windows, static_cast<std::size_t>(x.model.routed_experts));
+  c.load_windows =
+      std::make_shared<const std::vector<std::vector<std::vector<double>>>>(std::move(windows));
   auto& profiling = setup.profiling;
   profiling.experts_per_gpu = experts_per_gpu;
   profiling.max_tokens =

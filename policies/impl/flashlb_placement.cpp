@@ -1,0 +1,290 @@
+// `flashlb`: FlashLB, the second EPLB policy vLLM ships, written from its
+// description. Per layer, from the recorded load windows (T windows × N
+// experts): each expert's mean μ, variance and covariance (Eigen); its risk
+// weight μ + z·σ (z = 0.674, the 75th percentile); replica counts chosen by a
+// tree search over groups of experts in order of weight (depth 4, ±8
+// neighbours around a proportional start), each candidate scored by the mean
+// over windows of max-GPU load × G / total load of its LPT deployment; LPT
+// deployment of the replicas, heaviest μ/r first, each onto the GPU with a
+// free slot, not yet hosting the expert, whose risk μ_g + z·σ_g (variances
+// and covariances of the replicas it hosts) grows least. Re-placing, GPUs are
+// relabelled to keep the most experts where they were, then staying experts
+// keep their slots. Balances token counts: blind to GPU speed, like EPLB.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+#include <Eigen/Dense>
+
+#include "policies/placement_policy.h"
+
+namespace vibesim {
+namespace {
+
+constexpr double kZScore = 0.674;  // Φ⁻¹(0.75)
+constexpr int kTreeDepth = 4;
+constexpr int kSearchWidth = 8;
+
+struct LoadStatistics {
+  Eigen::MatrixXd windows;  // T × N
+  Eigen::VectorXd mean, variance;
+  Eigen::MatrixXd covariance;  // N × N; zero with one window
+};
+
+LoadStatistics statistics(const PlacementContext& c, int layer) {
+  const auto n = static_cast<Eigen::Index>(c.num_experts);
+  LoadStatistics s;
+  if (c.load_windows) {
+    const auto& w = (*c.load_windows)[static_cast<std::size_t>(layer)];
+    s.windows.resize(static_cast<Eigen::Index>(w.size()), n);
+    for (std::size_t t = 0; t < w.size(); ++t)
+      for (Eigen::Index e = 0; e < n; ++e)
+        s.windows(static_cast<Eigen::Index>(t), e) = w[t][static_cast<std::size_t>(e)];
+  } else {
+    const auto& m = c.expert_loads[static_cast<std::size_t>(layer)];
+    s.windows = Eigen::Map<const Eigen::RowVectorXd>(m.data(), n);
+  }
+  s.mean = s.windows.colwise().mean().transpose();
+  const auto t = s.windows.rows();
+  if (t > 1) {
+    const Eigen::MatrixXd centred = s.windows.rowwise() - s.mean.transpose();
+    s.covariance = centred.transpose() * centred / static_cast<double>(t - 1);
+  } else {
+    s.covariance = Eigen::MatrixXd::Zero(n, n);
+  }
+  s.variance = s.covariance.diagonal();
+  return s;
+}
+
+// One replica each, plus `extra` shared in proportion to `weight` (largest
+// remainders first, lowest index on ties), at most `cap` each; empty when the
+// experts cannot absorb `extra`.
+std::vector<int> proportional_replicas(const std::vector<double>& weight, int extra, int cap) {
+  const auto n = weight.size();
+  std::vector<int> count(n, 1);
+  if (static_cast<long>(n) * (cap - 1) < extra) return {};
+  std::vector<bool> capped(n, false);
+  while (extra > 0) {
+    double total = 0;
+    std::size_t open = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!capped[i]) total += weight[i], ++open;
+    std::vector<double> quota(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (!capped[i])
+        quota[i] = total > 0 ? weight[i] / total * extra : static_cast<double>(extra) / open;
+    int given = 0;
+    std::vector<std::size_t> by_fraction;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (capped[i]) continue;
+      const int add = std::min(static_cast<int>(std::floor(quota[i])), cap - count[i]);
+      count[i] += add;
+      given += add;
+      by_fraction.push_back(i);
+    }
+    std::stable_sort(by_fraction.begin(), by_fraction.end(), [&](std::size_t a, std::size_t b) {
+      return quota[a] - std::floor(quota[a]) > quota[b] - std::floor(quota[b]);
+    });
+    for (const auto i : by_fraction)
+      if (given < extra && count[i] < cap) ++count[i], ++given;
+    for (std::size_t i = 0; i < n; ++i) capped[i] = count[i] >= cap;
+    extra -= given;
+  }
+  return count;
+}
+
+// The deployment of `replicas` (per expert) onto G GPUs of K slots: [gpu][slot].
+std::vector<std::vector<int>> lpt_deployment(const LoadStatistics& s,
+                                             const std::vector<int>& replicas, int gpus,
+                                             int slots) {
+  const auto n = replicas.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  const auto per_replica = [&](std::size_t e) {
+    return s.mean(static_cast<Eigen::Index>(e)) / replicas[e];
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return per_replica(a) > per_replica(b); });
+  std::vector<std::vector<int>> hosted(static_cast<std::size_t>(gpus));
+  std::vector<double> gpu_mean(static_cast<std::size_t>(gpus), 0), gpu_var(hosted.size(), 0);
+  const auto added_variance = [&](std::size_t e, const std::vector<int>& on_gpu) {
+    const auto i = static_cast<Eigen::Index>(e);
+    double v = s.variance(i) / (static_cast<double>(replicas[e]) * replicas[e]);
+    for (const int j : on_gpu)
+      v += 2 * s.covariance(i, j) /
+           (static_cast<double>(replicas[e]) * replicas[static_cast<std::size_t>(j)]);
+    return v;
+  };
+  for (const auto e : order) {
+    for (int r = 0; r < replicas[e]; ++r) {
+      int best = -1;
+      double best_risk = 0, best_var = 0;
+      for (int pass = 0; pass < 2 && best < 0; ++pass) {  // pass 1: a GPU already hosting it
+        for (std::size_t g = 0; g < hosted.size(); ++g) {
+          if (static_cast<int>(hosted[g].size()) >= slots) continue;
+          const bool hosts =
+              std::count(hosted[g].begin(), hosted[g].end(), static_cast<int>(e)) > 0;
+          if (hosts && pass == 0) continue;
+          const double var = gpu_var[g] + added_variance(e, hosted[g]);
+          const double risk =
+              gpu_mean[g] + per_replica(e) + kZScore * std::sqrt(std::max(0.0, var));
+          if (best < 0 || risk < best_risk)
+            best = static_cast<int>(g), best_risk = risk, best_var = var;
+        }
+      }
+      const auto g = static_cast<std::size_t>(best);
+      gpu_mean[g] += per_replica(e);
+      gpu_var[g] = best_var;
+      hosted[g].push_back(static_cast<int>(e));
+    }
+  }
+  return hosted;
+}
+
+// Mean over windows of (max GPU load × G) / total load: 1 is perfect balance.
+double balance_score(const LoadStatistics& s, const std::vector<int>& replicas,
+                     const std::vector<std::vector<int>>& deployment) {
+  double sum = 0;
+  for (Eigen::Index t = 0; t < s.windows.rows(); ++t) {
+    double max_load = 0, total = 0;
+    for (const auto& gpu : deployment) {
+      double load = 0;
+      for (const int e : gpu) load += s.windows(t, e) / replicas[static_cast<std::size_t>(e)];
+      max_load = std::max(max_load, load);
+      total += load;
+    }
+    sum += total > 0 ? max_load * static_cast<double>(deployment.size()) / total : 1.0;
+  }
+  return sum / static_cast<double>(s.windows.rows());
+}
+
+class FlashLbPlacement final : public PlacementPolicy {
+ public:
+  Placement place(const PlacementContext& c) const override;
+
+ private:
+  static std::vector<std::vector<int>> place_layer(const PlacementContext& c, int layer);
+};
+
+// The tree search over replica counts, then the LPT deployment: [gpu][slot].
+std::vector<std::vector<int>> FlashLbPlacement::place_layer(const PlacementContext& c, int layer) {
+  const auto s = statistics(c, layer);
+  const int n = c.num_experts, gpus = c.num_gpus, slots = c.max_slots_per_gpu;
+  std::vector<double> weight(static_cast<std::size_t>(n));
+  for (int e = 0; e < n; ++e)
+    weight[static_cast<std::size_t>(e)] =
+        s.mean(e) + kZScore * std::sqrt(std::max(0.0, s.variance(e)));
+  std::vector<int> by_weight(static_cast<std::size_t>(n));
+  std::iota(by_weight.begin(), by_weight.end(), 0);
+  std::stable_sort(by_weight.begin(), by_weight.end(), [&](int a, int b) {
+    return weight[static_cast<std::size_t>(a)] > weight[static_cast<std::size_t>(b)];
+  });
+  // Replica counts for `experts` (ids) with `extra` replicas beyond one each; empty if infeasible.
+  const auto allocate = [&](std::span<const int> experts, int extra) {
+    std::vector<double> w;
+    for (const int e : experts) w.push_back(weight[static_cast<std::size_t>(e)]);
+    return proportional_replicas(w, extra, gpus);
+  };
+  std::vector<int> replicas(static_cast<std::size_t>(n), 1);
+  const auto assign = [&](std::span<const int> experts, const std::vector<int>& counts) {
+    for (std::size_t i = 0; i < experts.size(); ++i)
+      replicas[static_cast<std::size_t>(experts[i])] = counts[i];
+  };
+  int available = gpus * slots - n;
+  std::size_t fixed = 0;  // experts (in weight order) whose replica count is decided
+  const int group = (n + kTreeDepth - 1) / kTreeDepth;
+  for (int node = 0; node + 1 < kTreeDepth && available > 0; ++node) {
+    const std::span<const int> all(by_weight);
+    const auto current =
+        all.subspan(static_cast<std::size_t>(std::min(n, node * group)),
+                    static_cast<std::size_t>(std::clamp(n - node * group, 0, group)));
+    const auto rest = all.subspan(static_cast<std::size_t>(std::min(n, (node + 1) * group)));
+    const auto together =
+        allocate(all.subspan(static_cast<std::size_t>(std::min(n, node * group))), available);
+    int start = 0;
+    for (std::size_t i = 0; i < current.size() && !together.empty(); ++i) start += together[i] - 1;
+    int best_extra = -1;
+    double best_score = 0;
+    for (int step = 0; step <= 2 * kSearchWidth; ++step) {  // start, start-1, start+1, ...
+      const int extra = start + (step % 2 == 0 ? step / 2 : -(step + 1) / 2);
+      if (extra < 0 || extra > available) continue;
+      const auto mine = allocate(current, extra), theirs = allocate(rest, available - extra);
+      if (mine.empty() || (theirs.empty() && !rest.empty()) || (rest.empty() && extra != available))
+        continue;
+      auto trial = replicas;
+      for (std::size_t i = 0; i < current.size(); ++i)
+        trial[static_cast<std::size_t>(current[i])] = mine[i];
+      for (std::size_t i = 0; i < rest.size(); ++i)
+        trial[static_cast<std::size_t>(rest[i])] = theirs[i];
+      const double score = balance_score(s, trial, lpt_deployment(s, trial, gpus, slots));
+      if (best_extra < 0 || score < best_score) best_extra = extra, best_score = score;
+    }
+    if (best_extra < 0) break;  // nothing feasible: keep the proportional split below
+    assign(current, allocate(current, best_extra));
+    available -= best_extra;
+    fixed += current.size();
+    if (node + 2 == kTreeDepth || available == 0) {
+      if (!rest.empty()) assign(rest, allocate(rest, available));
+      available = 0;
+      fixed = by_weight.size();
+    }
+  }
+  if (available > 0) {  // the search stopped early: the unfixed experts in proportion
+    const auto unfixed = std::span<const int>(by_weight).subspan(fixed);
+    assign(unfixed, allocate(unfixed, available));
+  }
+  return lpt_deployment(s, replicas, gpus, slots);
+}
+
+// Old GPU g' → new GPU: greedily by most experts shared, so that re-placing
+// moves as few experts as FlashLB's relabelling allows (GPUs are alike to it).
+std::vector<std::vector<int>> relabel_gpus(const std::vector<std::vector<int>>& deployment,
+                                           std::span<const int> old_slots, int slots) {
+  const auto gpus = deployment.size();
+  std::vector<std::vector<int>> shared(gpus, std::vector<int>(gpus, 0));
+  for (std::size_t to = 0; to < gpus; ++to)
+    for (std::size_t from = 0; from < gpus; ++from)
+      for (const int e : deployment[from])
+        shared[to][from] +=
+            static_cast<int>(std::count(old_slots.begin() + static_cast<long>(to) * slots,
+                                        old_slots.begin() + static_cast<long>(to + 1) * slots, e));
+  std::vector<std::vector<int>> out(gpus);
+  std::vector<bool> taken_to(gpus, false), taken_from(gpus, false);
+  for (std::size_t k = 0; k < gpus; ++k) {
+    std::size_t best_to = 0, best_from = 0;
+    int best = -1;
+    for (std::size_t to = 0; to < gpus; ++to)
+      for (std::size_t from = 0; from < gpus; ++from)
+        if (!taken_to[to] && !taken_from[from] && shared[to][from] > best)
+          best = shared[to][from], best_to = to, best_from = from;
+    taken_to[best_to] = taken_from[best_from] = true;
+    out[best_to] = deployment[best_from];
+  }
+  return out;
+}
+
+Placement FlashLbPlacement::place(const PlacementContext& c) const {
+  Placement p{c.num_gpus, c.max_slots_per_gpu, {}};
+  const bool relabel = c.current != nullptr && c.current->slots_per_gpu == c.max_slots_per_gpu;
+  for (int l = 0; l < c.num_layers(); ++l) {
+    auto deployment = place_layer(c, l);
+    if (relabel)
+      deployment =
+          relabel_gpus(deployment, c.current->physical_to_logical[static_cast<std::size_t>(l)],
+                       c.max_slots_per_gpu);
+    std::vector<int> layer;
+    for (const auto& gpu : deployment) layer.insert(layer.end(), gpu.begin(), gpu.end());
+    p.physical_to_logical.push_back(std::move(layer));
+  }
+  // keep_slots_in_place (applied after every re-placement) keeps staying experts in their slots.
+  return p;
+}
+
+}  // namespace
+
+std::unique_ptr<PlacementPolicy> make_flashlb_policy() {
+  return std::make_unique<FlashLbPlacement>();
+}
+
+}  // namespace vibesim
