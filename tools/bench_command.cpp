@@ -173,12 +173,16 @@ double layer_steps_per_s(const CliContext& context, int num_gpus, double min_sec
 // 256 experts, 8 groups) on 32 GPUs in 4 nodes, `slots` slots in all, from
 // Zipf loads and 24-point latency curves with a +-3.5 % speed spread (the
 // shape of profiled curves).
+// What a placement benchmark times: a first placement of one batch's loads;
+// refining its own placement after every layer's hot set moved 4 ranks (a
+// drift recalibration, timed without the first placement); or a first
+// placement from 16 recorded load windows (their means as the loads).
+enum class PlacementBench { kFresh, kIncremental, kWindowed };
+
 // Milliseconds for `policy` to place DeepSeek-V3 on 32 GPUs in 4 nodes with
-// `slots` slots. Incremental: refining its own placement of those loads after
-// every layer's hot set moved 4 ranks (a drift recalibration), timed without
-// the first placement.
+// `slots` slots.
 double placement_ms(const CliContext& context, const std::string& policy, int slots,
-                    double min_seconds, bool incremental = false) {
+                    double min_seconds, PlacementBench mode = PlacementBench::kFresh) {
   const auto model = load_moe_model(context.locations.config_dir / "models" / "deepseek-v3.json");
   const int layers = static_cast<int>(model.num_moe_layers());
   const int experts = static_cast<int>(model.routed_experts);
@@ -204,9 +208,26 @@ double placement_ms(const CliContext& context, const std::string& policy, int sl
     }
     c.gpu_latency.emplace_back(tokens, latency);
   }
+  if (mode == PlacementBench::kWindowed) {
+    auto windows = std::make_shared<std::vector<std::vector<std::vector<double>>>>(
+        static_cast<std::size_t>(layers));
+    for (int t = 0; t < 16; ++t)
+      for (int l = 0; l < layers; ++l) {
+        const auto counts = routing.next_counts({l, 16384});
+        (*windows)[static_cast<std::size_t>(l)].emplace_back(counts.begin(), counts.end());
+      }
+    for (int l = 0; l < layers; ++l) {
+      auto& mean = c.expert_loads[static_cast<std::size_t>(l)];
+      std::fill(mean.begin(), mean.end(), 0.0);
+      for (const auto& w : (*windows)[static_cast<std::size_t>(l)])
+        for (std::size_t e = 0; e < mean.size(); ++e) mean[e] += w[e] / 16;
+    }
+    c.load_windows = std::move(windows);
+  }
   const auto placement_policy = context.registry.make(policy);
   Placement in_force;
-  if (incremental) {  // in force: the placement of these loads; then the hot set drifts
+  if (mode == PlacementBench::kIncremental) {  // in force: the placement of these loads; then the
+                                               // hot set drifts
     in_force = placement_policy->place(c);
     SyntheticRoutingSpec
         rotated;  // every layer's popularity order moved 4 ranks, as in rotation.json
@@ -378,10 +399,20 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
       {"placement_ms.latency_lpt_incremental_dsv3", "ms",
        "latency_lpt re-placing the same from its placement of other loads (refinement; target <= "
        "5)",
-       [&] { return placement_ms(context, "latency_lpt", 288, min_seconds, true); }},
+       [&] {
+         return placement_ms(context, "latency_lpt", 288, min_seconds,
+                             PlacementBench::kIncremental);
+       }},
       {"placement_ms.vibe_incremental_dsv3", "ms",
        "ViBE refining its placement after the same drift (Algorithm 2)",
-       [&] { return placement_ms(context, "vibe", 256, min_seconds, true); }},
+       [&] {
+         return placement_ms(context, "vibe", 256, min_seconds, PlacementBench::kIncremental);
+       }},
+      {"placement_ms.flashlb_dsv3", "ms",
+       "FlashLB placing the same from 16 recorded load windows, 288 slots",
+       [&] {
+         return placement_ms(context, "flashlb", 288, min_seconds, PlacementBench::kWindowed);
+       }},
       {"serving_run_s", "s",
        "DeepSeek-V3 serving on 8 MI325X: 5,000 ShareGPT-like requests, all layers, one policy "
        "(target <= 1)",
