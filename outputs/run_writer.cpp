@@ -74,7 +74,7 @@ std::vector<PolicyMetrics> study_layers(const Experiment& x, const PolicyRegistr
   write_file_atomically(folder / "expert_loads.json",
                         nlohmann::json{{"logical_count", result.expert_loads}}.dump() + "\n");
   if (tables != nullptr) print_layer_study_tables(*tables, x, result);
-  return headline_metrics(result);
+  return headline_metrics(result, !x.gpu_events.empty());
 }
 
 // One seed's complete run in `folder`.

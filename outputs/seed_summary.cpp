@@ -11,17 +11,23 @@
 
 namespace vibesim {
 
-std::vector<PolicyMetrics> headline_metrics(const LayerStudyResult& result) {
+std::vector<PolicyMetrics> headline_metrics(const LayerStudyResult& result, bool has_gpu_events) {
   std::vector<PolicyMetrics> out;
-  for (const auto& p : result.policies)
-    out.push_back({p.policy,
-                   {{"layer_latency_p50_us", p.latency_p50_us},
-                    {"layer_latency_p90_us", p.latency_p90_us},
-                    {"layer_latency_p99_us", p.latency_p99_us},
-                    {"layer_latency_mean_us", p.latency_mean_us},
-                    {"barrier_idle_fraction", p.barrier_idle_fraction},
-                    {"max_over_mean_gpu_tokens", p.max_over_mean_tokens},
-                    {"predicted_latency_us", p.predicted_latency_us}}});
+  for (const auto& p : result.policies) {
+    PolicyMetrics m{p.policy,
+                    {{"layer_latency_p50_us", p.latency_p50_us},
+                     {"layer_latency_p90_us", p.latency_p90_us},
+                     {"layer_latency_p99_us", p.latency_p99_us},
+                     {"layer_latency_mean_us", p.latency_mean_us},
+                     {"barrier_idle_fraction", p.barrier_idle_fraction},
+                     {"max_over_mean_gpu_tokens", p.max_over_mean_tokens},
+                     {"predicted_latency_us", p.predicted_latency_us}}};
+    if (has_gpu_events) {
+      m.values.emplace_back("after_event_p50_us", p.after_event_p50_us);
+      m.values.emplace_back("after_event_p90_us", p.after_event_p90_us);
+    }
+    out.push_back(std::move(m));
+  }
   return out;
 }
 

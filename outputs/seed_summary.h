@@ -28,7 +28,9 @@ struct SeedMetrics {
   std::vector<PolicyMetrics> policies;  // in the experiment's policy order
 };
 
-std::vector<PolicyMetrics> headline_metrics(const LayerStudyResult& result);
+// With `has_gpu_events` (the experiment schedules GPU events), also the
+// latency percentiles from the first event on (0 if none applied in the run).
+std::vector<PolicyMetrics> headline_metrics(const LayerStudyResult& result, bool has_gpu_events);
 std::vector<PolicyMetrics> headline_metrics(const std::vector<ServingSummary>& serving,
                                             const std::vector<FrontierPoint>& frontier);
 

@@ -97,7 +97,8 @@ using RunKey =
 
 std::vector<PolicyMetrics> measure_seed(const Experiment& x, bool frontier,
                                         const PolicyRegistry& registry) {
-  if (!x.serving_enabled) return headline_metrics(run_layer_study(x, registry, nullptr));
+  if (!x.serving_enabled)
+    return headline_metrics(run_layer_study(x, registry, nullptr), !x.gpu_events.empty());
   const auto serving = run_serving(x, registry, experiment_requests(x));
   return headline_metrics(serving,
                           frontier ? slo_frontier(x, registry) : std::vector<FrontierPoint>{});
