@@ -54,4 +54,12 @@ Placement read_expert_location_file(const std::filesystem::path& path, int num_g
   return p;
 }
 
+std::string expert_location_file_text(const Placement& placement) {
+  std::string text = "{\n  \"physical_to_logical_map\": [\n";
+  const auto& layers = placement.physical_to_logical;
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    text += "    " + nlohmann::json(layers[l]).dump() + (l + 1 < layers.size() ? ",\n" : "\n");
+  return text + "  ]\n}\n";
+}
+
 }  // namespace vibesim

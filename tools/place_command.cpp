@@ -254,10 +254,7 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   auto report = make_report(p, c);
   if (current) report.slots_changed = slots_changed(*current, p);
 
-  // SGLang passes every top-level key to its mapping initialiser, which takes
-  // physical_to_logical_map alone: the file it reads holds nothing else.
-  const std::string sglang_text = fmt::format("{{\n  \"physical_to_logical_map\": {}\n}}\n",
-                                              rows_json(p.physical_to_logical, "  "));
+  const std::string sglang_text = expert_location_file_text(p);
   if (a.report_path.empty() && !a.out_path.empty()) {
     const std::filesystem::path out(a.out_path);
     a.report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
