@@ -45,13 +45,13 @@ std::vector<double> default_calibration_tokens(double max_tokens, int points) {
 Calibration calibrate(HardwareBackend& backend, const CalibrationSpec& spec,
                       const std::function<void(const std::string&)>& progress) {
   Calibration result{spec, {}, {}};
-  for (const auto& device : backend.devices()) result.devices.push_back({device, {}, {}});
+  const auto devices = backend.devices();
+  for (const auto& device : devices) result.devices.push_back({device, {}, {}});
   const int gpus = static_cast<int>(result.devices.size());
-  std::uint64_t free_bytes = result.devices.front().device.free_bytes;
-  for (const auto& d : result.devices) free_bytes = std::min(free_bytes, d.device.free_bytes);
   const auto max_per_expert =
       static_cast<std::int64_t>(std::ceil(spec.tokens.back() / spec.experts_per_gpu));
-  result.plan = plan_device_memory(spec.shape, spec.experts_per_gpu, max_per_expert, free_bytes);
+  result.plan = plan_device_memory(spec.shape, spec.experts_per_gpu, max_per_expert,
+                                   least_free_bytes(devices));
   auto executor = backend.make_executor(result.plan, gpus, spec.experts_per_gpu);
   std::vector<double> compute_ns(static_cast<std::size_t>(gpus));
   auto run = [&](double tokens) {

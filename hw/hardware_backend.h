@@ -2,6 +2,7 @@
 // The real GPUs `vibesim hw` runs on, behind an interface so that everything
 // above it (calibration, replay, validation) is tested without a GPU: tests
 // give it modelled GPUs, `vibesim hw` the CUDA backend (hw/cuda/).
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -53,6 +54,14 @@ class HardwareBackend {
 
 // The CUDA backend; throws NoDevice naming the reason when no GPU is usable.
 std::unique_ptr<HardwareBackend> open_cuda_backend();
+
+// The least free memory of any of `devices` (at least one): what a plan may use
+// on each, since every device holds the same experts' buffers.
+inline std::uint64_t least_free_bytes(const std::vector<DeviceInfo>& devices) {
+  std::uint64_t out = devices.front().free_bytes;
+  for (const auto& d : devices) out = std::min(out, d.free_bytes);
+  return out;
+}
 
 // Round-robin: virtual GPU v on device v % num_devices.
 inline int device_of_virtual_gpu(int virtual_gpu, int num_devices) {

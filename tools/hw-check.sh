@@ -3,8 +3,8 @@
 # with CUDA, run the device test, calibrate the GPUs, then replay and validate
 # the quickstart experiment's layer steps (2 passes, 4 policies) and print the
 # error table. Outputs go to $OUT_DIR (default build/hw/check-<time>).
-# Takes a few minutes on one GPU after the build; without a GPU it stops at
-# `vibesim hw devices` with exit status 3.
+# Not yet run on a GPU, so how long it takes there is unmeasured; without a
+# GPU it stops at `vibesim hw devices` with exit status 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build/hw}

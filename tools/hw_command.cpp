@@ -50,12 +50,6 @@ std::string describe(const DeviceInfo& d) {
                      d.driver_version % 1000 / 10, d.pci_bus_id);
 }
 
-std::uint64_t least_free_bytes(const std::vector<DeviceInfo>& devices) {
-  std::uint64_t out = devices.front().free_bytes;
-  for (const auto& d : devices) out = std::min(out, d.free_bytes);
-  return out;
-}
-
 int devices_command(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options("vibesim hw devices: the GPUs 'vibesim hw' would use");
   if (!parse_command_line(context, args, options)) return 0;
