@@ -46,4 +46,24 @@ double LatencyCurve::tokens_surely_reaching(double from_tokens, double bound_ns)
   return kNever;
 }
 
+double LatencyCurve::tokens_within(double from_tokens, double bound_ns) const {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (latency_ns(from_tokens) > bound_ns) return -kInf;
+  // Segment k joins points k-1 and k; the first and last extend outwards, as
+  // in latency_ns.
+  const auto last = tokens_.size() - 1;
+  auto k = static_cast<std::size_t>(
+      std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, from_tokens) - tokens_.begin());
+  for (; k <= last; ++k) {
+    const double slope = (latency_ns_[k] - latency_ns_[k - 1]) / (tokens_[k] - tokens_[k - 1]);
+    if (k < last && latency_ns_[k] <= bound_ns) continue;  // the whole segment stays within
+    if (k == last && slope <= 0) return kInf;
+    // latency_ns_[k] > bound_ns here (or the rising extension): it crosses
+    // the bound in this segment, at or after from_tokens.
+    const double x = tokens_[k - 1] + (bound_ns - latency_ns_[k - 1]) / slope;
+    return std::max(x, from_tokens);
+  }
+  return kInf;  // not reached: the last segment always returns
+}
+
 }  // namespace vibesim

@@ -21,6 +21,11 @@ class LatencyCurve {
   // `from_tokens` on; +infinity when that cannot be guaranteed. Lets a search
   // skip candidates without evaluating the curve, deciding exactly as if it had.
   [[nodiscard]] double tokens_surely_reaching(double from_tokens, double bound_ns) const;
+  // The largest token count n >= from_tokens such that latency_ns(m) <= bound_ns
+  // for every m in [from_tokens, n] (the curve's inverse where it rises);
+  // +infinity when it never exceeds the bound past from_tokens, -infinity when
+  // latency_ns(from_tokens) already does.
+  [[nodiscard]] double tokens_within(double from_tokens, double bound_ns) const;
   [[nodiscard]] const std::vector<double>& tokens() const { return tokens_; }
   [[nodiscard]] const std::vector<double>& latency_points_ns() const { return latency_ns_; }
 

@@ -17,6 +17,7 @@ std::unique_ptr<PlacementPolicy> make_vibe_policy();
 std::unique_ptr<PlacementPolicy> make_latency_lpt_policy();
 std::unique_ptr<PlacementPolicy> make_optimal_policy();
 std::unique_ptr<PlacementPolicy> make_flashlb_policy();
+std::unique_ptr<PlacementPolicy> make_latency_lpt_shares_policy();
 
 namespace {
 #ifdef VIBESIM_HAVE_CBC
@@ -50,6 +51,10 @@ PolicyRegistry PolicyRegistry::builtin() {
       "ours: EPLB-style replicas packed by LPT on profiled f_g, then swap local search on "
       "predicted latency",
       make_latency_lpt_policy, kRedundantSlots);
+  add("latency_lpt_shares",
+      "ours: latency_lpt's layout, then each replicated expert's tokens split over its replicas "
+      "by GPU speed (min-max predicted latency, exact by max-flow); needs weighted dispatch",
+      make_latency_lpt_shares_policy, kRedundantSlots, /*in_default_study=*/false);
   add("flashlb",
       "vLLM's FlashLB: replica counts by tree search on load mean + 0.674 sd over recorded "
       "windows, LPT deployment on risk with covariances; blind to GPU speed",

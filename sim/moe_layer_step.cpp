@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 
 namespace vibesim {
 
@@ -60,13 +61,27 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExe
   combine_ns_.resize(g);
 }
 
+void MoeLayerStepper::set_shares(LayerSlots& layer, std::span<const double> share) const {
+  layer.share_begin.resize(share.size());
+  layer.share_end.resize(share.size());
+  std::vector<double> cumulative(static_cast<std::size_t>(num_experts_), 0.0);
+  for (std::size_t s = 0; s < share.size(); ++s) {
+    auto& sum = cumulative[static_cast<std::size_t>(layer.expert[s])];
+    layer.share_begin[s] = sum;
+    const bool last = layer.replica_rank[s] + 1 == layer.replica_count[s];
+    sum = last ? 1.0 : std::min(1.0, sum + share[s]);
+    layer.share_end[s] = sum;
+  }
+}
+
 void MoeLayerStepper::set_placement(const Placement& placement) {
   assert(placement.num_gpus == num_gpus_);
   slots_per_gpu_ = placement.slots_per_gpu;
   slot_tokens_.resize(static_cast<std::size_t>(num_gpus_) *
                       static_cast<std::size_t>(slots_per_gpu_));
   layers_.clear();
-  for (const auto& slots : placement.physical_to_logical) {
+  for (std::size_t l = 0; l < placement.physical_to_logical.size(); ++l) {
+    const auto& slots = placement.physical_to_logical[l];
     LayerSlots layer;
     layer.expert = slots;
     std::vector<int> replicas(static_cast<std::size_t>(num_experts_), 0);
@@ -78,6 +93,7 @@ void MoeLayerStepper::set_placement(const Placement& placement) {
       layer.replica_count[s] = replicas[static_cast<std::size_t>(slots[s])];
       layer.has_replicas |= layer.replica_count[s] > 1;
     }
+    if (placement.has_replica_shares()) set_shares(layer, placement.replica_share[l]);
     layers_.push_back(std::move(layer));
   }
 }
@@ -86,11 +102,14 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   const auto& layer = layers_[static_cast<std::size_t>(moe_layer)];
   const auto g_count = static_cast<std::size_t>(num_gpus_);
 
-  // Each slot's tokens: its expert's, split evenly over the expert's replicas
-  // (the remainder goes to the first replicas).
+  // Each slot's tokens: its expert's, split over the expert's replicas by
+  // token share, or else evenly (the remainder to the first replicas).
   for (std::size_t s = 0; s < slot_tokens_.size(); ++s) {
     std::int32_t n = expert_counts[static_cast<std::size_t>(layer.expert[s])];
-    if (layer.has_replicas) {
+    if (!layer.share_end.empty()) {
+      n = static_cast<std::int32_t>(std::llround(n * layer.share_end[s]) -
+                                    std::llround(n * layer.share_begin[s]));
+    } else if (layer.has_replicas) {
       const int r = layer.replica_count[s];
       n = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
     }

@@ -91,7 +91,13 @@ class MoeLayerStepper {
     std::vector<int> replica_rank;   // per slot: which of its expert's replicas
     std::vector<int> replica_count;  // per slot: how many replicas its expert has
     bool has_replicas = false;
+    // Token shares, if the placement has them: per slot, the slot computes
+    // round(n * share_end) - round(n * share_begin) of its expert's n tokens,
+    // the cumulative shares of the expert's replicas in slot order (the last
+    // one ends at exactly 1, so the replicas' tokens sum to n).
+    std::vector<double> share_begin, share_end;
   };
+  void set_shares(LayerSlots& layer, std::span<const double> share) const;
 
   std::unique_ptr<LayerExecutor> owned_executor_;  // the modelled one, unless given another
   LayerExecutor* executor_;

@@ -17,6 +17,23 @@ TEST_CASE("a latency curve interpolates between points and extrapolates the last
   CHECK_THROWS(LatencyCurve({0, 0}, {1, 2}));
 }
 
+TEST_CASE(
+    "tokens_within inverts a rising curve from a starting point, inside and past its points") {
+  // 0 -> 100 ns, 10 -> 200 ns, 20 -> 250 ns; past 20 at 5 ns per token.
+  const LatencyCurve f({0, 10, 20}, {100, 200, 250});
+  CHECK(f.tokens_within(0, 150) == doctest::Approx(5));
+  CHECK(f.tokens_within(4, 225) == doctest::Approx(15));
+  CHECK(f.tokens_within(0, 300) == doctest::Approx(30));
+  CHECK(f.tokens_within(12, 100) == -std::numeric_limits<double>::infinity());
+  // Flat past its last point: never exceeds a bound it is under.
+  const LatencyCurve flat({0, 10, 20}, {0, 50, 50});
+  CHECK(flat.tokens_within(0, 60) == std::numeric_limits<double>::infinity());
+  // A dip does not help: stops at the first crossing after from_tokens.
+  const LatencyCurve bump({0, 10, 20, 30}, {0, 100, 50, 300});
+  CHECK(bump.tokens_within(0, 80) == doctest::Approx(8));
+  CHECK(bump.tokens_within(15, 80) == doctest::Approx(21.2));
+}
+
 TEST_CASE("profiling a GPU without jitter recovers its kernel latency at the sweep points") {
   const auto model = testing::toy_model();
   std::vector<GpuKernelModel> gpus{GpuKernelModel(testing::toy_sku(), GpuVariation{}, model)};

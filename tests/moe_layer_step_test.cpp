@@ -94,6 +94,23 @@ TEST_CASE(
   CHECK(r.gpus[1].tokens == 40 + 100 + 100);
 }
 
+TEST_CASE("token shares split a replicated expert's tokens by share, summing to its count") {
+  // Slots: GPU 0 = {0, 1, 2}, GPU 1 = {3, 2, 2}; expert 2's replicas take 1/2, 1/3, 1/6.
+  TwoGpuLayer setup(1.0, {0, 1, 2, 3, 2, 2});
+  const std::vector<double> shares{1, 1, 0.5, 1, 1.0 / 3, 1.0 / 6};
+  setup.placement.replica_share = {shares, shares};
+  MoeLayerStepper stepper(setup.model, setup.gpus, setup.topology, setup.placement, 0.0, 1);
+  // 301 tokens: round(150.5) = 151 (half away from zero), round(250.83) - 151 = 100,
+  // 301 - 251 = 50.
+  auto r = stepper.step(0, std::vector<std::int32_t>{10, 20, 301, 40});
+  CHECK(r.gpus[0].tokens == 10 + 20 + 151);
+  CHECK(r.gpus[1].tokens == 40 + 100 + 50);
+  // 7 tokens: round(3.5) = 4, round(5.83) - 4 = 2, 7 - 6 = 1.
+  r = stepper.step(1, std::vector<std::int32_t>{0, 0, 7, 0});
+  CHECK(r.gpus[0].tokens == 4);
+  CHECK(r.gpus[1].tokens == 3);
+}
+
 TEST_CASE("per-kernel jitter is reproducible for a seed and differs between seeds") {
   TwoGpuLayer setup(1.0);
   const std::vector<std::int32_t> counts{100, 100, 100, 100};

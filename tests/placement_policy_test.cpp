@@ -41,7 +41,7 @@ TEST_CASE("the registry describes every policy and lists the valid names for an 
   for (const auto& e : registry.entries()) CHECK_FALSE(e.description.empty());
   CHECK_THROWS_WITH_AS(registry.make("nope"),
                        "unknown policy 'nope'; valid values are: static, round_robin, eplb, vibe, "
-                       "latency_lpt, flashlb, optimal",
+                       "latency_lpt, latency_lpt_shares, flashlb, optimal",
                        InputError);
 }
 
@@ -50,6 +50,30 @@ TEST_CASE("placement_problem names a missing expert and an out-of-range id") {
   CHECK(placement_problem(p, 1, 4) == "layer 0: expert 3 has no slot");
   p.physical_to_logical[0][3] = 7;
   CHECK(placement_problem(p, 1, 4) == "layer 0: expert id 7 out of range");
+}
+
+TEST_CASE("placement_problem checks token shares: shape, sign and a sum of 1 per expert") {
+  Placement p{2, 2, {{0, 2, 1, 2}}};
+  p.replica_share = {{1, 0.25, 1, 0.75}};
+  CHECK(placement_problem(p, 1, 3).empty());
+  CHECK(gpu_tokens(p, 0, std::vector<double>{10, 20, 400}) == std::vector<double>{110, 320});
+  p.replica_share[0][3] = 0.5;
+  CHECK(placement_problem(p, 1, 3) == "layer 0: expert 2: token shares sum to 0.75, expected 1");
+  p.replica_share[0] = {1, 1.25, 1, -0.25};
+  CHECK(placement_problem(p, 1, 3) ==
+        "layer 0: slot 3: token share -0.25 (expected finite and >= 0)");
+  p.replica_share[0] = {1, 1, 1};
+  CHECK(placement_problem(p, 1, 3) == "layer 0: 3 token shares, expected 4");
+}
+
+TEST_CASE("keep_slots_in_place moves token shares with their slots") {
+  Placement before{2, 2, {{0, 1, 2, 3}}};
+  // After: GPU 0 holds {1, 3} (1 stays in slot 1), GPU 1 holds {3, 2} (both stay).
+  Placement after{2, 2, {{1, 3, 3, 2}}};
+  after.replica_share = {{1, 0.25, 0.75, 1}};
+  const auto kept = keep_slots_in_place(before, after);
+  CHECK(kept.physical_to_logical[0] == std::vector<int>{3, 1, 2, 3});
+  CHECK(kept.replica_share[0] == std::vector<double>{0.25, 1, 1, 0.75});
 }
 
 TEST_CASE("keep_slots_in_place leaves staying experts in their slots and counts the rest") {

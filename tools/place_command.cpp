@@ -185,6 +185,9 @@ std::string report_text(const PlacementReport& r, const Placement& p, const std:
       fmt::format("  \"num_gpus\": {},\n  \"slots_per_gpu\": {},\n", p.num_gpus, p.slots_per_gpu);
   text += fmt::format("  \"log2phy\": {},\n", rows_json(r.log2phy, "  "));
   text += fmt::format("  \"logcnt\": {},\n", rows_json(r.logcnt, "  "));
+  // Per-slot token shares exist only in the report: SGLang's file has no key for them.
+  if (p.has_replica_shares())
+    text += fmt::format("  \"replica_share\": {},\n", rows_json(p.replica_share, "  "));
   text += fmt::format("  \"gpu_load\": {},\n", rows_json(r.gpu_load, "  "));
   text += fmt::format("  \"predicted_latency\": {},\n", rows_json(r.predicted, "  "));
   if (r.slots_changed) text += fmt::format("  \"slots_changed\": {},\n", *r.slots_changed);
