@@ -1,5 +1,6 @@
 #include "outputs/seed_summary.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -133,6 +134,8 @@ void print_seed_tables(std::ostream& out, const Experiment& x,
                        const std::vector<SeedMetrics>& runs) {
   const auto s = collect(x, runs);
   const auto& first = runs.front().policies;
+  std::size_t name_width = 14;  // the policy column fits the longest name
+  for (const auto& policy : first) name_width = std::max(name_width, policy.policy.size());
   fmt::print(out,
              "\nover {} seeds ({} to {}): mean [95 % interval]; ratio to {} taken within each "
              "seed\n",
@@ -141,8 +144,8 @@ void print_seed_tables(std::ostream& out, const Experiment& x,
     fmt::print(out, "\n{}:\n", first.front().values[m].first);
     for (std::size_t p = 0; p < first.size(); ++p) {
       const auto v = mean_interval_95(s.values[p][m]);
-      fmt::print(out, "  {:<14} {:>12.4g} [{:.4g}, {:.4g}]", first[p].policy, v.mean, v.low,
-                 v.high);
+      fmt::print(out, "  {:<{}} {:>12.4g} [{:.4g}, {:.4g}]", first[p].policy, name_width, v.mean,
+                 v.low, v.high);
       if (s.has_ratio[p][m]) {
         const auto r = mean_interval_95(s.ratios[p][m]);
         fmt::print(out, "   x{:.4f} [{:.4f}, {:.4f}]", r.mean, r.low, r.high);

@@ -56,6 +56,17 @@ TEST_CASE("token shares leave a replica idle when its GPU is already the slowest
   CHECK(shares[2] == doctest::Approx(1.0).epsilon(1e-6));
 }
 
+TEST_CASE("below the largest latency, the next ones are balanced too (lexicographic min-max)") {
+  // GPU 0 = {1, 3}: expert 1 alone sets the maximum (1,000 ns). Expert 0 (300
+  // tokens) on GPUs 1 and 2; expert 2 (100) on GPU 1: any split keeps the
+  // maximum, but only 100 + x = 300 - x, x = 100, also balances GPUs 1 and 2.
+  const std::vector<int> slots{1, 3, 0, 2, 0, 4};
+  const auto shares =
+      balanced_token_shares(slots, 2, std::vector<double>{300, 1000, 100, 0, 0}, speeds({1, 1, 1}));
+  CHECK(shares[2] == doctest::Approx(1.0 / 3).epsilon(1e-6));
+  CHECK(shares[4] == doctest::Approx(2.0 / 3).epsilon(1e-6));
+}
+
 TEST_CASE("experts without a choice keep even shares, including two replicas on one GPU") {
   const std::vector<int> slots{0, 0, 1, 2};
   const auto shares =
