@@ -70,6 +70,26 @@ TEST_CASE("vibesim place uses GPU speeds and reads the CSV form") {
   CHECK(j["predicted_latency"][0][1].get<double>() == doctest::Approx(40.0));
 }
 
+TEST_CASE("vibesim place reports speed-aware token shares beside SGLang's file") {
+  testing::TempDir dir("place-shares");
+  const auto loads = dir.write("loads.csv", "layer,expert,count\n0,0,90\n0,1,30\n0,2,20\n0,3,10\n");
+  const auto out = dir.path / "placement.json";
+  const auto r = cli({"place", "--policy", "latency_lpt_shares", "--loads", loads.string(),
+                      "--gpus", "2", "--replicas", "6", "--gpu-speeds", "2,1", "-o", out.string()});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(nlohmann::json::parse(testing::read_file(out)).size() == 1);
+  const auto j = nlohmann::json::parse(testing::read_file(dir.path / "placement.report.json"));
+  // Experts 0 and 1 get the two redundant slots, one replica on each GPU; their
+  // shares then reach the fluid bound: 150 tokens over 3 tokens per unit time,
+  // 100 on the fast GPU and 50 on the slow one, both finishing at 50.
+  REQUIRE(j["replica_share"][0].size() == 6);
+  CHECK(j["gpu_load"][0][0].get<double>() == doctest::Approx(100).epsilon(1e-6));
+  CHECK(j["gpu_load"][0][1].get<double>() == doctest::Approx(50).epsilon(1e-6));
+  CHECK(j["predicted_latency"][0][0].get<double>() == doctest::Approx(50).epsilon(1e-6));
+  CHECK(j["predicted_latency"][0][1].get<double>() == doctest::Approx(50).epsilon(1e-6));
+}
+
 TEST_CASE("vibesim place rejects bad loads and options with status 2 and writes nothing") {
   testing::TempDir dir("place-bad");
   const auto good = dir.write("good.json", kEplbReadmeLoads);

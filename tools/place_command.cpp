@@ -64,7 +64,10 @@ po::options_description place_options(PlaceArguments& a) {
       "else (slot s on GPU s / slots_per_gpu). A report beside it (--report, default\n"
       "OUT.report.json with -o) has log2phy (padded with -1), logcnt, gpu_load (tokens per\n"
       "GPU, replicas sharing evenly) and predicted_latency (f_g of those tokens per GPU);\n"
-      "with --current also slots_changed (slots an engine must rewrite).\n\n"
+      "with --current also slots_changed (slots an engine must rewrite). A policy that\n"
+      "splits replicas' tokens by speed (latency_lpt_shares) adds replica_share (per slot,\n"
+      "its expert's token fraction), which gpu_load then follows; SGLang's file cannot\n"
+      "carry it.\n\n"
       "options");
   options.add_options()("help,h", "show this help")("policy", po::value(&a.policy),
                                                     "placement policy (see `vibesim list`)")(
