@@ -46,6 +46,17 @@ double LatencyCurve::tokens_surely_reaching(double from_tokens, double bound_ns)
   return kNever;
 }
 
+bool LatencyCurve::non_decreasing_over(double from_tokens, double to_tokens) const {
+  // The segments (as latency_ns picks them) holding from_tokens and to_tokens.
+  const auto segment = [&](double tokens) {
+    return static_cast<std::size_t>(
+        std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, tokens) - tokens_.begin());
+  };
+  for (auto k = segment(from_tokens), last = segment(to_tokens); k <= last; ++k)
+    if (latency_ns_[k] < latency_ns_[k - 1]) return false;
+  return true;
+}
+
 double LatencyCurve::tokens_within(double from_tokens, double bound_ns) const {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   if (latency_ns(from_tokens) > bound_ns) return -kInf;

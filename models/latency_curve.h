@@ -26,6 +26,8 @@ class LatencyCurve {
   // +infinity when it never exceeds the bound past from_tokens, -infinity when
   // latency_ns(from_tokens) already does.
   [[nodiscard]] double tokens_within(double from_tokens, double bound_ns) const;
+  // Whether latency never decreases between the two token counts.
+  [[nodiscard]] bool non_decreasing_over(double from_tokens, double to_tokens) const;
   [[nodiscard]] const std::vector<double>& tokens() const { return tokens_; }
   [[nodiscard]] const std::vector<double>& latency_points_ns() const { return latency_ns_; }
 

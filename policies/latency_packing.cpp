@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace vibesim {
@@ -18,53 +19,198 @@ struct Exchange {
   double pair_max = 0;
 };
 
-void search_exchanges(const GpuBins& bins, std::span<const double> weight,
-                      std::span<const LatencyCurve> f, std::size_t hot, std::size_t other, int k,
-                      const ForbiddenMove& forbidden, Exchange& best, bool& found) {
-  const auto& h = bins.items[hot];
-  const auto& o = bins.items[other];
-  const auto w = [&](int item) { return weight[static_cast<std::size_t>(item)]; };
-  const auto allowed = [&](int a, int b) {
-    return !(forbidden &&
-             (forbidden(a, static_cast<int>(other)) || forbidden(b, static_cast<int>(hot))));
+// k items of one GPU, by position in its item list, and their summed weight.
+struct ItemSet {
+  double weight = 0;
+  std::array<std::size_t, 2> slots{};
+};
+
+// Where moving delta tokens from `hot` to `other` stops helping: with
+// A(d) = f_hot(T_hot - d) and B(d) = f_other(T_other + d), B <= A on
+// [0, below] and B > A on [above, max_delta]. The pair's larger latency is
+// A (non-increasing) left of the crossing and B (non-decreasing) right of it,
+// so on non-decreasing curves the best exchange is the last one at or below
+// `below`, the first at or above `above`, or one in between.
+struct Crossing {
+  double below = 0, above = 0;
+};
+
+Crossing find_crossing(const LatencyCurve& f_hot, double t_hot, const LatencyCurve& f_other,
+                       double t_other, double max_delta) {
+  const auto h = [&](double d) {
+    return f_other.latency_ns(t_other + d) - f_hot.latency_ns(t_hot - d);
   };
-  // The pair's larger latency must beat the best so far. The partner's side
-  // usually fails (it gains work), so it is checked first: without evaluating
-  // its curve where `delta` is surely past the bound, then on the curve.
-  const double other_tokens = bins.tokens[other];
-  double skip_above = 0;
-  const auto update_skip = [&] {
-    const double x = f[other].tokens_surely_reaching(other_tokens, best.pair_max - 1e-9);
-    const double d = x - other_tokens;          // +inf when nothing can be skipped
-    skip_above = d + 1e-6 * (1 + std::abs(d));  // past x even after rounding To + delta
-  };
-  update_skip();
-  // Candidates are plain values (no allocation in the innermost loop).
-  auto consider = [&](double delta, std::array<std::size_t, 2> hs, std::array<std::size_t, 2> os) {
-    if (delta <= 0) return;  // moving more work onto the hot GPU cannot help it
-    if (delta > skip_above) return;
-    const double bound = best.pair_max - 1e-9;
-    const double other_latency = f[other].latency_ns(other_tokens + delta);
-    if (other_latency >= bound) return;
-    const double pair_max = std::max(f[hot].latency_ns(bins.tokens[hot] - delta), other_latency);
-    if (pair_max >= bound) return;
-    for (int i = 0; i < k; ++i)
-      if (!allowed(h[hs[static_cast<std::size_t>(i)]], o[os[static_cast<std::size_t>(i)]])) return;
-    best = {other, k, hs, os, pair_max};
-    found = true;
-    update_skip();
-  };
-  if (k == 1) {
-    for (std::size_t i = 0; i < h.size(); ++i)
-      for (std::size_t j = 0; j < o.size(); ++j) consider(w(h[i]) - w(o[j]), {i, 0}, {j, 0});
-    return;
+  double a = 0, b = max_delta, ha = h(a), hb = h(b);
+  if (ha > 0) return {-1, 0};  // every move overloads the partner
+  if (hb <= 0) return {b, std::numeric_limits<double>::infinity()};
+  // Illinois regula falsi: exact within a few steps on piecewise-linear curves.
+  const double tolerance = 1e-12 * std::max(1.0, max_delta);
+  int side = 0;
+  for (int i = 0; i < 100 && b - a > tolerance; ++i) {
+    double d = (a * hb - b * ha) / (hb - ha);
+    if (!(d > a && d < b)) d = a + (b - a) / 2;
+    const double hd = h(d);
+    if (hd <= 0) {
+      a = d, ha = hd;
+      if (side == -1) hb /= 2;
+      side = -1;
+    } else {
+      b = d, hb = hd;
+      if (side == 1) ha /= 2;
+      side = 1;
+    }
+    if (hd == 0) return {d, d};
   }
-  for (std::size_t i1 = 0; i1 < h.size(); ++i1)
-    for (std::size_t i2 = i1 + 1; i2 < h.size(); ++i2)
-      for (std::size_t j1 = 0; j1 < o.size(); ++j1)
-        for (std::size_t j2 = j1 + 1; j2 < o.size(); ++j2)
-          consider(w(h[i1]) + w(h[i2]) - w(o[j1]) - w(o[j2]), {i1, i2}, {j1, j2});
+  return {a, b};
 }
+
+// Buffers reused across the searches of one improve_by_swaps call.
+struct SearchScratch {
+  std::vector<ItemSet> hot_sets, other_sets;
+};
+
+class ExchangeSearch {
+ public:
+  ExchangeSearch(const GpuBins& bins, std::span<const double> weight,
+                 std::span<const LatencyCurve> f, std::size_t hot, std::size_t other, int k,
+                 const ForbiddenMove& forbidden, Exchange& best, bool& found)
+      : bins_(bins),
+        weight_(weight),
+        f_(f),
+        hot_(hot),
+        other_(other),
+        k_(k),
+        forbidden_(forbidden),
+        best_(best),
+        found_(found) {}
+
+  // Per set of hot items (`hot_sets`, this search's k), only the partner sets
+  // next to the crossing, found by binary search over the partner's sets
+  // sorted by weight. Where either curve may decrease over the tokens an
+  // exchange can move, every candidate.
+  void around_crossing(const std::vector<ItemSet>& hot_sets, std::vector<ItemSet>& other_sets) {
+    fill_item_sets(bins_.items[other_], other_sets);
+    if (hot_sets.empty() || other_sets.empty()) return;
+    std::sort(other_sets.begin(), other_sets.end(), [](const ItemSet& x, const ItemSet& y) {
+      return x.weight < y.weight || (x.weight == y.weight && x.slots < y.slots);
+    });
+    update_skip();
+    double max_delta = 0, min_delta = std::numeric_limits<double>::infinity();
+    for (const auto& hs : hot_sets) {
+      max_delta = std::max(max_delta, hs.weight - other_sets.front().weight);
+      min_delta = std::min(min_delta, smallest_positive_delta(hs, other_sets));
+    }
+    const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
+    // Even the smallest move overloads the partner: nothing here helps (every
+    // exchange leaves the partner at f_other(t_other + delta) or more).
+    if (!(min_delta <= skip_above_) ||
+        f_[other_].latency_ns(t_other + min_delta) >= best_.pair_max - 1e-9)
+      return;
+    if (!f_[hot_].non_decreasing_over(t_hot - max_delta, t_hot) ||
+        !f_[other_].non_decreasing_over(t_other, t_other + max_delta)) {
+      for (const auto& hs : hot_sets)
+        for (const auto& os : other_sets) consider(hs, os);
+      return;
+    }
+    const auto c = find_crossing(f_[hot_], t_hot, f_[other_], t_other, max_delta);
+    // No exchange beats f_hot(t_hot - above): left of `above` the hot GPU
+    // keeps at least that, right of it the partner exceeds it.
+    if (std::isfinite(c.above) && f_[hot_].latency_ns(t_hot - c.above) >= best_.pair_max - 1e-9)
+      return;
+    const auto weight_below = [](const ItemSet& x, double w) { return x.weight < w; };
+    for (const auto& hs : hot_sets) {
+      // delta = hs.weight - os.weight: ascending partner weight, descending delta.
+      const auto first_left =
+          static_cast<std::size_t>(std::lower_bound(other_sets.begin(), other_sets.end(),
+                                                    hs.weight - c.below, weight_below) -
+                                   other_sets.begin());
+      // Left of the crossing (delta <= below), where the pair's latency falls
+      // as delta grows: the largest allowed delta > 0 that helps.
+      for (auto j = first_left; j < other_sets.size(); ++j)
+        if (hs.weight - other_sets[j].weight <= 0 || consider(hs, other_sets[j]) != kForbidden)
+          break;
+      // Between the bounds every one; right of them, where the pair's latency
+      // rises with delta, the smallest allowed delta that helps.
+      for (auto j = first_left; j-- > 0;)
+        if (consider(hs, other_sets[j]) != kForbidden &&
+            hs.weight - other_sets[j].weight >= c.above)
+          break;
+    }
+  }
+
+  void fill_item_sets(const std::vector<int>& items, std::vector<ItemSet>& sets) const {
+    sets.clear();
+    const auto w = [&](std::size_t i) { return weight_[static_cast<std::size_t>(items[i])]; };
+    if (k_ == 1) {
+      for (std::size_t i = 0; i < items.size(); ++i) sets.push_back({w(i), {i, 0}});
+      return;
+    }
+    for (std::size_t i1 = 0; i1 < items.size(); ++i1)
+      for (std::size_t i2 = i1 + 1; i2 < items.size(); ++i2)
+        sets.push_back({w(i1) + w(i2), {i1, i2}});
+  }
+
+ private:
+  enum Outcome { kForbidden, kNoBetter, kBetter };
+
+  // The partner's side usually fails (it gains work), so it is checked first:
+  // without evaluating its curve where `delta` is surely past the bound.
+  void update_skip() {
+    const double t = bins_.tokens[other_];
+    const double x = f_[other_].tokens_surely_reaching(t, best_.pair_max - 1e-9);
+    const double d = x - t;                      // +inf when nothing can be skipped
+    skip_above_ = d + 1e-6 * (1 + std::abs(d));  // past x even after rounding t + delta
+  }
+
+  static double smallest_positive_delta(const ItemSet& hs, const std::vector<ItemSet>& sorted) {
+    const auto lighter = std::lower_bound(
+        sorted.begin(), sorted.end(), hs.weight,
+        [](const ItemSet& x, double w) { return x.weight < w; });  // first os >= hs
+    if (lighter == sorted.begin()) return std::numeric_limits<double>::infinity();
+    return hs.weight - std::prev(lighter)->weight;
+  }
+
+  bool allowed(const ItemSet& hs, const ItemSet& os) const {
+    if (!forbidden_) return true;
+    const auto& h = bins_.items[hot_];
+    const auto& o = bins_.items[other_];
+    for (int i = 0; i < k_; ++i) {
+      const auto a = h[hs.slots[static_cast<std::size_t>(i)]];
+      const auto b = o[os.slots[static_cast<std::size_t>(i)]];
+      if (forbidden_(a, static_cast<int>(other_)) || forbidden_(b, static_cast<int>(hot_)))
+        return false;
+    }
+    return true;
+  }
+
+  // Records the exchange if it beats the best so far. Whether it is allowed is
+  // asked only then, since that costs most.
+  Outcome consider(const ItemSet& hs, const ItemSet& os) {
+    const double delta = hs.weight - os.weight;
+    if (delta <= 0 || delta > skip_above_) return kNoBetter;
+    const double bound = best_.pair_max - 1e-9;
+    const double other_latency = f_[other_].latency_ns(bins_.tokens[other_] + delta);
+    if (other_latency >= bound) return kNoBetter;
+    const double pair_max =
+        std::max(f_[hot_].latency_ns(bins_.tokens[hot_] - delta), other_latency);
+    if (pair_max >= bound) return kNoBetter;
+    if (!allowed(hs, os)) return kForbidden;
+    best_ = {other_, k_, hs.slots, os.slots, pair_max};
+    found_ = true;
+    update_skip();
+    return kBetter;
+  }
+
+  const GpuBins& bins_;
+  std::span<const double> weight_;
+  std::span<const LatencyCurve> f_;
+  std::size_t hot_, other_;
+  int k_;
+  const ForbiddenMove& forbidden_;
+  Exchange& best_;
+  bool& found_;
+  double skip_above_ = 0;
+};
 
 }  // namespace
 
@@ -73,6 +219,8 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
                      const ForbiddenMove& forbidden) {
   const auto g_count = bins.tokens.size();
   std::vector<double> latency(g_count);
+  SearchScratch scratch;
+  std::vector<std::size_t> by_latency(g_count);
   int swaps = 0;
   while (swaps < max_swaps) {
     for (std::size_t g = 0; g < g_count; ++g) latency[g] = f[g].latency_ns(bins.tokens[g]);
@@ -86,13 +234,23 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
     Exchange best;
     best.pair_max = latency[hot];
     bool found = false;
+    // Partners coldest first: a good exchange found early lets the searches of
+    // the others stop at once.
+    std::iota(by_latency.begin(), by_latency.end(), std::size_t{0});
+    std::sort(by_latency.begin(), by_latency.end(), [&](std::size_t a, std::size_t b) {
+      return latency[a] < latency[b] || (latency[a] == latency[b] && a < b);
+    });
     for (int k = 1; k <= 2 && !found; ++k) {
-      for (std::size_t other = 0; other < g_count; ++other) {
+      bool hot_sets_filled = false;
+      for (const std::size_t other : by_latency) {
         if (other == hot || (!any_partner && other != cold)) continue;
         if (k == 2 && (static_cast<int>(bins.items[hot].size()) > pair_swap_items ||
                        static_cast<int>(bins.items[other].size()) > pair_swap_items))
           continue;
-        search_exchanges(bins, weight, f, hot, other, k, forbidden, best, found);
+        ExchangeSearch search(bins, weight, f, hot, other, k, forbidden, best, found);
+        if (!hot_sets_filled) search.fill_item_sets(bins.items[hot], scratch.hot_sets);
+        hot_sets_filled = true;
+        search.around_crossing(scratch.hot_sets, scratch.other_sets);
       }
     }
     if (!found) break;

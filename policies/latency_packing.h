@@ -23,7 +23,11 @@ struct GpuBins {
 // `forbidden(item, gpu)` can forbid moves (e.g. two replicas of one expert on
 // one GPU). When no single swap helps and both GPUs hold at most
 // `pair_swap_items` items, two-for-two swaps are tried too. Returns the number
-// of swaps made.
+// of swaps made. Partners are searched coldest first. Where both curves never
+// decrease over the tokens an exchange can move, a partner's search looks only
+// at the exchanges next to the point where the two GPUs' latencies cross, and
+// skips the partner when a bound shows it cannot beat the best so far; among
+// exact ties it may pick another exchange than a full scan would.
 using ForbiddenMove = std::function<bool(int item, int gpu)>;
 int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<const LatencyCurve> f,
                      double epsilon, bool any_partner, int max_swaps, int pair_swap_items,
