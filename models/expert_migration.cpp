@@ -7,6 +7,27 @@
 
 namespace vibesim {
 
+std::vector<std::int64_t> expert_copies_per_layer(const Placement& before, const Placement& after) {
+  const auto per_gpu = static_cast<std::size_t>(after.slots_per_gpu);
+  std::vector<std::int64_t> copies;
+  for (std::size_t l = 0; l < after.physical_to_logical.size(); ++l) {
+    std::int64_t layer = 0;
+    for (std::size_t first = 0; first < after.physical_to_logical[l].size(); first += per_gpu) {
+      const auto old_begin = before.physical_to_logical[l].begin() + static_cast<long>(first);
+      std::vector<int> old_gpu(old_begin, old_begin + static_cast<long>(per_gpu));
+      std::vector<int> new_gpu(
+          after.physical_to_logical[l].begin() + static_cast<long>(first),
+          after.physical_to_logical[l].begin() + static_cast<long>(first + per_gpu));
+      std::sort(old_gpu.begin(), old_gpu.end());
+      std::sort(new_gpu.begin(), new_gpu.end());
+      new_gpu.erase(std::unique(new_gpu.begin(), new_gpu.end()), new_gpu.end());
+      for (int e : new_gpu) layer += std::binary_search(old_gpu.begin(), old_gpu.end(), e) ? 0 : 1;
+    }
+    copies.push_back(layer);
+  }
+  return copies;
+}
+
 MigrationCost migration_cost(const Placement& before, const Placement& after,
                              const Topology& topology, double expert_weight_bytes) {
   assert(before.num_gpus == after.num_gpus && before.num_gpus == topology.num_gpus());

@@ -6,6 +6,7 @@
 // the busiest link needs to carry its bytes, plus the longest route latency.
 // Serving stalls for that long (no overlap with compute is modelled).
 #include <cstdint>
+#include <vector>
 
 #include "base/sim_time.h"
 #include "models/placement.h"
@@ -18,6 +19,10 @@ struct MigrationCost {
   double bytes = 0;
   SimDuration stall;
 };
+
+// Per layer: the (GPU, expert) copies switching from `before` to `after` needs
+// (what migration_cost counts in experts_moved).
+std::vector<std::int64_t> expert_copies_per_layer(const Placement& before, const Placement& after);
 
 MigrationCost migration_cost(const Placement& before, const Placement& after,
                              const Topology& topology, double expert_weight_bytes);

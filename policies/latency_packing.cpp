@@ -268,6 +268,17 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
   return swaps;
 }
 
+double predicted_layer_latency_ns(const Placement& placement, int layer,
+                                  const PlacementContext& context,
+                                  std::span<const LatencyCurve> f) {
+  const auto tokens =
+      gpu_tokens(placement, layer, context.expert_loads[static_cast<std::size_t>(layer)]);
+  double worst = 0;
+  for (std::size_t g = 0; g < tokens.size(); ++g)
+    worst = std::max(worst, f[g].latency_ns(tokens[g]));
+  return worst;
+}
+
 std::vector<LatencyCurve> with_all_to_all(std::span<const LatencyCurve> f, double ns_per_token) {
   std::vector<LatencyCurve> out;
   for (const auto& fg : f) {

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "models/latency_curve.h"
+#include "models/placement.h"
+#include "policies/placement_policy.h"
 
 namespace vibesim {
 
@@ -43,6 +45,12 @@ ForbiddenMove no_two_replicas_per_gpu(const GpuBins& bins, std::span<const int> 
 
 // f_g(n) + ns_per_token * n: kernel plus the all-to-all time that grows with a GPU's tokens.
 std::vector<LatencyCurve> with_all_to_all(std::span<const LatencyCurve> f, double ns_per_token);
+
+// max_g f_g(tokens on g) of layer `layer` of `placement` under the context's
+// recorded loads (replicas sharing evenly or by the placement's token shares).
+[[nodiscard]] double predicted_layer_latency_ns(const Placement& placement, int layer,
+                                                const PlacementContext& context,
+                                                std::span<const LatencyCurve> f);
 
 // Concatenates per-GPU item lists and maps items to experts: a slot layout.
 std::vector<int> slots_of(const GpuBins& bins, std::span<const int> item_expert);

@@ -17,6 +17,7 @@ RecalibrationSpec RecalibrationSpec::parse(ConfigObject& r) {
   s.threshold = r.number_or("threshold", s.threshold, 0.0, 1.0);
   s.cooldown = static_cast<int>(r.integer_or("cooldown", s.cooldown, 0, 1'000'000));
   s.reprofile = r.boolean_or("reprofile", s.reprofile);
+  s.migration_budget_gb = r.number_or("migration_budget_gb", s.migration_budget_gb, 0.0, 1e9);
   r.finish();
   return s;
 }
@@ -28,7 +29,8 @@ nlohmann::ordered_json RecalibrationSpec::to_json() const {
           {"check_every", check_every},
           {"threshold", threshold},
           {"cooldown", cooldown},
-          {"reprofile", reprofile}};
+          {"reprofile", reprofile},
+          {"migration_budget_gb", migration_budget_gb}};
 }
 
 RecalibrationController::RecalibrationController(const RecalibrationSpec& spec,

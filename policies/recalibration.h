@@ -47,6 +47,9 @@ struct RecalibrationSpec {
   // Re-run the profiling micro-benchmark before each re-placement, so the
   // policy sees the GPUs as they are now (throttled, drifted), not as profiled at start.
   bool reprofile = false;
+  // Bytes of expert weights one re-placement may copy, in GB (1e9 bytes); 0 =
+  // no limit. Over it, only the layers that gain most per copy change.
+  double migration_budget_gb = 0;
 
   static RecalibrationSpec parse(ConfigObject& recalibration);
   [[nodiscard]] nlohmann::ordered_json to_json() const;

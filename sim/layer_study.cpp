@@ -21,16 +21,6 @@ namespace vibesim {
 
 namespace {
 
-// Per-GPU recorded tokens under `placement` (replicas share evenly) -> max_g f_g.
-double predicted_latency_ns(const Placement& placement, int layer, const PlacementContext& c,
-                            std::span<const LatencyCurve> f) {
-  const auto tokens = gpu_tokens(placement, layer, c.expert_loads[static_cast<std::size_t>(layer)]);
-  double worst = 0;
-  for (std::size_t g = 0; g < tokens.size(); ++g)
-    worst = std::max(worst, f[g].latency_ns(tokens[g]));
-  return worst;
-}
-
 // Each GPU as drawn: its parameters, sustained clocks, and its kernel time at
 // an even token split relative to the mean over GPUs.
 std::vector<GpuSummary> summarise_gpus(const Experiment& x, const ClusterSetup& setup) {
@@ -109,7 +99,8 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
   PolicySummary summary;
   summary.policy = name;
   for (int l = 0; l < layers; ++l) {
-    const double predicted = predicted_latency_ns(live.placement(), l, context, f.predicted_curves);
+    const double predicted =
+        predicted_layer_latency_ns(live.placement(), l, context, f.predicted_curves);
     summary.predicted_latency_us += predicted * 1e-3 / layers;
     summary.predicted_gap_to_bound +=
         (predicted / f.lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;

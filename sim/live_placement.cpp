@@ -1,8 +1,19 @@
 #include "sim/live_placement.h"
 
 #include "models/expert_migration.h"
+#include "policies/migration_budget.h"
 
 namespace vibesim {
+
+namespace {
+
+// The expert copies recalibration.migration_budget_gb allows per re-placement.
+std::int64_t max_expert_copies(const Experiment& x) {
+  const double copies = x.recalibration.migration_budget_gb * 1e9 / x.model.expert_weight_bytes();
+  return copies < 9e18 ? static_cast<std::int64_t>(copies) : std::int64_t{9'000'000'000'000'000'000};
+}
+
+}  // namespace
 
 LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
                              const std::string& name, const PlacementPolicy& policy)
@@ -13,7 +24,8 @@ LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
       recalibrating_(x.recalibration.controller != RecalibrationKind::kNever),
       placement_(checked_place(name, policy, setup.context)),
       controller_(x.recalibration, setup.context.expert_loads),
-      pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())) {}
+      pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())),
+      max_copies_(max_expert_copies(x)) {}
 
 void LivePlacement::record(int moe_layer, std::span<const std::int32_t> counts) {
   if (!recalibrating_) return;  // nothing will read them
@@ -36,6 +48,8 @@ SimDuration LivePlacement::end_pass(SimTime now_time,
   now.current = action == Replacement::kIncremental ? &placement_ : nullptr;
   // Experts that stay on a GPU keep their slots, as a real engine's re-placement does.
   Placement next = keep_slots_in_place(placement_, checked_place(name_, policy_, now));
+  if (x_.recalibration.migration_budget_gb > 0)
+    next = within_migration_budget(placement_, next, now, max_copies_);
   const auto cost =
       migration_cost(placement_, next, setup_.topology, x_.model.expert_weight_bytes());
   ++totals_.recalibrations;

@@ -67,6 +67,7 @@ class LivePlacement {
   Placement placement_;
   RecalibrationController controller_;
   std::vector<std::vector<std::int32_t>> pass_counts_;  // [moe_layer][expert]
+  std::int64_t max_copies_;  // expert copies per re-placement (recalibration.migration_budget_gb)
   RecalibrationTotals totals_;
 };
 

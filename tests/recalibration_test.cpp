@@ -7,6 +7,7 @@
 
 #include "fixtures.h"
 #include "models/expert_migration.h"
+#include "policies/migration_budget.h"
 #include "policies/recalibration.h"
 
 using namespace vibesim;
@@ -116,4 +117,71 @@ TEST_CASE("a run lists each re-placement with its time, experts moved and stall"
   CHECK(moved == p["experts_moved"].get<std::int64_t>());
   CHECK(stall == doctest::Approx(p["migration_stall_ms"].get<double>()));
   CHECK(events[0]["experts_moved"].get<std::int64_t>() > 0);  // the drift moved the hot set
+}
+
+TEST_CASE("a migration budget adopts the layers that gain most per expert copy") {
+  // 2 GPUs x 2 slots, equal speeds. Layers 0 and 1 swap experts 1 and 2 (2
+  // copies each): layer 0 goes from max(200, 20) to max(110, 110), a gain of
+  // 90; layer 1 from max(150, 20) to max(110, 60), 40. Layer 2 does not move.
+  const Placement before{2, 2, {{0, 1, 2, 3}, {0, 1, 2, 3}, {0, 1, 2, 3}}};
+  const Placement after{2, 2, {{0, 2, 1, 3}, {0, 2, 1, 3}, {0, 1, 2, 3}}};
+  PlacementContext now;
+  now.num_experts = 4;
+  now.num_gpus = 2;
+  now.max_slots_per_gpu = 2;
+  now.expert_loads = {{100, 100, 10, 10}, {100, 50, 10, 10}, {1, 1, 1, 1}};
+  now.gpu_latency = {LatencyCurve::proportional(1), LatencyCurve::proportional(1)};
+  CHECK(expert_copies_per_layer(before, after) == std::vector<std::int64_t>{2, 2, 0});
+  const auto layers_of = [&](std::int64_t budget) {
+    return within_migration_budget(before, after, now, budget).physical_to_logical;
+  };
+  CHECK(layers_of(4) == after.physical_to_logical);
+  CHECK(layers_of(3) == std::vector<std::vector<int>>{{0, 2, 1, 3}, {0, 1, 2, 3}, {0, 1, 2, 3}});
+  CHECK(layers_of(1) == before.physical_to_logical);
+}
+
+TEST_CASE("recalibration.migration_budget_gb caps the expert copies of every re-placement") {
+  testing::TempDir dir("migration-budget");
+  const auto moved_per_event = [&](const std::string& budget_gb) {
+    const auto out = dir.path / ("run-" + budget_gb);
+    const auto r = testing::cli({"run",
+                                 "--quiet",
+                                 "--out",
+                                 out.string(),
+                                 (testing::config_dir() / "experiments" / "drift.json").string(),
+                                 "--set",
+                                 "workload.iterations=40",
+                                 "--set",
+                                 "workload.routing.drift_at_iterations=[10]",
+                                 "--set",
+                                 "recalibration.controller=\"every_k_steps\"",
+                                 "--set",
+                                 "recalibration.every_k_steps=15",
+                                 "--set",
+                                 "recalibration.window=10",
+                                 "--set",
+                                 "workload.calibration_batches=5",
+                                 "--set",
+                                 R"(policies=["eplb"])",
+                                 "--set",
+                                 "recalibration.migration_budget_gb=" + budget_gb});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const auto summary = nlohmann::json::parse(testing::read_file(out / "summary.json"));
+    std::vector<std::int64_t> moved;
+    for (const auto& e : summary["policies"][0]["recalibration_events"])
+      moved.push_back(e["experts_moved"].get<std::int64_t>());
+    return moved;
+  };
+  const auto free = moved_per_event("0");
+  // DeepSeek-V3's FP8 expert: 3 x 7168 x 2048 bytes = 44,040,192; 20 GB buys
+  // 454 copies, about two of the ~220-copy layers an EPLB re-solve rewrites.
+  const auto capped = moved_per_event("20");
+  REQUIRE(free.size() == 2);
+  REQUIRE(capped.size() == 2);
+  CHECK(free[0] > 454);
+  CHECK(capped[0] > 0);
+  for (auto m : capped) CHECK(m <= 454);
+  // Less than one layer's copies: nothing moves.
+  for (auto m : moved_per_event("0.5")) CHECK(m == 0);
 }

@@ -1,0 +1,60 @@
+#include "policies/migration_budget.h"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "models/expert_migration.h"
+#include "policies/latency_packing.h"
+
+namespace vibesim {
+namespace {
+
+// Per-slot shares of layer `l` of `p`, even ones when it carries none.
+std::vector<double> layer_shares(const Placement& p, std::size_t l) {
+  if (p.has_replica_shares()) return p.replica_share[l];
+  const auto& slots = p.physical_to_logical[l];
+  std::vector<int> replicas(
+      static_cast<std::size_t>(*std::max_element(slots.begin(), slots.end())) + 1, 0);
+  for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
+  std::vector<double> shares;
+  for (int e : slots) shares.push_back(1.0 / replicas[static_cast<std::size_t>(e)]);
+  return shares;
+}
+
+}  // namespace
+
+Placement within_migration_budget(const Placement& before, const Placement& after,
+                                  const PlacementContext& now, std::int64_t max_copies) {
+  const auto copies = expert_copies_per_layer(before, after);
+  const auto f = with_all_to_all(now.gpu_latency, now.all_to_all_ns_per_token);
+  const auto layers = after.physical_to_logical.size();
+  std::vector<double> gain(layers);
+  for (std::size_t l = 0; l < layers; ++l)
+    gain[l] = predicted_layer_latency_ns(before, static_cast<int>(l), now, f) -
+              predicted_layer_latency_ns(after, static_cast<int>(l), now, f);
+  std::vector<std::size_t> order(layers);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return gain[a] * static_cast<double>(copies[b]) > gain[b] * static_cast<double>(copies[a]);
+  });
+  std::vector<bool> adopt(layers, false);
+  std::int64_t used = 0;
+  for (const auto l : order) {
+    if (copies[l] == 0) adopt[l] = true;
+    if (copies[l] == 0 || gain[l] <= 0 || used + copies[l] > max_copies) continue;
+    used += copies[l];
+    adopt[l] = true;
+  }
+  Placement out = after;
+  const bool shares = before.has_replica_shares() || after.has_replica_shares();
+  out.replica_share.assign(shares ? layers : 0, {});
+  for (std::size_t l = 0; l < layers; ++l) {
+    const auto& from = adopt[l] ? after : before;
+    out.physical_to_logical[l] = from.physical_to_logical[l];
+    if (shares) out.replica_share[l] = layer_shares(from, l);
+  }
+  return out;
+}
+
+}  // namespace vibesim
