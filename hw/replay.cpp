@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "models/gpu_latency_profile.h"
 #include "policies/policy_registry.h"
 #include "sim/cluster_setup.h"
 
@@ -13,7 +14,7 @@ namespace {
 void use_profile(PlacementContext& context, const std::vector<LatencyCurve>& profile) {
   if (profile.empty()) return;
   for (std::size_t g = 0; g < context.gpu_latency.size(); ++g)
-    context.gpu_latency[g] = profile[g % profile.size()];
+    context.gpu_latency[g] = curve_of_gpu(profile, g);
 }
 
 void warm_up(MoeLayerStepper& stepper, RoutingSource& routing, std::int64_t batch_tokens,

@@ -45,4 +45,8 @@ nlohmann::ordered_json gpu_latency_profile_json(std::span<const LatencyCurve> cu
   return out;
 }
 
+const LatencyCurve& curve_of_gpu(std::span<const LatencyCurve> curves, std::size_t g) {
+  return curves[g % curves.size()];
+}
+
 }  // namespace vibesim

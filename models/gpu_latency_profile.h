@@ -24,4 +24,10 @@ std::vector<LatencyCurve> read_gpu_latency_profile(const std::filesystem::path& 
 std::vector<LatencyCurve> parse_gpu_latency_profile(ConfigObject& root);
 nlohmann::ordered_json gpu_latency_profile_json(std::span<const LatencyCurve> curves);
 
+// The curve of GPU g when a profile holds fewer curves than the cluster has
+// GPUs: curve g mod their count, so a profile of the devices at hand (as
+// `vibesim hw` time-multiplexes them) stands for a larger cluster.
+// `curves` must not be empty.
+[[nodiscard]] const LatencyCurve& curve_of_gpu(std::span<const LatencyCurve> curves, std::size_t g);
+
 }  // namespace vibesim

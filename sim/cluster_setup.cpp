@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "models/gpu_latency_profile.h"
 #include "traces/routing_spec.h"
 
 namespace vibesim {
@@ -77,7 +78,7 @@ std::vector<LatencyCurve> measured_or_profiled_latency(const Experiment& x,
   }
   std::vector<LatencyCurve> out;
   for (std::size_t g = 0; g < gpus.size(); ++g) {
-    const auto& f = measured[g % measured.size()];
+    const auto& f = curve_of_gpu(measured, g);
     auto latency = f.latency_points_ns();
     if (!multipliers.empty())
       for (auto& ns : latency) ns *= multipliers[g];

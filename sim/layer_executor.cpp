@@ -1,4 +1,5 @@
 #include "sim/layer_executor.h"
+#include "models/gpu_latency_profile.h"
 
 #include <cassert>
 
@@ -21,7 +22,7 @@ void ProfiledExecutor::run(const LayerWork& work, std::span<double> compute_ns) 
     double tokens = 0;
     for (const std::int32_t n : work.gpu_slots(g)) tokens += n;
     compute_ns[static_cast<std::size_t>(g)] =
-        curves_[static_cast<std::size_t>(g) % curves_.size()].latency_ns(tokens);
+        curve_of_gpu(curves_, static_cast<std::size_t>(g)).latency_ns(tokens);
   }
 }
 

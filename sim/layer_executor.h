@@ -49,8 +49,8 @@ class ModelledExecutor final : public LayerExecutor {
 };
 
 // f_g(tokens on GPU g): what a latency profile predicts, blind to how the
-// tokens split over experts. Virtual GPU g uses curve g % curves.size(), so a
-// profile of fewer GPUs can stand for a larger cluster.
+// tokens split over experts. GPU g uses curve_of_gpu(curves, g), so a profile
+// of fewer GPUs can stand for a larger cluster.
 class ProfiledExecutor final : public LayerExecutor {
  public:
   explicit ProfiledExecutor(std::vector<LatencyCurve> curves) : curves_(std::move(curves)) {}

@@ -9,6 +9,7 @@
 
 #include "base/derived_seed.h"
 #include "base/statistics.h"
+#include "models/gpu_latency_profile.h"
 #include "models/topology.h"
 #include "policies/latency_bound.h"
 #include "policies/latency_packing.h"
@@ -31,11 +32,10 @@ std::vector<GpuSummary> summarise_gpus(const Experiment& x, const ClusterSetup& 
   std::vector<double> balanced_ns;
   const auto& measured = x.cluster.measured_latency;
   for (const auto& gpu : setup.gpus) {
-    balanced_ns.push_back(measured.empty()
-                              ? gpu.duration_ns(ExpertBatch::spread_evenly(
-                                    balanced_tokens, experts_per_gpu, gpu.tile_mask()))
-                              : measured[balanced_ns.size() % measured.size()].latency_ns(
-                                    static_cast<double>(balanced_tokens)));
+    balanced_ns.push_back(measured.empty() ? gpu.duration_ns(ExpertBatch::spread_evenly(
+                                                 balanced_tokens, experts_per_gpu, gpu.tile_mask()))
+                                           : curve_of_gpu(measured, balanced_ns.size())
+                                                 .latency_ns(static_cast<double>(balanced_tokens)));
     out.push_back({gpu.variation(), gpu.sustained_clock_fraction(1.0),
                    gpu.sustained_clock_fraction(x.cluster.sku.power.activity_memory_bound), 0.0});
   }
