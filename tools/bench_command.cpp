@@ -408,6 +408,9 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
        [&] {
          return placement_ms(context, "vibe", 256, min_seconds, PlacementBench::kIncremental);
        }},
+      {"placement_ms.latency_lpt_shares_dsv3", "ms",
+       "latency_lpt_shares: latency_lpt's layout plus token shares by max-flow, 288 slots",
+       [&] { return placement_ms(context, "latency_lpt_shares", 288, min_seconds); }},
       {"placement_ms.flashlb_dsv3", "ms",
        "FlashLB placing the same from 16 recorded load windows, 288 slots",
        [&] {
