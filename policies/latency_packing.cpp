@@ -64,10 +64,64 @@ Crossing find_crossing(const LatencyCurve& f_hot, double t_hot, const LatencyCur
   return {a, b};
 }
 
-// Buffers reused across the searches of one improve_by_swaps call.
-struct SearchScratch {
-  std::vector<ItemSet> hot_sets, other_sets;
+// The sets of k items (k = 1 or 2) of `items`, in scan order.
+void fill_item_sets(const std::vector<int>& items, std::span<const double> weight, int k,
+                    std::vector<ItemSet>& sets) {
+  sets.clear();
+  const auto w = [&](std::size_t i) { return weight[static_cast<std::size_t>(items[i])]; };
+  if (k == 1) {
+    for (std::size_t i = 0; i < items.size(); ++i) sets.push_back({w(i), {i, 0}});
+    return;
+  }
+  for (std::size_t i1 = 0; i1 < items.size(); ++i1)
+    for (std::size_t i2 = i1 + 1; i2 < items.size(); ++i2)
+      sets.push_back({w(i1) + w(i2), {i1, i2}});
+}
+
+// Every GPU's item sets of each size, sorted by weight (then position); a
+// GPU's are rebuilt only after a swap changed its items.
+class SortedItemSets {
+ public:
+  SortedItemSets(const GpuBins& bins, std::span<const double> weight)
+      : bins_(bins), weight_(weight) {
+    for (int k = 0; k < 2; ++k) {
+      sets_[k].resize(bins.items.size());
+      stale_[k].assign(bins.items.size(), true);
+    }
+  }
+
+  const std::vector<ItemSet>& of(std::size_t gpu, int k) {
+    auto& sets = sets_[k - 1][gpu];
+    if (stale_[k - 1][gpu]) {
+      fill_item_sets(bins_.items[gpu], weight_, k, sets);
+      std::sort(sets.begin(), sets.end(), [](const ItemSet& x, const ItemSet& y) {
+        return x.weight < y.weight || (x.weight == y.weight && x.slots < y.slots);
+      });
+      stale_[k - 1][gpu] = false;
+    }
+    return sets;
+  }
+
+  void changed(std::size_t gpu) { stale_[0][gpu] = stale_[1][gpu] = true; }
+
+ private:
+  const GpuBins& bins_;
+  std::span<const double> weight_;
+  std::array<std::vector<std::vector<ItemSet>>, 2> sets_;
+  std::array<std::vector<bool>, 2> stale_;
 };
+
+// The smallest positive hs.weight - os.weight over two weight-sorted lists.
+double smallest_positive_delta(const std::vector<ItemSet>& hot_sorted,
+                               const std::vector<ItemSet>& other_sorted) {
+  double smallest = std::numeric_limits<double>::infinity();
+  std::size_t j = 0;
+  for (const auto& hs : hot_sorted) {
+    while (j < other_sorted.size() && other_sorted[j].weight < hs.weight) ++j;
+    if (j > 0) smallest = std::min(smallest, hs.weight - other_sorted[j - 1].weight);
+  }
+  return smallest;
+}
 
 class ExchangeSearch {
  public:
@@ -84,22 +138,17 @@ class ExchangeSearch {
         best_(best),
         found_(found) {}
 
-  // Per set of hot items (`hot_sets`, this search's k), only the partner sets
-  // next to the crossing, found by binary search over the partner's sets
-  // sorted by weight. Where either curve may decrease over the tokens an
-  // exchange can move, every candidate.
-  void around_crossing(const std::vector<ItemSet>& hot_sets, std::vector<ItemSet>& other_sets) {
-    fill_item_sets(bins_.items[other_], other_sets);
+  // Per set of hot items (`hot_sets` in scan order, `hot_sorted` by weight;
+  // this search's k), only the partner sets next to the crossing, found by
+  // binary search over the partner's sets sorted by weight (`other_sets`).
+  // Where either curve may decrease over the tokens an exchange can move,
+  // every candidate.
+  void around_crossing(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& hot_sorted,
+                       const std::vector<ItemSet>& other_sets) {
     if (hot_sets.empty() || other_sets.empty()) return;
-    std::sort(other_sets.begin(), other_sets.end(), [](const ItemSet& x, const ItemSet& y) {
-      return x.weight < y.weight || (x.weight == y.weight && x.slots < y.slots);
-    });
     update_skip();
-    double max_delta = 0, min_delta = std::numeric_limits<double>::infinity();
-    for (const auto& hs : hot_sets) {
-      max_delta = std::max(max_delta, hs.weight - other_sets.front().weight);
-      min_delta = std::min(min_delta, smallest_positive_delta(hs, other_sets));
-    }
+    const double max_delta = std::max(0.0, hot_sorted.back().weight - other_sets.front().weight);
+    const double min_delta = smallest_positive_delta(hot_sorted, other_sets);
     const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
     // Even the smallest move overloads the partner: nothing here helps (every
     // exchange leaves the partner at f_other(t_other + delta) or more).
@@ -138,18 +187,6 @@ class ExchangeSearch {
     }
   }
 
-  void fill_item_sets(const std::vector<int>& items, std::vector<ItemSet>& sets) const {
-    sets.clear();
-    const auto w = [&](std::size_t i) { return weight_[static_cast<std::size_t>(items[i])]; };
-    if (k_ == 1) {
-      for (std::size_t i = 0; i < items.size(); ++i) sets.push_back({w(i), {i, 0}});
-      return;
-    }
-    for (std::size_t i1 = 0; i1 < items.size(); ++i1)
-      for (std::size_t i2 = i1 + 1; i2 < items.size(); ++i2)
-        sets.push_back({w(i1) + w(i2), {i1, i2}});
-  }
-
  private:
   enum Outcome { kForbidden, kNoBetter, kBetter };
 
@@ -160,14 +197,6 @@ class ExchangeSearch {
     const double x = f_[other_].tokens_surely_reaching(t, best_.pair_max - 1e-9);
     const double d = x - t;                      // +inf when nothing can be skipped
     skip_above_ = d + 1e-6 * (1 + std::abs(d));  // past x even after rounding t + delta
-  }
-
-  static double smallest_positive_delta(const ItemSet& hs, const std::vector<ItemSet>& sorted) {
-    const auto lighter = std::lower_bound(
-        sorted.begin(), sorted.end(), hs.weight,
-        [](const ItemSet& x, double w) { return x.weight < w; });  // first os >= hs
-    if (lighter == sorted.begin()) return std::numeric_limits<double>::infinity();
-    return hs.weight - std::prev(lighter)->weight;
   }
 
   bool allowed(const ItemSet& hs, const ItemSet& os) const {
@@ -219,7 +248,8 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
                      const ForbiddenMove& forbidden) {
   const auto g_count = bins.tokens.size();
   std::vector<double> latency(g_count);
-  SearchScratch scratch;
+  SortedItemSets sorted(bins, weight);
+  std::vector<ItemSet> hot_sets;  // in scan order
   std::vector<std::size_t> by_latency(g_count);
   int swaps = 0;
   while (swaps < max_swaps) {
@@ -247,10 +277,10 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
         if (k == 2 && (static_cast<int>(bins.items[hot].size()) > pair_swap_items ||
                        static_cast<int>(bins.items[other].size()) > pair_swap_items))
           continue;
-        ExchangeSearch search(bins, weight, f, hot, other, k, forbidden, best, found);
-        if (!hot_sets_filled) search.fill_item_sets(bins.items[hot], scratch.hot_sets);
+        if (!hot_sets_filled) fill_item_sets(bins.items[hot], weight, k, hot_sets);
         hot_sets_filled = true;
-        search.around_crossing(scratch.hot_sets, scratch.other_sets);
+        ExchangeSearch(bins, weight, f, hot, other, k, forbidden, best, found)
+            .around_crossing(hot_sets, sorted.of(hot, k), sorted.of(other, k));
       }
     }
     if (!found) break;
@@ -263,6 +293,8 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
       bins.tokens[best.other] += delta;
       std::swap(a, b);
     }
+    sorted.changed(hot);
+    sorted.changed(best.other);
     ++swaps;
   }
   return swaps;
