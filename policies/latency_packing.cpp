@@ -144,19 +144,22 @@ class ExchangeSearch {
   // Where either curve may decrease over the tokens an exchange can move,
   // every candidate.
   void around_crossing(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& hot_sorted,
-                       const std::vector<ItemSet>& other_sets) {
+                       const std::vector<ItemSet>& other_sets, double other_latency_ns) {
     if (hot_sets.empty() || other_sets.empty()) return;
-    update_skip();
+    const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
+    const double bound = best_.pair_max - 1e-9;
+    // The partner is already at the bound and can only rise: nothing helps.
+    if (other_latency_ns >= bound &&
+        f_[other_].non_decreasing_over(t_other, t_other + hot_sorted.back().weight))
+      return;
     const double max_delta = std::max(0.0, hot_sorted.back().weight - other_sets.front().weight);
     const double min_delta = smallest_positive_delta(hot_sorted, other_sets);
-    const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
-    // Even the smallest move overloads the partner: nothing here helps (every
-    // exchange leaves the partner at f_other(t_other + delta) or more).
-    if (!(min_delta <= skip_above_) ||
-        f_[other_].latency_ns(t_other + min_delta) >= best_.pair_max - 1e-9)
-      return;
-    if (!f_[hot_].non_decreasing_over(t_hot - max_delta, t_hot) ||
-        !f_[other_].non_decreasing_over(t_other, t_other + max_delta)) {
+    if (min_delta == std::numeric_limits<double>::infinity()) return;  // no move helps the hot GPU
+    const bool other_rises = f_[other_].non_decreasing_over(t_other, t_other + max_delta);
+    // Even the smallest move overloads a rising partner: nothing here helps.
+    if (other_rises && f_[other_].latency_ns(t_other + min_delta) >= bound) return;
+    update_skip();
+    if (!other_rises || !f_[hot_].non_decreasing_over(t_hot - max_delta, t_hot)) {
       for (const auto& hs : hot_sets)
         for (const auto& os : other_sets) consider(hs, os);
       return;
@@ -280,7 +283,7 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
         if (!hot_sets_filled) fill_item_sets(bins.items[hot], weight, k, hot_sets);
         hot_sets_filled = true;
         ExchangeSearch(bins, weight, f, hot, other, k, forbidden, best, found)
-            .around_crossing(hot_sets, sorted.of(hot, k), sorted.of(other, k));
+            .around_crossing(hot_sets, sorted.of(hot, k), sorted.of(other, k), latency[other]);
       }
     }
     if (!found) break;
