@@ -96,6 +96,7 @@ class FeasibilityFlow {
   }
 
   [[nodiscard]] std::int64_t active_units() const { return active_units_; }
+  [[nodiscard]] std::int64_t expert_units(std::size_t i) const { return expert_units_[i]; }
   [[nodiscard]] double units_per_token() const { return units_per_token_; }
 
   // Whether the active experts' tokens fit when GPU g takes at most gpu_units[g].
@@ -189,13 +190,15 @@ class ShareRounds {
         gpu_retired_(f.size(), false),
         expert_retired_(p.flexible.size(), false),
         share_(p.flexible.size()) {
-    for (std::size_t i = 0; i < p.flexible.size(); ++i) share_[i].assign(p.gpus[i].size(), 0.0);
+    // An expert no round settles (too few tokens to count in flow units, or
+    // a bound lost to rounding) keeps an even split over its GPUs.
+    for (std::size_t i = 0; i < p.flexible.size(); ++i)
+      share_[i].assign(p.gpus[i].size(), 1.0 / static_cast<double>(p.gpus[i].size()));
   }
 
   // Per flexible expert, per its GPU: the share of its tokens.
   std::vector<std::vector<double>> solve() {
-    record_and_retire(
-        [&](std::size_t i) { return loads_[static_cast<std::size_t>(p_.flexible[i])] <= 0; });
+    record_and_retire([&](std::size_t i) { return flow_.expert_units(i) == 0; });
     while (flow_.active_units() > 0) {
       auto [lo, hi] = bounds();
       while (hi - lo > kRelativeTolerance * hi) {
@@ -205,7 +208,7 @@ class ShareRounds {
       if (feasible(lo)) {
         settle_fixed_bottleneck(lo);
       } else if (!settle_cut(hi)) {
-        break;  // only by rounding: the rest keep even shares
+        break;  // only by rounding: the rest keep even splits
       }
     }
     return share_;

@@ -67,6 +67,15 @@ TEST_CASE("below the largest latency, the next ones are balanced too (lexicograp
   CHECK(shares[4] == doctest::Approx(2.0 / 3).epsilon(1e-6));
 }
 
+TEST_CASE("tokens too few to count in flow units still get shares that sum to 1") {
+  // Expert 1 (1e-7 tokens, under one 2^-20 unit) has replicas on both GPUs.
+  const std::vector<int> slots{0, 1, 1, 2};
+  const auto shares =
+      balanced_token_shares(slots, 2, std::vector<double>{1e-7, 1e-7, 1e-7}, speeds({1, 3}));
+  CHECK(shares[1] + shares[2] == doctest::Approx(1.0));
+  CHECK(shares[1] == doctest::Approx(0.5));
+}
+
 TEST_CASE("experts without a choice keep even shares, including two replicas on one GPU") {
   const std::vector<int> slots{0, 0, 1, 2};
   const auto shares =

@@ -13,6 +13,7 @@
 #include "io/config_error.h"
 #include "models/expert_location_file.h"
 #include "models/gpu_latency_profile.h"
+#include "sim/cluster_setup.h"
 #include "tools/cli.h"
 #include "traces/expert_load_file.h"
 
@@ -255,7 +256,7 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
           problem.empty() ? fmt::format("{} slots per GPU", current->slots_per_gpu) : problem));
     c.current = &*current;
   }
-  Placement p = placement_policy->place(c);
+  Placement p = checked_place(a.policy, *placement_policy, c);
   if (current) p = keep_slots_in_place(*current, std::move(p));
   auto report = make_report(p, c);
   if (current) report.slots_changed = slots_changed(*current, p);
