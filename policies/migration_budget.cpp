@@ -1,7 +1,6 @@
 #include "policies/migration_budget.h"
 
 #include <algorithm>
-#include <numeric>
 #include <vector>
 
 #include "models/expert_migration.h"
@@ -33,16 +32,20 @@ Placement within_migration_budget(const Placement& before, const Placement& afte
   for (std::size_t l = 0; l < layers; ++l)
     gain[l] = predicted_layer_latency_ns(before, static_cast<int>(l), now, f) -
               predicted_layer_latency_ns(after, static_cast<int>(l), now, f);
-  std::vector<std::size_t> order(layers);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return gain[a] * static_cast<double>(copies[b]) > gain[b] * static_cast<double>(copies[a]);
-  });
+  // Layers that need no copy change freely; those that need copies and gain
+  // compete for the budget by gain per copy (ties: lower layer first).
   std::vector<bool> adopt(layers, false);
-  std::int64_t used = 0;
-  for (const auto l : order) {
+  std::vector<std::size_t> candidates;
+  for (std::size_t l = 0; l < layers; ++l) {
     if (copies[l] == 0) adopt[l] = true;
-    if (copies[l] == 0 || gain[l] <= 0 || used + copies[l] > max_copies) continue;
+    if (copies[l] > 0 && gain[l] > 0) candidates.push_back(l);
+  }
+  const auto per_copy = [&](std::size_t l) { return gain[l] / static_cast<double>(copies[l]); };
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](std::size_t a, std::size_t b) { return per_copy(a) > per_copy(b); });
+  std::int64_t used = 0;
+  for (const auto l : candidates) {
+    if (used + copies[l] > max_copies) continue;
     used += copies[l];
     adopt[l] = true;
   }
