@@ -1,5 +1,8 @@
 #include "sim/live_placement.h"
 
+#include <cstdint>
+#include <limits>
+
 #include "models/expert_migration.h"
 #include "policies/migration_budget.h"
 
@@ -9,8 +12,10 @@ namespace {
 
 // The expert copies recalibration.migration_budget_gb allows per re-placement.
 std::int64_t max_expert_copies(const Experiment& x) {
+  constexpr auto kUnlimited = std::numeric_limits<std::int64_t>::max();
   const double copies = x.recalibration.migration_budget_gb * 1e9 / x.model.expert_weight_bytes();
-  return copies < 9e18 ? static_cast<std::int64_t>(copies) : std::int64_t{9'000'000'000'000'000'000};
+  // Compared as doubles: int64 max rounds up to 2^63, which no cast may reach.
+  return copies < 0x1p63 ? static_cast<std::int64_t>(copies) : kUnlimited;
 }
 
 }  // namespace
