@@ -36,19 +36,27 @@ std::string replica_share_problem(const Placement& p, int num_experts) {
 
 }  // namespace
 
+std::vector<double> replica_shares(const Placement& p, int moe_layer) {
+  const auto l = static_cast<std::size_t>(moe_layer);
+  if (p.has_replica_shares()) return p.replica_share[l];
+  const auto& slots = p.physical_to_logical[l];
+  std::vector<int> replicas(
+      static_cast<std::size_t>(*std::max_element(slots.begin(), slots.end())) + 1, 0);
+  for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
+  std::vector<double> shares;
+  shares.reserve(slots.size());
+  for (int e : slots) shares.push_back(1.0 / replicas[static_cast<std::size_t>(e)]);
+  return shares;
+}
+
 std::vector<double> gpu_tokens(const Placement& p, int moe_layer,
                                std::span<const double> expert_loads) {
   const auto& slots = p.physical_to_logical[static_cast<std::size_t>(moe_layer)];
-  std::vector<int> replicas(expert_loads.size(), 0);
-  for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
-  const auto* shares =
-      p.has_replica_shares() ? &p.replica_share[static_cast<std::size_t>(moe_layer)] : nullptr;
+  const auto shares = replica_shares(p, moe_layer);
   std::vector<double> tokens(static_cast<std::size_t>(p.num_gpus), 0.0);
-  for (std::size_t s = 0; s < slots.size(); ++s) {
-    const auto e = static_cast<std::size_t>(slots[s]);
+  for (std::size_t s = 0; s < slots.size(); ++s)
     tokens[static_cast<std::size_t>(p.gpu_of_slot(static_cast<int>(s)))] +=
-        shares != nullptr ? expert_loads[e] * (*shares)[s] : expert_loads[e] / replicas[e];
-  }
+        expert_loads[static_cast<std::size_t>(slots[s])] * shares[s];
   return tokens;
 }
 

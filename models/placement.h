@@ -26,8 +26,12 @@ struct Placement {
   [[nodiscard]] int gpu_of_slot(int slot) const { return slot / slots_per_gpu; }
 };
 
+// The fraction of its expert's tokens each slot of `moe_layer` computes:
+// `replica_share`, or else 1 / (the expert's replica count).
+[[nodiscard]] std::vector<double> replica_shares(const Placement& placement, int moe_layer);
+
 // Tokens each GPU computes in `moe_layer` under `expert_loads` (per expert),
-// each expert's load split over its replicas evenly or by `replica_share`.
+// each expert's load split over its replicas by replica_shares().
 [[nodiscard]] std::vector<double> gpu_tokens(const Placement& placement, int moe_layer,
                                              std::span<const double> expert_loads);
 

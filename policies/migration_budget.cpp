@@ -7,24 +7,9 @@
 #include "policies/latency_packing.h"
 
 namespace vibesim {
-namespace {
 
-// Per-slot shares of layer `l` of `p`, even ones when it carries none.
-std::vector<double> layer_shares(const Placement& p, std::size_t l) {
-  if (p.has_replica_shares()) return p.replica_share[l];
-  const auto& slots = p.physical_to_logical[l];
-  std::vector<int> replicas(
-      static_cast<std::size_t>(*std::max_element(slots.begin(), slots.end())) + 1, 0);
-  for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
-  std::vector<double> shares;
-  for (int e : slots) shares.push_back(1.0 / replicas[static_cast<std::size_t>(e)]);
-  return shares;
-}
-
-}  // namespace
-
-Placement within_migration_budget(const Placement& before, const Placement& after,
-                                  const PlacementContext& now, std::int64_t max_copies) {
+Placement within_migration_limits(const Placement& before, const Placement& after,
+                                  const PlacementContext& now, const MigrationLimits& limits) {
   const auto copies = expert_copies_per_layer(before, after);
   const auto f = with_all_to_all(now.gpu_latency, now.all_to_all_ns_per_token);
   const auto layers = after.physical_to_logical.size();
@@ -32,20 +17,22 @@ Placement within_migration_budget(const Placement& before, const Placement& afte
   for (std::size_t l = 0; l < layers; ++l)
     gain[l] = predicted_layer_latency_ns(before, static_cast<int>(l), now, f) -
               predicted_layer_latency_ns(after, static_cast<int>(l), now, f);
-  // Layers that need no copy change freely; those that need copies and gain
-  // compete for the budget by gain per copy (ties: lower layer first).
+  // Layers that need no copy change freely; those whose copies pay their
+  // price compete for the budget by gain per copy (ties: lower layer first).
   std::vector<bool> adopt(layers, false);
   std::vector<std::size_t> candidates;
   for (std::size_t l = 0; l < layers; ++l) {
     if (copies[l] == 0) adopt[l] = true;
-    if (copies[l] > 0 && gain[l] > 0) candidates.push_back(l);
+    const auto count = static_cast<double>(copies[l]);
+    if (copies[l] > 0 && gain[l] > 0 && gain[l] > limits.price_ns_per_copy * count)
+      candidates.push_back(l);
   }
   const auto per_copy = [&](std::size_t l) { return gain[l] / static_cast<double>(copies[l]); };
   std::stable_sort(candidates.begin(), candidates.end(),
                    [&](std::size_t a, std::size_t b) { return per_copy(a) > per_copy(b); });
   std::int64_t used = 0;
   for (const auto l : candidates) {
-    if (used + copies[l] > max_copies) continue;
+    if (used + copies[l] > limits.max_copies) continue;
     used += copies[l];
     adopt[l] = true;
   }
@@ -55,7 +42,7 @@ Placement within_migration_budget(const Placement& before, const Placement& afte
   for (std::size_t l = 0; l < layers; ++l) {
     const auto& from = adopt[l] ? after : before;
     out.physical_to_logical[l] = from.physical_to_logical[l];
-    if (shares) out.replica_share[l] = layer_shares(from, l);
+    if (shares) out.replica_share[l] = replica_shares(from, static_cast<int>(l));
   }
   return out;
 }

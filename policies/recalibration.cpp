@@ -18,6 +18,8 @@ RecalibrationSpec RecalibrationSpec::parse(ConfigObject& r) {
   s.cooldown = static_cast<int>(r.integer_or("cooldown", s.cooldown, 0, 1'000'000));
   s.reprofile = r.boolean_or("reprofile", s.reprofile);
   s.migration_budget_gb = r.number_or("migration_budget_gb", s.migration_budget_gb, 0.0, 1e9);
+  s.migration_price_us_per_gb =
+      r.number_or("migration_price_us_per_gb", s.migration_price_us_per_gb, 0.0, 1e9);
   r.finish();
   return s;
 }
@@ -30,7 +32,8 @@ nlohmann::ordered_json RecalibrationSpec::to_json() const {
           {"threshold", threshold},
           {"cooldown", cooldown},
           {"reprofile", reprofile},
-          {"migration_budget_gb", migration_budget_gb}};
+          {"migration_budget_gb", migration_budget_gb},
+          {"migration_price_us_per_gb", migration_price_us_per_gb}};
 }
 
 RecalibrationController::RecalibrationController(const RecalibrationSpec& spec,

@@ -50,6 +50,10 @@ struct RecalibrationSpec {
   // Bytes of expert weights one re-placement may copy, in GB (1e9 bytes); 0 =
   // no limit. Over it, only the layers that gain most per copy change.
   double migration_budget_gb = 0;
+  // Predicted gain one GB of copies must buy, in microseconds of a layer's
+  // predicted latency per step; 0 = none. A layer whose re-placement gains
+  // less than this price times the GB it copies keeps its old placement.
+  double migration_price_us_per_gb = 0;
 
   static RecalibrationSpec parse(ConfigObject& recalibration);
   [[nodiscard]] nlohmann::ordered_json to_json() const;

@@ -4,18 +4,20 @@
 #include <limits>
 
 #include "models/expert_migration.h"
-#include "policies/migration_budget.h"
 
 namespace vibesim {
 
 namespace {
 
-// The expert copies recalibration.migration_budget_gb allows per re-placement.
-std::int64_t max_expert_copies(const Experiment& x) {
+// recalibration.migration_budget_gb and migration_price_us_per_gb per expert copy.
+MigrationLimits migration_limits(const Experiment& x) {
   constexpr auto kUnlimited = std::numeric_limits<std::int64_t>::max();
-  const double copies = x.recalibration.migration_budget_gb * 1e9 / x.model.expert_weight_bytes();
+  const double gb_per_copy = x.model.expert_weight_bytes() / 1e9;
+  const double budget_gb = x.recalibration.migration_budget_gb;
+  const double copies = budget_gb > 0 ? budget_gb / gb_per_copy : 0x1p63;
   // Compared as doubles: int64 max rounds up to 2^63, which no cast may reach.
-  return copies < 0x1p63 ? static_cast<std::int64_t>(copies) : kUnlimited;
+  return {copies < 0x1p63 ? static_cast<std::int64_t>(copies) : kUnlimited,
+          x.recalibration.migration_price_us_per_gb * 1e3 * gb_per_copy};
 }
 
 }  // namespace
@@ -30,7 +32,7 @@ LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
       placement_(checked_place(name, policy, setup.context)),
       controller_(x.recalibration, setup.context.expert_loads),
       pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())),
-      max_copies_(max_expert_copies(x)) {}
+      limits_(migration_limits(x)) {}
 
 void LivePlacement::record(int moe_layer, std::span<const std::int32_t> counts) {
   if (!recalibrating_) return;  // nothing will read them
@@ -53,8 +55,8 @@ SimDuration LivePlacement::end_pass(SimTime now_time,
   now.current = action == Replacement::kIncremental ? &placement_ : nullptr;
   // Experts that stay on a GPU keep their slots, as a real engine's re-placement does.
   Placement next = keep_slots_in_place(placement_, checked_place(name_, policy_, now));
-  if (x_.recalibration.migration_budget_gb > 0)
-    next = within_migration_budget(placement_, next, now, max_copies_);
+  if (x_.recalibration.migration_budget_gb > 0 || x_.recalibration.migration_price_us_per_gb > 0)
+    next = within_migration_limits(placement_, next, now, limits_);
   const auto cost =
       migration_cost(placement_, next, setup_.topology, x_.model.expert_weight_bytes());
   ++totals_.recalibrations;

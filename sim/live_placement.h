@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/sim_time.h"
+#include "policies/migration_budget.h"
 #include "policies/recalibration.h"
 #include "sim/cluster_setup.h"
 #include "sim/experiment.h"
@@ -67,7 +68,7 @@ class LivePlacement {
   Placement placement_;
   RecalibrationController controller_;
   std::vector<std::vector<std::int32_t>> pass_counts_;  // [moe_layer][expert]
-  std::int64_t max_copies_;  // expert copies per re-placement (recalibration.migration_budget_gb)
+  MigrationLimits limits_;  // recalibration.migration_budget_gb and migration_price_us_per_gb
   RecalibrationTotals totals_;
 };
 

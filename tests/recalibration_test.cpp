@@ -119,7 +119,7 @@ TEST_CASE("a run lists each re-placement with its time, experts moved and stall"
   CHECK(events[0]["experts_moved"].get<std::int64_t>() > 0);  // the drift moved the hot set
 }
 
-TEST_CASE("a migration budget adopts the layers that gain most per expert copy") {
+TEST_CASE("migration limits adopt the layers that gain most per expert copy, above the price") {
   // 2 GPUs x 2 slots, equal speeds. Layers 0 and 1 swap experts 1 and 2 (2
   // copies each): layer 0 goes from max(200, 20) to max(110, 110), a gain of
   // 90; layer 1 from max(150, 20) to max(110, 60), 40. Layer 2 does not move.
@@ -132,18 +132,27 @@ TEST_CASE("a migration budget adopts the layers that gain most per expert copy")
   now.expert_loads = {{100, 100, 10, 10}, {100, 50, 10, 10}, {1, 1, 1, 1}};
   now.gpu_latency = {LatencyCurve::proportional(1), LatencyCurve::proportional(1)};
   CHECK(expert_copies_per_layer(before, after) == std::vector<std::int64_t>{2, 2, 0});
-  const auto layers_of = [&](std::int64_t budget) {
-    return within_migration_budget(before, after, now, budget).physical_to_logical;
+  const auto layers_of = [&](std::int64_t budget, double price_ns_per_copy = 0) {
+    return within_migration_limits(before, after, now, {budget, price_ns_per_copy})
+        .physical_to_logical;
   };
+  const std::vector<std::vector<int>> only_layer_0{{0, 2, 1, 3}, {0, 1, 2, 3}, {0, 1, 2, 3}};
   CHECK(layers_of(4) == after.physical_to_logical);
-  CHECK(layers_of(3) == std::vector<std::vector<int>>{{0, 2, 1, 3}, {0, 1, 2, 3}, {0, 1, 2, 3}});
+  CHECK(layers_of(3) == only_layer_0);
   CHECK(layers_of(1) == before.physical_to_logical);
+  // Per copy, layer 0 gains 45 and layer 1 gains 20; a layer must gain more than its price.
+  constexpr std::int64_t kAny = 1000;
+  CHECK(layers_of(kAny, 19) == after.physical_to_logical);
+  CHECK(layers_of(kAny, 20) == only_layer_0);
+  CHECK(layers_of(kAny, 44) == only_layer_0);
+  CHECK(layers_of(kAny, 45) == before.physical_to_logical);
+  CHECK(layers_of(1, 19) == before.physical_to_logical);  // both limits hold
 }
 
-TEST_CASE("recalibration.migration_budget_gb caps the expert copies of every re-placement") {
+TEST_CASE("recalibration.migration_budget_gb and migration_price_us_per_gb limit re-placements") {
   testing::TempDir dir("migration-budget");
-  const auto moved_per_event = [&](const std::string& budget_gb) {
-    const auto out = dir.path / ("run-" + budget_gb);
+  const auto moved_per_event = [&](const std::string& key, const std::string& value) {
+    const auto out = dir.path / ("run-" + key + value);
     const auto r = testing::cli({"run",
                                  "--quiet",
                                  "--out",
@@ -164,7 +173,7 @@ TEST_CASE("recalibration.migration_budget_gb caps the expert copies of every re-
                                  "--set",
                                  R"(policies=["eplb"])",
                                  "--set",
-                                 "recalibration.migration_budget_gb=" + budget_gb});
+                                 "recalibration." + key + "=" + value});
     INFO(r.err);
     REQUIRE(r.status == 0);
     const auto summary = nlohmann::json::parse(testing::read_file(out / "summary.json"));
@@ -173,15 +182,19 @@ TEST_CASE("recalibration.migration_budget_gb caps the expert copies of every re-
       moved.push_back(e["experts_moved"].get<std::int64_t>());
     return moved;
   };
-  const auto free = moved_per_event("0");
+  const auto free = moved_per_event("migration_budget_gb", "0");
   // DeepSeek-V3's FP8 expert: 3 x 7168 x 2048 bytes = 44,040,192; 20 GB buys
   // 454 copies, about two of the ~220-copy layers an EPLB re-solve rewrites.
-  const auto capped = moved_per_event("20");
+  const auto capped = moved_per_event("migration_budget_gb", "20");
   REQUIRE(free.size() == 2);
   REQUIRE(capped.size() == 2);
   CHECK(free[0] > 454);
   CHECK(capped[0] > 0);
   for (auto m : capped) CHECK(m <= 454);
   // Less than one layer's copies: nothing moves.
-  for (auto m : moved_per_event("0.5")) CHECK(m == 0);
+  for (auto m : moved_per_event("migration_budget_gb", "0.5")) CHECK(m == 0);
+  // A price no layer's gain can pay: nothing moves either.
+  const auto priced = moved_per_event("migration_price_us_per_gb", "1e6");
+  REQUIRE(priced.size() == 2);
+  for (auto m : priced) CHECK(m == 0);
 }
