@@ -32,8 +32,9 @@ GpuKernelModel::GpuKernelModel(const GpuSku& sku, const GpuVariation& variation,
       d * bytes_per_element(model.dtype) + 2.0 * d + 2.0 * (2.0 * d_ff) + 2.0 * d_ff;
   ns_per_token_memory_ = token_bytes / bytes_per_s * 1e9;
   for (int i = 0; i <= kActivitySteps; ++i) {
-    clock_by_activity_[static_cast<std::size_t>(i)] =
-        solve_clock_fraction(static_cast<double>(i) / kActivitySteps);
+    const double activity = static_cast<double>(i) / kActivitySteps;
+    clock_by_activity_[static_cast<std::size_t>(i)] = solve_clock_fraction(activity);
+    time_to_cap_ns_by_activity_[static_cast<std::size_t>(i)] = solve_time_to_cap_ns(activity);
   }
 }
 
@@ -59,12 +60,27 @@ double GpuKernelModel::solve_clock_fraction(double activity) const {
   return lo;
 }
 
-double GpuKernelModel::sustained_clock_fraction(double activity) const {
+// The exponential average starts at the power of a memory-bound kernel at
+// full clock, p0, and climbs toward p1, the kernel's power at full clock:
+// p0 + (p1 - p0)(1 - exp(-t/W)) reaches the cap at t = W ln((p1 - p0) / (p1 - cap)).
+double GpuKernelModel::solve_time_to_cap_ns(double activity) const {
+  const double window_ns = power_.limit_window_s * 1e9;
+  const double p1 = power_w(1.0, activity);
+  const double p0 = power_w(1.0, power_.activity_memory_bound);
+  if (window_ns <= 0 || p1 <= cap_w_ || p0 >= cap_w_) return 0;
+  return window_ns * std::log((p1 - p0) / (p1 - cap_w_));
+}
+
+double GpuKernelModel::interpolate(const std::array<double, kActivitySteps + 1>& table,
+                                   double activity) const {
   const double pos = std::clamp(activity, 0.0, 1.0) * kActivitySteps;
   const auto i = std::min(static_cast<int>(pos), kActivitySteps - 1);
   const double t = pos - i;
-  return clock_by_activity_[static_cast<std::size_t>(i)] * (1 - t) +
-         clock_by_activity_[static_cast<std::size_t>(i + 1)] * t;
+  return table[static_cast<std::size_t>(i)] * (1 - t) + table[static_cast<std::size_t>(i + 1)] * t;
+}
+
+double GpuKernelModel::sustained_clock_fraction(double activity) const {
+  return interpolate(clock_by_activity_, activity);
 }
 
 KernelTiming GpuKernelModel::roofline(double compute_at_max_ns, double useful_at_max_ns,
@@ -75,10 +91,19 @@ KernelTiming GpuKernelModel::roofline(double compute_at_max_ns, double useful_at
   const double busy = useful_at_max_ns / std::max(compute_at_max_ns, memory_ns);
   out.activity = power_.activity_memory_bound +
                  (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
-  out.clock_fraction = sustained_clock_fraction(out.activity);
-  const double compute_ns = compute_at_max_ns / out.clock_fraction;
+  const double capped = sustained_clock_fraction(out.activity);
+  // Full clock for the first `free_ns`, then the capped clock.
+  const double free_ns = capped < 1 ? interpolate(time_to_cap_ns_by_activity_, out.activity) : 0;
+  const double compute_ns = compute_at_max_ns <= free_ns
+                                ? compute_at_max_ns
+                                : free_ns + (compute_at_max_ns - free_ns) / capped;
+  const double busy_ns = std::max(compute_ns, memory_ns);
   out.compute_bound = compute_ns >= memory_ns;
-  out.duration_ns = (std::max(compute_ns, memory_ns) + launch_ns_) * variation_.relative_time;
+  if (capped < 1 && busy_ns > free_ns) {
+    out.at_cap_fraction = (busy_ns - free_ns) / busy_ns;
+    out.clock_fraction = capped + (1 - capped) * (1 - out.at_cap_fraction);
+  }
+  out.duration_ns = (busy_ns + launch_ns_) * variation_.relative_time;
   return out;
 }
 

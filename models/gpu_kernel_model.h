@@ -36,10 +36,13 @@ struct ExpertBatch {
 };
 
 struct KernelTiming {
-  double duration_ns = 0;     // before per-kernel jitter
-  double clock_fraction = 1;  // sustained clock / max clock during the kernel
-  double activity =
-      0;  // switching activity in [0, 1]; power_w(clock_fraction, activity) gives power
+  double duration_ns = 0;  // before per-kernel jitter
+  // Mean clock / max clock over the kernel's busy time.
+  double clock_fraction = 1;
+  // Fraction of the kernel's busy time with the power limit holding its clock.
+  double at_cap_fraction = 0;
+  // Switching activity in [0, 1]; power_w(clock_fraction, activity) gives power.
+  double activity = 0;
   bool compute_bound = false;
 };
 
@@ -70,6 +73,11 @@ class GpuKernelModel {
  private:
   static constexpr int kActivitySteps = 64;
   [[nodiscard]] double solve_clock_fraction(double activity) const;
+  // Time at full clock before the windowed average power reaches the cap
+  // (power.limit_window_s); 0 when the limit is instantaneous or never binds.
+  [[nodiscard]] double solve_time_to_cap_ns(double activity) const;
+  [[nodiscard]] double interpolate(const std::array<double, kActivitySteps + 1>& table,
+                                   double activity) const;
   // Roofline with power-capped DVFS: compute time at full clock (padding
   // included), the part of it doing real work (sets activity), memory time.
   [[nodiscard]] KernelTiming roofline(double compute_at_max_ns, double useful_at_max_ns,
@@ -89,6 +97,7 @@ class GpuKernelModel {
   double dense_ns_per_flop_at_max_clock_;
   double ns_per_byte_;
   std::array<double, kActivitySteps + 1> clock_by_activity_{};
+  std::array<double, kActivitySteps + 1> time_to_cap_ns_by_activity_{};
 };
 
 }  // namespace vibesim

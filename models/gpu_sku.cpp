@@ -9,7 +9,7 @@ namespace vibesim {
 nlohmann::ordered_json GpuSku::to_json() const {
   nlohmann::ordered_json named_profiles = nlohmann::ordered_json::object();
   for (const auto& [profile_name, value] : profiles) named_profiles[profile_name] = value;
-  return {
+  nlohmann::ordered_json out = {
       {"name", name},
       {"description", description},
       {"source", source},
@@ -44,6 +44,9 @@ nlohmann::ordered_json GpuSku::to_json() const {
         {"collective_bandwidth_efficiency", interconnect.collective_bandwidth_efficiency},
         {"collective_latency_floor_us", interconnect.collective_latency_floor_us}}},
       {"profiles", named_profiles}};
+  // Written only when set, so SKUs without it resolve to the same bytes as before.
+  if (power.limit_window_s > 0) out["power"]["limit_window_s"] = power.limit_window_s;
+  return out;
 }
 
 GpuSku parse_gpu_sku(ConfigObject& c) {
@@ -70,6 +73,7 @@ GpuSku parse_gpu_sku(ConfigObject& c) {
   s.power.activity_memory_bound = p.number("activity_memory_bound", 0, 1);
   s.power.activity_compute_bound =
       p.number("activity_compute_bound", s.power.activity_memory_bound, 1);
+  s.power.limit_window_s = p.number_or("limit_window_s", 0.0, 0.0, 1.0);
   p.finish();
 
   auto k = c.object("kernel");

@@ -22,6 +22,13 @@ struct PowerModelSpec {
   double voltage_at_max_clock_v = 0;
   double activity_memory_bound = 0;   // switching activity of a purely memory-bound kernel
   double activity_compute_bound = 1;  // ... of a kernel that keeps the math units busy
+  // The power limit holds power averaged over this window (an exponential
+  // average, in seconds), not instantaneous power: a compute kernel runs at
+  // full clock until the average reaches the cap, then at the clock that
+  // holds it there. Each kernel starts with the average at the power of a
+  // memory-bound kernel (the communication and weight streaming between
+  // compute kernels). 0: instantaneous, every kernel at its capped clock.
+  double limit_window_s = 0;
 };
 
 // Kernel classes run at their own fraction of peak: a grouped FP8 MoE GEMM,

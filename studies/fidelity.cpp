@@ -19,7 +19,7 @@
 
 namespace vibesim {
 
-const ChoiceTable<SkuField, 5> kFittableSkuParameters{{
+const ChoiceTable<SkuField, 6> kFittableSkuParameters{{
     {"kernel.moe_compute_efficiency",
      [](GpuSku& s) -> double& { return s.kernel.moe_compute_efficiency; },
      "fraction of peak FLOP/s the fused expert kernel reaches"},
@@ -34,6 +34,9 @@ const ChoiceTable<SkuField, 5> kFittableSkuParameters{{
     {"interconnect.collective_bandwidth_efficiency",
      [](GpuSku& s) -> double& { return s.interconnect.collective_bandwidth_efficiency; },
      "fraction of link bandwidth an all-reduce reaches"},
+    {kPowerWindowParameter,
+     [](GpuSku& s) -> double& { return s.power.limit_window_s; },
+     "seconds over which the power limit averages power (fitted on the power facts)"},
 }};
 
 const ChoiceTable<FactMetric, 10> kFactMetrics{{
@@ -150,8 +153,8 @@ PowerState power_state(const Experiment& x) {
         gpu.dense_kernel(KernelClass::kAttention, work.attention_flops, work.attention_bytes);
     moe_total += moe.duration_ns;
     attention_total += attention.duration_ns;
-    if (moe.clock_fraction < 1) moe_capped += moe.duration_ns;
-    if (attention.clock_fraction < 1) attention_capped += attention.duration_ns;
+    moe_capped += moe.duration_ns * moe.at_cap_fraction;
+    attention_capped += attention.duration_ns * attention.at_cap_fraction;
     p.moe_clock_drop += (1 - moe.clock_fraction) / g_count;
     p.attention_clock_drop += (1 - attention.clock_fraction) / g_count;
   }
@@ -299,16 +302,17 @@ std::vector<FactResult> evaluate_facts(const FidelitySpec& spec, const Parameter
 
 namespace {
 
-bool is_share(FactMetric m) {
-  return evaluation_of(m) == Evaluation::kServing;
-}
-
-// The fitted facts of one kind: shares (ratios of the parameters) or the rest (their scale).
-FidelitySpec with_fitted_facts(const FidelitySpec& spec, bool shares) {
+// The fitted facts of one evaluation kind: shares fit the efficiencies'
+// ratios, frontiers their common scale, power facts the power window. Each
+// step fits only the parameters it owns.
+FidelitySpec with_fitted_facts(const FidelitySpec& spec, Evaluation kind) {
   auto out = spec;
   out.facts.clear();
   for (const auto& f : spec.facts)
-    if (f.fitted && is_share(f.metric) == shares) out.facts.push_back(f);
+    if (f.fitted && evaluation_of(f.metric) == kind) out.facts.push_back(f);
+  std::erase_if(out.parameters, [&](const std::string& p) {
+    return (p == kPowerWindowParameter) != (kind == Evaluation::kPower);
+  });
   return out;
 }
 
@@ -409,8 +413,44 @@ ParameterValues fit_scale(const FidelitySpec& scale_facts, ParameterValues v,
       converged = iteration == 0;
       return v;
     }
-    for (auto& [name, value] : v) value = std::min(1.0, value * std::exp(log_ratio));
+    for (const auto& name : scale_facts.parameters)
+      v[name] = std::min(1.0, v[name] * std::exp(log_ratio));
   }
+  return v;
+}
+
+// The power window by golden-section search over log10 of it in [-6, 0]
+// (1 us to 1 s) on the squared residuals of the power facts. `moved` is
+// false when it changed by under 1 %.
+ParameterValues fit_window(const FidelitySpec& power_facts, ParameterValues v,
+                           const ConfigLocations& locations, const PolicyRegistry& registry,
+                           const FidelityOptions& options, bool& moved) {
+  const auto cost = [&](double log10_window) {
+    v[kPowerWindowParameter] = std::pow(10.0, log10_window);
+    return residuals(evaluate_facts(power_facts, v, true, locations, registry,
+                                    {options.jobs, options.checkpoint, nullptr}))
+        .squaredNorm();
+  };
+  const double before = v[kPowerWindowParameter];
+  const double golden = (std::sqrt(5.0) - 1) / 2;
+  double lo = -6, hi = 0;
+  double a = hi - golden * (hi - lo), b = lo + golden * (hi - lo);
+  double cost_a = cost(a), cost_b = cost(b);
+  for (int i = 0; i < 40; ++i) {
+    if (cost_a <= cost_b) {
+      hi = b, b = a, cost_b = cost_a;
+      a = hi - golden * (hi - lo), cost_a = cost(a);
+    } else {
+      lo = a, a = b, cost_a = cost_b;
+      b = lo + golden * (hi - lo), cost_b = cost(b);
+    }
+  }
+  const double window = std::pow(10.0, (lo + hi) / 2);
+  v[kPowerWindowParameter] = window;
+  if (options.progress)
+    options.progress(fmt::format("  power window: {:.4g} s, residual norm {:.4f}", window,
+                                 std::sqrt(std::min(cost_a, cost_b))));
+  moved = std::abs(window - before) > 0.01 * before;
   return v;
 }
 
@@ -418,8 +458,9 @@ ParameterValues fit_scale(const FidelitySpec& scale_facts, ParameterValues v,
 
 FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locations,
                           const PolicyRegistry& registry, const FidelityOptions& options) {
-  const auto shares = with_fitted_facts(spec, true);
-  const auto scale = with_fitted_facts(spec, false);
+  const auto shares = with_fitted_facts(spec, Evaluation::kServing);
+  const auto scale = with_fitted_facts(spec, Evaluation::kFrontier);
+  const auto power = with_fitted_facts(spec, Evaluation::kPower);
   FitOutcome out;
   out.start = shipped_values(spec, locations, registry);
   constexpr int kMaxRounds = 4;
@@ -427,10 +468,15 @@ FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locat
   for (bool settled = false; !settled && out.rounds < kMaxRounds;) {
     ++out.rounds;
     if (options.progress) options.progress(fmt::format("round {}", out.rounds));
-    if (!shares.facts.empty() && spec.parameters.size() > 1)
+    if (!shares.facts.empty() && shares.parameters.size() > 1)
       v = fit_ratios(shares, v, locations, registry, options);
     settled = true;  // the scale needed no change: the ratios were fitted at the final scale
-    if (!scale.facts.empty()) v = fit_scale(scale, v, locations, registry, options, settled);
+    if (!scale.facts.empty() && !scale.parameters.empty())
+      v = fit_scale(scale, v, locations, registry, options, settled);
+    bool window_moved = false;
+    if (!power.facts.empty() && !power.parameters.empty())
+      v = fit_window(power, v, locations, registry, options, window_moved);
+    settled = settled && !window_moved;
   }
   out.fitted = v;
   out.fitted_facts = evaluate_facts(spec, v, true, locations, registry, options);

@@ -24,7 +24,9 @@ namespace vibesim {
 
 // A SKU parameter the fit may set (a model constant without a data-sheet value).
 using SkuField = double& (*)(GpuSku&);
-extern const ChoiceTable<SkuField, 5> kFittableSkuParameters;
+// The power window is fitted on the power facts, the others on the shares and frontiers.
+inline constexpr const char* kPowerWindowParameter = "power.limit_window_s";
+extern const ChoiceTable<SkuField, 6> kFittableSkuParameters;
 
 enum class FactMetric {
   kMoeShare,            // time share of the MoE expert kernels (serving run)
@@ -101,7 +103,9 @@ struct FitOutcome {
 // ratios to the first, then one common scale for the frontier facts, in
 // alternation. The time shares do not depend on a common scale (nearly: the
 // latency floors and launch overheads do not scale), which is why the two
-// halves separate.
+// halves separate. kPowerWindowParameter, when listed, is fitted after them
+// on the power facts (golden-section search); rounds repeat until no step
+// moves its parameters.
 FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locations,
                           const PolicyRegistry& registry, const FidelityOptions& options);
 

@@ -100,6 +100,41 @@ TEST_CASE("the fit recovers the parameter ratios whose time shares it was given"
   for (const auto& r : fit.fitted_facts) CHECK(std::abs(r.relative_error()) < 0.01);
 }
 
+TEST_CASE("the fit recovers the power window whose MoE time at the limit it was given") {
+  testing::TempDir dir("fidelity-window");
+  // The efficiencies stay as shipped; only the window is a parameter.
+  const auto with_window_only = [](std::string text) {
+    const auto from = text.find("\"kernel.moe_compute_efficiency\"");
+    const auto to = text.find(']', from);
+    return text.replace(from, to - from, "\"power.limit_window_s\"");
+  };
+  const auto fact = [](const std::string& metric, double paper, const std::string& role) {
+    return R"({"name": ")" + metric + R"(", "metric": ")" + metric +
+           R"(", "run": "prefill", "paper": )" + std::to_string(paper) + R"(, "role": ")" + role +
+           R"("})";
+  };
+  const auto registry = PolicyRegistry::builtin();
+  const ParameterValues truth{{kPowerWindowParameter, 2e-3}};
+  const auto probe = FidelitySpec::load(
+      dir.write("probe.json",
+                with_window_only(small_facts(fact("power.moe_time_at_cap", 1, "fit")))),
+      locations());
+  const double at_cap =
+      evaluate_facts(probe, truth, false, locations(), registry, {})[0].simulated.mean;
+  CHECK(at_cap > 0.1);
+  CHECK(at_cap < 0.99);  // a window leaves the start of the kernel at full clock
+  const auto spec = FidelitySpec::load(
+      dir.write("facts.json",
+                with_window_only(small_facts(fact("power.moe_time_at_cap", at_cap, "fit") + "," +
+                                             fact("power.moe_clock_drop", 0.5, "held_out")))),
+      locations());
+  const auto fit = fit_parameters(spec, locations(), registry, {});
+  CHECK(fit.start.at(kPowerWindowParameter) == 0.0);  // as shipped: instantaneous
+  CHECK(fit.fitted.at(kPowerWindowParameter) == doctest::Approx(2e-3).epsilon(0.01));
+  REQUIRE(fit.fitted_facts.size() == 1);  // the held-out fact is not fitted
+  CHECK(fit.fitted_facts[0].simulated.mean == doctest::Approx(at_cap).epsilon(1e-3));
+}
+
 TEST_CASE("a bad facts file names the file and the key") {
   testing::TempDir dir("fidelity-bad");
   const auto refused = [&](const std::string& text, const std::string& key) {

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <doctest/doctest.h>
 
 #include "fixtures.h"
@@ -63,6 +65,43 @@ TEST_CASE(
     CHECK(hot.duration_ns(compute_heavy) > nominal.duration_ns(compute_heavy) * 1.01);
     const auto memory_bound = ExpertBatch::spread_evenly(1, 1, 0);
     CHECK(hot.duration_ns(memory_bound) == nominal.duration_ns(memory_bound));
+  }
+}
+
+TEST_CASE("a windowed power limit: full clock until the average power reaches the cap") {
+  auto model = testing::toy_model();
+  model.hidden_size = 4000;  // compute bound at these batches, as in the DVFS case above
+  model.expert_intermediate_size = 4000;
+  auto sku = testing::toy_sku();
+  const double capped = GpuKernelModel(sku, GpuVariation{}, model).sustained_clock_fraction(1.0);
+  sku.power.limit_window_s = 1e-3;
+  const GpuKernelModel gpu(sku, GpuVariation{}, model);
+  // The average starts at the memory-bound power, 100 + 0.2 * 600 = 220 W, and
+  // climbs toward 700 W: it reaches the 500 W cap after 1 ms x ln(480 / 200).
+  const double free_ns = 1e6 * std::log(480.0 / 200.0);  // 875,469 ns
+
+  SUBCASE("a kernel shorter than that runs at full clock, never at the cap") {
+    const auto t = gpu.time(ExpertBatch::spread_evenly(8'000, 1, 0));  // 768 us of compute
+    CHECK(t.compute_bound);
+    CHECK(t.clock_fraction == 1.0);
+    CHECK(t.at_cap_fraction == 0.0);
+    CHECK(t.duration_ns == doctest::Approx(768e3));
+  }
+  SUBCASE("a longer one runs the rest of its work at the capped clock") {
+    const auto t = gpu.time(ExpertBatch::spread_evenly(100'000, 1, 0));  // 9.6 ms of compute
+    const double duration = free_ns + (9.6e6 - free_ns) / capped;
+    CHECK(t.duration_ns == doctest::Approx(duration));
+    CHECK(t.at_cap_fraction == doctest::Approx((duration - free_ns) / duration));
+    CHECK(t.clock_fraction == doctest::Approx(9.6e6 / duration));  // work over time
+    CHECK(t.clock_fraction > capped);
+  }
+  SUBCASE("a window of 0 is the instantaneous limit") {
+    sku.power.limit_window_s = 0;
+    const auto t =
+        GpuKernelModel(sku, GpuVariation{}, model).time(ExpertBatch::spread_evenly(8'000, 1, 0));
+    CHECK(t.at_cap_fraction == 1.0);
+    CHECK(t.clock_fraction == capped);
+    CHECK(t.duration_ns == doctest::Approx(768e3 / capped));
   }
 }
 
