@@ -97,6 +97,9 @@ nlohmann::ordered_json VariabilityProfile::to_json() const {
   if (thermal_drift.stddev > 0)
     out["thermal_drift"] = {{"stddev", thermal_drift.stddev},
                             {"time_constant_s", thermal_drift.time_constant_s}};
+  if (thermal_state.slowdown_at_full_duty > 0)
+    out["thermal_state"] = {{"slowdown_at_full_duty", thermal_state.slowdown_at_full_duty},
+                            {"time_constant_s", thermal_state.time_constant_s}};
   if (!summary.is_null()) out["summary"] = summary;
   if (!measured.is_null()) out["measured"] = measured;
   if (!sku.empty()) out["sku"] = sku;
@@ -121,6 +124,12 @@ VariabilityProfile parse_variability_profile(ConfigObject& c, std::string defaul
     p.thermal_drift.stddev = drift.number("stddev", 0.0, 0.5);
     p.thermal_drift.time_constant_s = drift.number_or("time_constant_s", 60.0, 1e-3, 1e6);
     drift.finish();
+  }
+  if (c.has("thermal_state")) {
+    auto heat = c.object("thermal_state");
+    p.thermal_state.slowdown_at_full_duty = heat.number("slowdown_at_full_duty", 0.0, 1.0);
+    p.thermal_state.time_constant_s = heat.number_or("time_constant_s", 10.0, 1e-3, 1e6);
+    heat.finish();
   }
   if (c.has("summary")) p.summary = c.raw("summary");
   if (c.has("calibration_targets")) p.calibration_targets = c.raw("calibration_targets");

@@ -41,6 +41,18 @@ struct ThermalDriftSpec {
   double time_constant_s = 60;  // how fast it reverts to the mean
 };
 
+// A per-GPU thermal state driven by its duty cycle (see sim/gpu_conditions).
+// A GPU's heat h in [0, 1] relaxes toward the fraction of time it computes,
+// with time constant `time_constant_s`; its kernels take (1 + s h) / (1 + s)
+// of their profiled time, s = `slowdown_at_full_duty`: profiling runs
+// kernels back to back (h = 1), and a GPU that waits at the barrier cools and
+// speeds up (leakage falls with temperature, so the cap allows a higher
+// clock). 0 = none.
+struct ThermalStateSpec {
+  double slowdown_at_full_duty = 0;
+  double time_constant_s = 10;
+};
+
 // The range a GPU's relative kernel time may take (a profile's `relative_time`).
 inline constexpr double kMinRelativeTime = 0.05, kMaxRelativeTime = 20;
 
@@ -53,6 +65,7 @@ struct VariabilityProfile {
   ScalarDistribution relative_time{ScalarDistribution::Kind::kConstant, 1.0, 0.0, {}};
   double kernel_jitter_cv = 0;
   ThermalDriftSpec thermal_drift;
+  ThermalStateSpec thermal_state;
   // What a fitted profile records about its data (`summary` of r_g, and
   // `measured`: lognormal fit, correlations, ...); kept as read, for
   // config.resolved.json.

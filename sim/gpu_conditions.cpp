@@ -37,9 +37,12 @@ nlohmann::ordered_json ThrottleEvent::list_to_json(const std::vector<ThrottleEve
 }
 
 GpuConditions::GpuConditions(int num_gpus, const ThermalDriftSpec& drift,
-                             std::vector<ThrottleEvent> events, std::uint64_t seed)
+                             const ThermalStateSpec& heat, std::vector<ThrottleEvent> events,
+                             std::uint64_t seed)
     : drift_(drift),
       events_(std::move(events)),
+      heat_spec_(heat),
+      heat_(static_cast<std::size_t>(num_gpus), 1.0),
       drift_state_(static_cast<std::size_t>(num_gpus), 0.0),
       throttle_(static_cast<std::size_t>(num_gpus), 0.0),
       multiplier_(static_cast<std::size_t>(num_gpus), 1.0),
@@ -64,9 +67,33 @@ const std::vector<double>& GpuConditions::at(SimTime now) {
     const auto& e = events_[next_event_++];
     throttle_[static_cast<std::size_t>(e.gpu)] = e.slowdown_percent / 100;
   }
+  const double s = heat_spec_.slowdown_at_full_duty;
   for (std::size_t g = 0; g < multiplier_.size(); ++g)
-    multiplier_[g] = std::max(0.1, (1 + drift_state_[g]) * (1 + throttle_[g]));
+    multiplier_[g] =
+        std::max(0.1, (1 + drift_state_[g]) * (1 + throttle_[g]) * ((1 + s * heat_[g]) / (1 + s)));
   return multiplier_;
+}
+
+void GpuConditions::heat_toward(std::span<const double> duty, double seconds) {
+  const double decay = std::exp(-seconds / heat_spec_.time_constant_s);
+  for (std::size_t g = 0; g < heat_.size(); ++g) heat_[g] = duty[g] + (heat_[g] - duty[g]) * decay;
+}
+
+void GpuConditions::ran(SimTime start, SimDuration span, std::span<const double> busy_ns) {
+  if (!heats()) return;
+  assert(busy_ns.size() == heat_.size());
+  if (start > heated_until_) {
+    const std::vector<double> idle(heat_.size(), 0.0);
+    heat_toward(idle, (start - heated_until_).seconds());
+  }
+  const double span_ns = static_cast<double>(span.ns());
+  if (span_ns > 0) {
+    std::vector<double> duty(heat_.size());
+    for (std::size_t g = 0; g < duty.size(); ++g)
+      duty[g] = std::clamp(busy_ns[g] / span_ns, 0.0, 1.0);
+    heat_toward(duty, span.seconds());
+  }
+  heated_until_ = std::max(heated_until_, start + span);
 }
 
 }  // namespace vibesim

@@ -4,11 +4,14 @@
 //  - slow thermal drift: a mean-reverting (Ornstein-Uhlenbeck) process per GPU
 //    with stationary standard deviation `stddev` and time constant `time_constant_s`,
 //    advanced exactly between the times it is asked for;
+//  - a thermal state driven by each GPU's duty cycle (ThermalStateSpec),
+//    advanced by the work the simulator reports through `ran`;
 //  - scheduled events: from `at` on, GPU `gpu` runs `slowdown_percent` slower
 //    (15 = kernels take 15 % longer; 0 = recovered).
 // Policies do not see this: they keep the curves they profiled until they re-profile.
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,11 +38,17 @@ struct ThrottleEvent {
 class GpuConditions {
  public:
   // `events` in any order; `seed` drives the drift.
-  GpuConditions(int num_gpus, const ThermalDriftSpec& drift, std::vector<ThrottleEvent> events,
-                std::uint64_t seed);
+  GpuConditions(int num_gpus, const ThermalDriftSpec& drift, const ThermalStateSpec& heat,
+                std::vector<ThrottleEvent> events, std::uint64_t seed);
 
   // Moves to time `now` (never backwards) and returns each GPU's kernel-time multiplier.
   const std::vector<double>& at(SimTime now);
+  // GPU g computed for busy_ns[g] of the `span` that began at `start`; the
+  // time since the previous span's end, if any, was idle. Heats (and cools)
+  // each GPU exactly for a duty cycle constant over each interval. Spans must
+  // not overlap. No-op without a thermal state.
+  void ran(SimTime start, SimDuration span, std::span<const double> busy_ns);
+  [[nodiscard]] bool heats() const { return heat_spec_.slowdown_at_full_duty > 0; }
   // True once any scheduled event has taken effect.
   [[nodiscard]] bool any_event_applied() const { return next_event_ > 0; }
 
@@ -47,6 +56,12 @@ class GpuConditions {
   ThermalDriftSpec drift_;
   std::vector<ThrottleEvent> events_;  // sorted by time
   std::size_t next_event_ = 0;
+  // Moves each GPU's heat toward its duty cycle over `seconds`.
+  void heat_toward(std::span<const double> duty, double seconds);
+
+  ThermalStateSpec heat_spec_;
+  std::vector<double> heat_;  // per GPU, in [0, 1]; 1 = as profiled
+  SimTime heated_until_;
   std::vector<double> drift_state_;  // per GPU, relative
   std::vector<double> throttle_;     // per GPU
   std::vector<double> multiplier_;   // per GPU

@@ -29,7 +29,8 @@ IterationRunner::IterationRunner(const Experiment& x, const ClusterSetup& setup,
       policy_(policy),
       deployment_(make_deployment(x.serving.deployment)),
       is_moe_(static_cast<std::size_t>(x.model.num_layers), false),
-      counts_(static_cast<std::size_t>(x.model.routed_experts)) {
+      counts_(static_cast<std::size_t>(x.model.routed_experts)),
+      busy_ns_(setup.gpus.size(), 0.0) {
   for (auto l : x.model.moe_layers) is_moe_[static_cast<std::size_t>(l)] = true;
 }
 
@@ -37,6 +38,7 @@ IterationRunner::DenseTimes IterationRunner::dense_times(const BatchShape& batch
                                                          std::span<const double> multiplier) const {
   const auto work = deployment_->layer_work(x_.model, batch, moe_layer, x_.cluster.num_gpus);
   DenseTimes t;
+  t.busy_ns.resize(setup_.gpus.size());
   for (std::size_t g = 0; g < setup_.gpus.size(); ++g) {
     const double k = multiplier.empty() ? 1.0 : multiplier[g];
     const auto& gpu = setup_.gpus[g];
@@ -44,6 +46,7 @@ IterationRunner::DenseTimes IterationRunner::dense_times(const BatchShape& batch
         gpu.dense_kernel_ns(KernelClass::kAttention, work.attention_flops, work.attention_bytes) *
         k;
     const double ffn = gpu.dense_kernel_ns(KernelClass::kDense, work.ffn_flops, work.ffn_bytes) * k;
+    t.busy_ns[g] = attention + ffn;
     t.attention_max_ns = std::max(t.attention_max_ns, attention);
     t.ffn_max_ns = std::max(t.ffn_max_ns, ffn);
     t.attention_mean_ns += attention;
@@ -68,12 +71,14 @@ double IterationRunner::run(const IterationBatch& b, std::span<const double> mul
   double iteration_ns = host_ns;
   time.host_s += host_ns * 1e-9;
   int moe_index = 0;
+  std::fill(busy_ns_.begin(), busy_ns_.end(), 0.0);
   // Every layer of a kind costs the same for this batch: compute each once.
   const DenseTimes around_moe = dense_times(b.shape, true, multiplier);
   const DenseTimes dense_layer = dense_times(b.shape, false, multiplier);
   for (std::size_t l = 0; l < is_moe_.size(); ++l) {
     const auto& t = is_moe_[l] ? around_moe : dense_layer;
     iteration_ns += t.duration_ns();
+    for (std::size_t g = 0; g < busy_ns_.size(); ++g) busy_ns_[g] += t.busy_ns[g];
     time.attention_s += t.attention_mean_ns * 1e-9;
     time.other_s += t.ffn_mean_ns * 1e-9;
     time.all_reduce_s += t.collectives_ns * 1e-9;
@@ -92,6 +97,7 @@ double IterationRunner::run(const IterationBatch& b, std::span<const double> mul
     totals_.barrier_idle_sum += step.barrier_idle_fraction();
     ++totals_.moe_layer_steps;
     double kernel = 0, a2a = 0, idle = 0;
+    for (std::size_t g = 0; g < step.gpus.size(); ++g) busy_ns_[g] += step.gpus[g].compute_ns;
     for (const auto& g : step.gpus) {
       kernel += g.compute_ns;
       a2a += g.dispatch_ns + g.combine_ns;

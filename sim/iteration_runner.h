@@ -38,6 +38,9 @@ class IterationRunner {
   double run(const IterationBatch& batch, std::span<const double> kernel_time_multipliers,
              SimTime start, const LayerRowSink& steps);
   [[nodiscard]] const IterationTotals& totals() const { return totals_; }
+  // Per GPU, the time the last iteration spent computing (kernels, not
+  // collectives or waits): what heats it (GpuConditions::ran).
+  [[nodiscard]] std::span<const double> busy_ns() const { return busy_ns_; }
 
  private:
   // One layer's attention and dense-FFN kernels: the slowest GPU's (which
@@ -45,6 +48,7 @@ class IterationRunner {
   struct DenseTimes {
     double attention_max_ns = 0, ffn_max_ns = 0, attention_mean_ns = 0, ffn_mean_ns = 0;
     double collectives_ns = 0;
+    std::vector<double> busy_ns;  // per GPU: attention + dense FFN
     [[nodiscard]] double duration_ns() const {
       return attention_max_ns + ffn_max_ns + collectives_ns;
     }
@@ -62,6 +66,7 @@ class IterationRunner {
   std::vector<bool> is_moe_;  // per model layer
   std::vector<std::int32_t> counts_;
   IterationTotals totals_;
+  std::vector<double> busy_ns_;  // per GPU, last iteration
 };
 
 }  // namespace vibesim

@@ -112,6 +112,7 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
   latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) *
                      static_cast<std::size_t>(layers));
   double idle_sum = 0, imbalance_sum = 0;
+  std::vector<double> busy_ns(static_cast<std::size_t>(x.cluster.num_gpus));
   int iteration = 0, layer = 0;
   // Each layer step schedules the next; a recalibration stall delays it.
   std::function<void()> run_layer = [&] {
@@ -119,6 +120,10 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
     live.record(layer, counts);
     stepper.set_kernel_time_multipliers(conditions.at(engine.now()));
     const auto step = stepper.step(layer, counts);
+    if (conditions.heats()) {
+      for (std::size_t g = 0; g < step.gpus.size(); ++g) busy_ns[g] = step.gpus[g].compute_ns;
+      conditions.ran(engine.now(), step.layer, busy_ns);
+    }
     latency_us.push_back(step.layer.us());
     if (conditions.any_event_applied()) latency_after_event_us.push_back(step.layer.us());
     idle_sum += step.barrier_idle_fraction();

@@ -19,7 +19,8 @@ PolicyRun::PolicyRun(const Experiment& x, const ClusterSetup& setup, const std::
                                     x.cluster.profile.kernel_jitter_cv,
                                     derive_seed(x.seed, RandomStream::kKernelJitter),
                                     make_deployment(x.serving.deployment)->moe_exchange())),
-      conditions(x.cluster.num_gpus, x.cluster.profile.thermal_drift, x.gpu_events,
+      conditions(x.cluster.num_gpus, x.cluster.profile.thermal_drift,
+                 x.cluster.profile.thermal_state, x.gpu_events,
                  derive_seed(x.seed, RandomStream::kThermalDrift)) {}
 
 }  // namespace vibesim

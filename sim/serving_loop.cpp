@@ -67,6 +67,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
     // Recalibration between iterations: a pass is one iteration.
     const SimTime end =
         engine.now() + SimDuration::from_ns(static_cast<std::int64_t>(std::ceil(iteration_ns)));
+    conditions.ran(engine.now(), end - engine.now(), runner.busy_ns());
     const SimDuration stall = live.end_pass(end, multiplier, stepper);
     if (observe.iteration_ended)
       observe.iteration_ended(

@@ -15,7 +15,8 @@ using namespace vibesim;
 
 TEST_CASE("a throttle event slows its GPU from its time on and a recovery undoes it") {
   const auto ms = [](double t) { return SimTime::from_ns(static_cast<std::int64_t>(t * 1e6)); };
-  GpuConditions c(3, ThermalDriftSpec{}, {{1, ms(20), 0.0}, {1, ms(10), 15.0}}, 1);
+  GpuConditions c(3, ThermalDriftSpec{}, ThermalStateSpec{}, {{1, ms(20), 0.0}, {1, ms(10), 15.0}},
+                  1);
   CHECK(c.at(ms(5)) == std::vector<double>{1.0, 1.0, 1.0});
   CHECK_FALSE(c.any_event_applied());
   CHECK(c.at(ms(10))[1] == doctest::Approx(1.15));
@@ -26,7 +27,7 @@ TEST_CASE("a throttle event slows its GPU from its time on and a recovery undoes
 
 TEST_CASE("thermal drift keeps its stationary spread and reverts over its time constant") {
   constexpr int kGpus = 4000;
-  GpuConditions c(kGpus, ThermalDriftSpec{0.02, 10.0}, {}, 7);
+  GpuConditions c(kGpus, ThermalDriftSpec{0.02, 10.0}, ThermalStateSpec{}, {}, 7);
   const auto spread = [](const std::vector<double>& m) { return population_stddev(m); };
   const auto start = c.at(SimTime{});
   CHECK(spread(start) == doctest::Approx(0.02).epsilon(0.05));
@@ -35,6 +36,32 @@ TEST_CASE("thermal drift keeps its stationary spread and reverts over its time c
   CHECK(spread(later) == doctest::Approx(0.02).epsilon(0.05));
   std::vector<double> a(start), b(later);
   CHECK(pearson_correlation(a, b) == doctest::Approx(std::exp(-1.0)).epsilon(0.1));
+}
+
+TEST_CASE("a thermal state: GPUs that wait cool and speed up, busy ones stay as profiled") {
+  const auto s = [](double t) { return SimTime::from_ns(static_cast<std::int64_t>(t * 1e9)); };
+  const auto span = [](double t) {
+    return SimDuration::from_ns(static_cast<std::int64_t>(t * 1e9));
+  };
+  // At full heat kernels take 1.1x a cold GPU's time; the profile was taken hot.
+  GpuConditions c(3, ThermalDriftSpec{}, ThermalStateSpec{0.1, 1.0}, {}, 1);
+  CHECK(c.heats());
+  CHECK(c.at(s(0)) == std::vector<double>{1.0, 1.0, 1.0});
+  // For one time constant GPU 0 computes all the time, GPU 1 half, GPU 2 never.
+  c.ran(s(0), span(1), std::vector<double>{1e9, 0.5e9, 0});
+  const auto m = c.at(s(1));
+  const double e = std::exp(-1.0);
+  CHECK(m[0] == doctest::Approx(1.0));
+  CHECK(m[1] == doctest::Approx((1 + 0.1 * (0.5 + 0.5 * e)) / 1.1));
+  CHECK(m[2] == doctest::Approx((1 + 0.1 * e) / 1.1));
+  // An idle gap of one time constant before the next span cools every GPU by e^-1.
+  c.ran(s(2), span(0), std::vector<double>{0, 0, 0});
+  CHECK(c.at(s(2))[0] == doctest::Approx((1 + 0.1 * e) / 1.1));
+
+  GpuConditions off(2, ThermalDriftSpec{}, ThermalStateSpec{}, {}, 1);
+  CHECK_FALSE(off.heats());
+  off.ran(s(0), span(1), std::vector<double>{0, 0});
+  CHECK(off.at(s(1)) == std::vector<double>{1.0, 1.0});
 }
 
 TEST_CASE("a stale profile costs latency after a throttle and re-profiling recovers it") {

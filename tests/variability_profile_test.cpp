@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "base/statistics.h"
 #include "fixtures.h"
 #include "io/config_object.h"
@@ -58,4 +60,34 @@ TEST_CASE("a GPU config whose tile is not a power of two is refused") {
   ConfigObject c(json, "g.json");
   CHECK_THROWS_WITH_AS(parse_gpu_sku(c),
                        "g.json: key 'kernel.tile_tokens': 48 is not a power of two", InputError);
+}
+
+TEST_CASE(
+    "a profile's thermal state and a GPU's power window parse, round-trip and are range-checked") {
+  auto json = nlohmann::json::parse(
+      R"({"voltage_offset_v": {"dist": "constant", "value": 0},
+          "leakage_factor": {"dist": "constant", "value": 1},
+          "memory_factor": {"dist": "constant", "value": 1},
+          "thermal_state": {"slowdown_at_full_duty": 0.05, "time_constant_s": 2}})");
+  ConfigObject c(json, "p.json");
+  const auto p = parse_variability_profile(c, "x");
+  CHECK(p.thermal_state.slowdown_at_full_duty == 0.05);
+  CHECK(p.thermal_state.time_constant_s == 2);
+  const auto back = nlohmann::json::parse(p.to_json().dump());
+  CHECK(back["thermal_state"]["slowdown_at_full_duty"] == 0.05);
+  json["thermal_state"]["slowdown_at_full_duty"] = 2;
+  ConfigObject bad(json, "p.json");
+  CHECK_THROWS_WITH(parse_variability_profile(bad, "x"),
+                    doctest::Contains("thermal_state.slowdown_at_full_duty"));
+
+  auto sku =
+      nlohmann::json::parse(testing::read_file(testing::config_dir() / "gpus" / "mi325x.json"));
+  CHECK_FALSE(
+      nlohmann::json::parse(
+          load_gpu_sku(testing::config_dir() / "gpus" / "mi325x.json").to_json().dump())["power"]
+          .contains("limit_window_s"));  // written only when set
+  sku["power"]["limit_window_s"] = 2;    // over the 1 s maximum
+  testing::TempDir dir("power-window");
+  const auto file = dir.write("gpu.json", sku.dump());
+  CHECK_THROWS_WITH(load_gpu_sku(file), doctest::Contains("power.limit_window_s"));
 }
