@@ -93,7 +93,8 @@ KernelTiming GpuKernelModel::roofline(double compute_at_max_ns, double useful_at
                  (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
   const double capped = sustained_clock_fraction(out.activity);
   // Full clock for the first `free_ns`, then the capped clock.
-  const double free_ns = capped < 1 ? interpolate(time_to_cap_ns_by_activity_, out.activity) : 0;
+  const bool windowed = capped < 1 && power_.limit_window_s > 0;
+  const double free_ns = windowed ? interpolate(time_to_cap_ns_by_activity_, out.activity) : 0;
   const double compute_ns = compute_at_max_ns <= free_ns
                                 ? compute_at_max_ns
                                 : free_ns + (compute_at_max_ns - free_ns) / capped;
