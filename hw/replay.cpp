@@ -28,11 +28,16 @@ void warm_up(MoeLayerStepper& stepper, RoutingSource& routing, std::int64_t batc
 
 }  // namespace
 
-Replay replay_layer_steps(const Experiment& x, const PolicyRegistry& registry,
-                          const ReplaySpec& spec, LayerExecutor& executor, const LayerRowSink& sink,
-                          const std::function<void()>& checkpoint) {
+ClusterSetup replay_cluster(const Experiment& x, const ReplaySpec& spec) {
   ClusterSetup setup = prepare_cluster(x);
   use_profile(setup.context, spec.profile);
+  return setup;
+}
+
+Replay replay_layer_steps(const Experiment& x, const ClusterSetup& setup,
+                          const PolicyRegistry& registry, const ReplaySpec& spec,
+                          LayerExecutor& executor, const LayerRowSink& sink,
+                          const std::function<void()>& checkpoint) {
   const Placement placement =
       checked_place(spec.policy, *registry.make(spec.policy), setup.context);
   MoeLayerStepper stepper(x.model, executor, setup.topology, placement, MoeExchange::kAllReduce);

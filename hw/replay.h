@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/latency_curve.h"
+#include "sim/cluster_setup.h"
 #include "sim/experiment.h"
 #include "sim/layer_executor.h"
 #include "sim/moe_layer_step.h"
@@ -40,9 +41,16 @@ struct Replay {
   std::vector<ReplayedStep> steps;
 };
 
-// `checkpoint` is called before every step (interrupts).
-Replay replay_layer_steps(const Experiment& experiment, const PolicyRegistry& registry,
-                          const ReplaySpec& spec, LayerExecutor& executor, const LayerRowSink& sink,
+// The experiment's cluster as replays place on it: prepare_cluster with the
+// policies seeing `spec.profile` where one is given. Prepare it once and
+// replay every policy and executor on it.
+ClusterSetup replay_cluster(const Experiment& experiment, const ReplaySpec& spec);
+
+// `setup` from replay_cluster(experiment, spec); `checkpoint` is called
+// before every step (interrupts).
+Replay replay_layer_steps(const Experiment& experiment, const ClusterSetup& setup,
+                          const PolicyRegistry& registry, const ReplaySpec& spec,
+                          LayerExecutor& executor, const LayerRowSink& sink,
                           const std::function<void()>& checkpoint);
 
 }  // namespace vibesim

@@ -87,16 +87,19 @@ std::vector<LatencyCurve> measured_or_profiled_latency(const Experiment& x,
   return out;
 }
 
+std::vector<GpuKernelModel> draw_gpus(const Experiment& x) {
+  std::vector<GpuKernelModel> gpus;
+  for (const auto& v :
+       x.cluster.profile.draw(x.cluster.num_gpus, derive_seed(x.seed, RandomStream::kGpuDraw)))
+    gpus.emplace_back(x.cluster.sku, v, x.model);
+  return gpus;
+}
+
 ClusterSetup prepare_cluster(const Experiment& x) {
   const int g_count = x.cluster.num_gpus;
   const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
-  std::vector<GpuKernelModel> gpus;
-  for (const auto& v : x.cluster.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw)))
-    gpus.emplace_back(x.cluster.sku, v, x.model);
-  ClusterSetup setup{std::move(gpus),
-                     Topology(g_count, x.cluster.gpus_per_node, x.cluster.sku.interconnect),
-                     {},
-                     {}};
+  ClusterSetup setup{
+      draw_gpus(x), Topology(g_count, x.cluster.gpus_per_node, x.cluster.sku.interconnect), {}, {}};
   auto& c = setup.context;
   c.num_experts = static_cast<int>(x.model.routed_experts);
   c.num_gpus = g_count;

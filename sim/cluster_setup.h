@@ -27,6 +27,10 @@ struct ClusterSetup {
 
 ClusterSetup prepare_cluster(const Experiment& experiment);
 
+// The experiment's GPUs, drawn from its profile with its seed: the same for
+// every policy and every tool that models this experiment.
+std::vector<GpuKernelModel> draw_gpus(const Experiment& experiment);
+
 // What profiling the GPUs measures, with kernel times scaled by the GPUs'
 // current `multipliers` (empty: none): the simulated profiler run on `gpus`,
 // or, with cluster.latency_profile, the measured curves themselves (GPU g:

@@ -9,11 +9,11 @@
 #include <fmt/format.h>
 #include <Eigen/Dense>
 
-#include "base/derived_seed.h"
 #include "base/parallel_for.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "models/deployment.h"
+#include "sim/cluster_setup.h"
 #include "sim/experiment.h"
 #include "sim/serving_loop.h"
 
@@ -34,8 +34,7 @@ const ChoiceTable<SkuField, 6> kFittableSkuParameters{{
     {"interconnect.collective_bandwidth_efficiency",
      [](GpuSku& s) -> double& { return s.interconnect.collective_bandwidth_efficiency; },
      "fraction of link bandwidth an all-reduce reaches"},
-    {kPowerWindowParameter,
-     [](GpuSku& s) -> double& { return s.power.limit_window_s; },
+    {kPowerWindowParameter, [](GpuSku& s) -> double& { return s.power.limit_window_s; },
      "seconds over which the power limit averages power (fitted on the power facts)"},
 }};
 
@@ -144,9 +143,7 @@ PowerState power_state(const Experiment& x) {
   const std::int64_t experts_per_gpu = x.model.routed_experts / g_count;
   double moe_total = 0, moe_capped = 0, attention_total = 0, attention_capped = 0;
   PowerState p;
-  for (const auto& v :
-       x.cluster.profile.draw(g_count, derive_seed(x.seed, RandomStream::kGpuDraw))) {
-    const GpuKernelModel gpu(x.cluster.sku, v, x.model);
+  for (const auto& gpu : draw_gpus(x)) {
     const auto moe = gpu.time(ExpertBatch::spread_evenly(tokens * x.model.top_k / g_count,
                                                          experts_per_gpu, gpu.tile_mask()));
     const auto attention =

@@ -220,8 +220,9 @@ int replay_command(const CliContext& context, const std::vector<std::string>& ar
                                      : std::filesystem::path(a.out_dir));
   LayersCsv layers(dir.staged("layers.csv"));
   const auto replay = replay_layer_steps(
-      run.experiment, context.registry, a.spec, *run.executor,
-      [&](const LayerRow& row) { layers.write(row); }, [&] { context.checkpoint(); });
+      run.experiment, replay_cluster(run.experiment, a.spec), context.registry, a.spec,
+      *run.executor, [&](const LayerRow& row) { layers.write(row); },
+      [&] { context.checkpoint(); });
   layers.close();
   const auto summary = replay_summary_json(run, replay);
   write_file_atomically(dir.staged("replay.json"), summary.dump(2) + "\n");
@@ -267,6 +268,7 @@ int validate_command(const CliContext& context, const std::vector<std::string>& 
   if (a.policies.empty()) a.policies = run.experiment.policies;
   std::vector<Replay> measured, predicted;
   ProfiledExecutor profiled(a.spec.profile);
+  const auto setup = replay_cluster(run.experiment, a.spec);
   for (const auto& policy : a.policies) {
     if (!context.registry.contains(policy))
       throw InputError(fmt::format("hw validate: unknown policy '{}'", policy));
@@ -274,11 +276,11 @@ int validate_command(const CliContext& context, const std::vector<std::string>& 
     auto spec = a.spec;
     spec.policy = policy;
     const auto checkpoint = [&] { context.checkpoint(); };
-    measured.push_back(
-        replay_layer_steps(run.experiment, context.registry, spec, *run.executor, {}, checkpoint));
+    measured.push_back(replay_layer_steps(run.experiment, setup, context.registry, spec,
+                                          *run.executor, {}, checkpoint));
     spec.warmup_s = 0;
-    predicted.push_back(
-        replay_layer_steps(run.experiment, context.registry, spec, profiled, {}, checkpoint));
+    predicted.push_back(replay_layer_steps(run.experiment, setup, context.registry, spec, profiled,
+                                           {}, checkpoint));
   }
   const auto v = validate_replays(measured, predicted);
   print_validation(context.out, v);
