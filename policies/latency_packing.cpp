@@ -41,7 +41,8 @@ Crossing find_crossing(const LatencyCurve& f_hot, double t_hot, const LatencyCur
     return f_other.latency_ns(t_other + d) - f_hot.latency_ns(t_hot - d);
   };
   double a = 0, b = max_delta, ha = h(a), hb = h(b);
-  if (ha > 0) return {-1, 0};  // every move overloads the partner
+  // Every move overloads the partner: no exchange lies left of the crossing.
+  if (ha > 0) return {-std::numeric_limits<double>::infinity(), 0};
   if (hb <= 0) return {b, std::numeric_limits<double>::infinity()};
   // Illinois regula falsi: exact within a few steps on piecewise-linear curves.
   const double tolerance = 1e-12 * std::max(1.0, max_delta);
