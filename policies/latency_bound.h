@@ -3,7 +3,8 @@
 // at most `max_replicas` replicas per expert split evenly:
 //  - fluid: the smallest T with sum_g f_g^-1(T) >= total load (work may split anywhere);
 //  - hottest expert: its load / max_replicas on the fastest GPU at that load.
-// Needs f_g non-decreasing; profiled curves are, up to jitter.
+// Valid for any piecewise-linear f_g: the fluid capacity at T is the largest
+// load with f_g <= T, wherever profiled curves dip.
 #include <span>
 
 #include "models/latency_curve.h"
@@ -12,5 +13,12 @@ namespace vibesim {
 
 double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<const LatencyCurve> f,
                               int max_replicas);
+
+// The same for packings of unsplittable items (weights) with exactly `slots`
+// items per GPU, also at least the heaviest item plus the slots - 1 lightest
+// others on the fastest GPU for that load: whichever GPU hosts the heaviest
+// item hosts slots - 1 more.
+double packing_lower_bound_ns(std::span<const double> item_weights, std::span<const LatencyCurve> f,
+                              int slots);
 
 }  // namespace vibesim

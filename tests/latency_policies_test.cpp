@@ -89,6 +89,7 @@ TEST_CASE(
     const double optimum = brute_force_optimum(c);
     CHECK(makespan(p, c) >= optimum * (1 - 1e-12));
     CHECK(latency_lower_bound_ns(c.expert_loads[0], c.gpu_latency, 1) <= optimum * (1 + 1e-9));
+    CHECK(packing_lower_bound_ns(c.expert_loads[0], c.gpu_latency, 4) <= optimum * (1 + 1e-9));
     worst_ratio = std::max(worst_ratio, makespan(p, c) / optimum);
     ratio_sum += makespan(p, c) / optimum;
   }
@@ -136,7 +137,23 @@ TEST_CASE(
     REQUIRE(placement_problem(p, 1, 8).empty());
     CHECK(makespan(p, c) >= brute_force_optimum(c) * (1 - 1e-9));
     CHECK(makespan(p, c) <= brute_force_optimum(c) * (1 + 1e-3));
+    CHECK(packing_lower_bound_ns(c.expert_loads[0], c.gpu_latency, 4) <=
+          brute_force_optimum(c) * (1 + 1e-9));
   }
+}
+
+TEST_CASE("the packing bound counts the items the heaviest one's GPU must also hold") {
+  // 2 equal GPUs x 4 slots: the fluid bound is 31 / 2 = 15.5 and the
+  // heaviest item alone 20, but expert 0's GPU also holds 3 others, at least
+  // 1 + 1 + 1: 23, which is the optimum.
+  const auto c = two_speed_context({20, 1, 1, 1, 2, 2, 2, 2}, {1.0, 1.0});
+  const auto& w = c.expert_loads[0];
+  CHECK(latency_lower_bound_ns(w, c.gpu_latency, 1) == doctest::Approx(20.0));
+  CHECK(packing_lower_bound_ns(w, c.gpu_latency, 4) == doctest::Approx(23.0));
+  CHECK(packing_lower_bound_ns(w, c.gpu_latency, 1) == doctest::Approx(20.0));
+#ifdef VIBESIM_HAVE_CBC
+  CHECK(makespan(PolicyRegistry::builtin().make("optimal")->place(c), c) == doctest::Approx(23.0));
+#endif
 }
 
 TEST_CASE("latency_lpt stays within 1 % of optimal on 12 experts x 3 GPUs") {
