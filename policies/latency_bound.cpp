@@ -10,7 +10,9 @@ namespace {
 
 // The largest n in [0, hi] with f(n) <= t, or 0 when there is none: exact
 // for any piecewise-linear f, so the bound holds where profiled curves dip.
-double tokens_within(const LatencyCurve& f, double t, double hi) {
+// Unlike LatencyCurve::tokens_within (the first crossing after a given load),
+// this looks past a dip for the last one.
+double largest_load_within(const LatencyCurve& f, double t, double hi) {
   if (f.latency_ns(hi) <= t) return hi;
   std::vector<double> points{0.0};
   for (double n : f.tokens())
@@ -39,7 +41,7 @@ double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<co
   for (int i = 0; i < 60; ++i) {
     const double mid = 0.5 * (lo + hi);
     double capacity = 0;
-    for (const auto& fg : f) capacity += tokens_within(fg, mid, total);
+    for (const auto& fg : f) capacity += largest_load_within(fg, mid, total);
     (capacity >= total ? hi : lo) = mid;
   }
   return std::max(hi, hottest_bound);

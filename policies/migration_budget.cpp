@@ -23,8 +23,8 @@ Placement within_migration_limits(const Placement& before, const Placement& afte
   std::vector<std::size_t> candidates;
   for (std::size_t l = 0; l < layers; ++l) {
     if (copies[l] == 0) adopt[l] = true;
-    const auto count = static_cast<double>(copies[l]);
-    if (copies[l] > 0 && gain[l] > 0 && gain[l] > limits.price_ns_per_copy * count)
+    // The price is >= 0, so a layer that pays it also gains.
+    if (copies[l] > 0 && gain[l] > limits.price_ns_per_copy * static_cast<double>(copies[l]))
       candidates.push_back(l);
   }
   const auto per_copy = [&](std::size_t l) { return gain[l] / static_cast<double>(copies[l]); };

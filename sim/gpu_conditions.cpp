@@ -43,6 +43,7 @@ GpuConditions::GpuConditions(int num_gpus, const ThermalDriftSpec& drift,
       events_(std::move(events)),
       heat_spec_(heat),
       heat_(static_cast<std::size_t>(num_gpus), 1.0),
+      duty_(static_cast<std::size_t>(num_gpus), 0.0),
       drift_state_(static_cast<std::size_t>(num_gpus), 0.0),
       throttle_(static_cast<std::size_t>(num_gpus), 0.0),
       multiplier_(static_cast<std::size_t>(num_gpus), 1.0),
@@ -83,15 +84,14 @@ void GpuConditions::ran(SimTime start, SimDuration span, std::span<const double>
   if (!heats()) return;
   assert(busy_ns.size() == heat_.size());
   if (start > heated_until_) {
-    const std::vector<double> idle(heat_.size(), 0.0);
-    heat_toward(idle, (start - heated_until_).seconds());
+    std::fill(duty_.begin(), duty_.end(), 0.0);
+    heat_toward(duty_, (start - heated_until_).seconds());
   }
   const double span_ns = static_cast<double>(span.ns());
   if (span_ns > 0) {
-    std::vector<double> duty(heat_.size());
-    for (std::size_t g = 0; g < duty.size(); ++g)
-      duty[g] = std::clamp(busy_ns[g] / span_ns, 0.0, 1.0);
-    heat_toward(duty, span.seconds());
+    for (std::size_t g = 0; g < duty_.size(); ++g)
+      duty_[g] = std::clamp(busy_ns[g] / span_ns, 0.0, 1.0);
+    heat_toward(duty_, span.seconds());
   }
   heated_until_ = std::max(heated_until_, start + span);
 }

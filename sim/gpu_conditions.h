@@ -61,6 +61,7 @@ class GpuConditions {
 
   ThermalStateSpec heat_spec_;
   std::vector<double> heat_;  // per GPU, in [0, 1]; 1 = as profiled
+  std::vector<double> duty_;  // per GPU, scratch for ran()
   SimTime heated_until_;
   std::vector<double> drift_state_;  // per GPU, relative
   std::vector<double> throttle_;     // per GPU

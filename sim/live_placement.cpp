@@ -13,10 +13,10 @@ namespace {
 MigrationLimits migration_limits(const Experiment& x) {
   constexpr auto kUnlimited = std::numeric_limits<std::int64_t>::max();
   const double gb_per_copy = x.model.expert_weight_bytes() / 1e9;
-  const double budget_gb = x.recalibration.migration_budget_gb;
-  const double copies = budget_gb > 0 ? budget_gb / gb_per_copy : 0x1p63;
-  // Compared as doubles: int64 max rounds up to 2^63, which no cast may reach.
-  return {copies < 0x1p63 ? static_cast<std::int64_t>(copies) : kUnlimited,
+  const double copies = x.recalibration.migration_budget_gb / gb_per_copy;
+  // 0 = no budget. Compared as doubles: int64 max rounds up to 2^63, which no cast may reach.
+  const bool capped = copies > 0 && copies < 0x1p63;
+  return {capped ? static_cast<std::int64_t>(copies) : kUnlimited,
           x.recalibration.migration_price_us_per_gb * 1e3 * gb_per_copy};
 }
 
