@@ -132,6 +132,40 @@ AllToAllModel::AllToAllModel(const Topology& topology, bool exploit_structure)
       links_.insert(links_.end(), route.begin(), route.end());
     }
   }
+  if (exploit_structure) find_dominant_flows();
+}
+
+void AllToAllModel::find_dominant_flows() {
+  std::vector<int> flows_on_link(ns_per_byte_.size(), 0);
+  for (const auto& f : flows_) {
+    if (f.end_link != f.first_link + 1) return;
+    if (++flows_on_link[static_cast<std::size_t>(links_[f.first_link])] > 1) return;
+  }
+  for (const bool combine : {false, true}) {
+    std::vector<DominantFlow> highest(static_cast<std::size_t>(num_gpus_));
+    for (const auto& f : flows_) {
+      auto& h = highest[static_cast<std::size_t>(combine ? f.src : f.dst)];
+      h.ns_per_byte =
+          std::max(h.ns_per_byte, ns_per_byte_[static_cast<std::size_t>(links_[f.first_link])]);
+      h.latency_ns = std::max(h.latency_ns, f.latency_ns);
+    }
+    std::vector<bool> dominated(highest.size(), false);
+    for (const auto& f : flows_) {
+      const auto c = static_cast<std::size_t>(combine ? f.src : f.dst);
+      dominated[c] =
+          dominated[c] ||
+          (ns_per_byte_[static_cast<std::size_t>(links_[f.first_link])] == highest[c].ns_per_byte &&
+           f.latency_ns == highest[c].latency_ns);
+    }
+    // A GPU with no flows (one per node) keeps {0, 0}, which adds nothing.
+    for (std::size_t c = 0; c < highest.size(); ++c)
+      if (!dominated[c] && (highest[c].ns_per_byte > 0 || highest[c].latency_ns > 0)) {
+        dominant_[0].clear();
+        dominant_[1].clear();
+        return;
+      }
+    dominant_[combine ? 1 : 0] = std::move(highest);
+  }
 }
 
 void AllToAllModel::add_inter_node_flows(std::span<const double> carried_bytes, bool combine,
@@ -150,6 +184,9 @@ void AllToAllModel::add_inter_node_flows(std::span<const double> carried_bytes, 
     total += carried_bytes[i];
   }
   const double others = static_cast<double>(g - per_node);
+  for (std::size_t i = 0; i < g; ++i)  // NIC links carry no intra-node flow
+    link_bytes_[static_cast<std::size_t>(uplink_[i])] =
+        link_bytes_[static_cast<std::size_t>(downlink_[i])] = 0.0;
   for (std::size_t i = 0; i < g; ++i) {
     const double outside = total - node_total[i / per_node];
     const auto up = static_cast<std::size_t>(uplink_[i]);
@@ -184,6 +221,14 @@ void AllToAllModel::add_inter_node_flows(std::span<const double> carried_bytes, 
   }
 }
 
+std::span<const double> AllToAllModel::carried_bytes(std::span<const double> tokens_to_gpu,
+                                                     double bytes_per_carried_token) {
+  carried_scratch_.resize(tokens_to_gpu.size());
+  for (std::size_t i = 0; i < tokens_to_gpu.size(); ++i)
+    carried_scratch_[i] = tokens_to_gpu[i] * bytes_per_carried_token;
+  return carried_scratch_;
+}
+
 void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, double bytes_per_token,
                                     bool combine, std::span<double> longest_ns) {
   assert(tokens_to_gpu.size() == static_cast<std::size_t>(num_gpus_));
@@ -193,6 +238,21 @@ void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, doubl
     return static_cast<std::size_t>(combine ? f.src : f.dst);
   };
   const double bytes_per_carried_token = bytes_per_token / num_gpus_;
+  if (!dominant_[1].empty()) {
+    // Each link carries one flow: its drain is the flow's bytes times the
+    // link's ns per byte, computed in the order the general path does.
+    const auto& dominant = dominant_[combine ? 1 : 0];
+    std::fill(longest_ns.begin(), longest_ns.end(), 0.0);
+    if (inter_node_by_node_)
+      add_inter_node_flows(carried_bytes(tokens_to_gpu, bytes_per_carried_token), combine,
+                           longest_ns);
+    for (std::size_t c = 0; c < longest_ns.size(); ++c) {
+      const double drain = tokens_to_gpu[c] * bytes_per_carried_token * dominant[c].ns_per_byte;
+      longest_ns[c] =
+          tokens_to_gpu[c] <= 0 ? 0.0 : std::max(longest_ns[c], drain + dominant[c].latency_ns);
+    }
+    return;
+  }
   std::fill(link_bytes_.begin(), link_bytes_.end(), 0.0);
   for (const auto& f : flows_) {
     const double bytes = tokens_to_gpu[carrier(f)] * bytes_per_carried_token;
@@ -202,12 +262,9 @@ void AllToAllModel::longest_flow_ns(std::span<const double> tokens_to_gpu, doubl
   for (std::size_t l = 0; l < link_bytes_.size(); ++l)
     drain_ns_[l] = link_bytes_[l] * ns_per_byte_[l];
   std::fill(longest_ns.begin(), longest_ns.end(), 0.0);
-  if (inter_node_by_node_) {  // NIC links carry no intra-node flow: add them separately
-    carried_scratch_.resize(tokens_to_gpu.size());
-    for (std::size_t i = 0; i < tokens_to_gpu.size(); ++i)
-      carried_scratch_[i] = tokens_to_gpu[i] * bytes_per_carried_token;
-    add_inter_node_flows(carried_scratch_, combine, longest_ns);
-  }
+  if (inter_node_by_node_)  // NIC links carry no intra-node flow: add them separately
+    add_inter_node_flows(carried_bytes(tokens_to_gpu, bytes_per_carried_token), combine,
+                         longest_ns);
   for (const auto& f : flows_) {
     double drain = 0;
     for (auto l = f.first_link; l < f.end_link; ++l)

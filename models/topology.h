@@ -49,8 +49,10 @@ class Topology {
 // Cost: a flow per GPU pair is O(G^2) per call. When every inter-node route is
 // the source's NIC uplink then the destination's downlink with one latency
 // (as Topology builds them), inter-node flows are summed per node instead:
-// O(G x GPUs per node + G) per call. `exploit_structure` false keeps every
-// flow (the reference the fast path is tested against).
+// O(G x GPUs per node + G) per call. When each flow has a link of its own and
+// one flow of each GPU dominates the others (an even mesh), the per-pair
+// flows cost O(G) per call. `exploit_structure` false keeps every flow and
+// link (the reference the fast paths are tested against).
 class AllToAllModel {
  public:
   explicit AllToAllModel(const Topology& topology, bool exploit_structure = true);
@@ -73,8 +75,20 @@ class AllToAllModel {
     std::size_t first_link, end_link;  // into links_
     double latency_ns;
   };
+  // Each GPU's bytes per flow (scratch).
+  std::span<const double> carried_bytes(std::span<const double> tokens_to_gpu,
+                                        double bytes_per_carried_token);
   void add_inter_node_flows(std::span<const double> carried_bytes, bool combine,
                             std::span<double> longest_ns);
+
+  // The flows of one carrier when a single one of them is always the longest:
+  // each flow has a link of its own and one flow has both the carrier's
+  // highest ns per byte and its highest latency (an even mesh). Its time is
+  // then the carrier's, with no per-link sums.
+  struct DominantFlow {
+    double ns_per_byte = 0, latency_ns = 0;
+  };
+  void find_dominant_flows();
 
   int num_gpus_;
   int gpus_per_node_;
@@ -90,6 +104,8 @@ class AllToAllModel {
   std::vector<double> ns_per_byte_;  // per link
   std::vector<double> link_bytes_;   // scratch
   std::vector<double> drain_ns_;     // scratch
+  // [combine][carrier GPU]; both empty unless every carrier has one.
+  std::vector<DominantFlow> dominant_[2];
 };
 
 }  // namespace vibesim
