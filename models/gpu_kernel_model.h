@@ -5,6 +5,7 @@
 // amount while memory-bound ones stay near peak clock.
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
@@ -19,11 +20,28 @@ struct ExpertBatch {
   std::int64_t padded_tokens = 0;   // each expert's tokens rounded up to the GEMM tile
   std::int64_t active_experts = 0;  // experts with at least one token (they load weights)
 
-  // Adds one expert's tokens; `tile_mask` is the tile size minus one (tiles are powers of two).
+  // `expert_tokens` rounded up to the tile; `tile_mask` is the tile size minus
+  // one (tiles are powers of two).
+  static std::int64_t padded(std::int64_t expert_tokens, std::int64_t tile_mask) {
+    return (expert_tokens + tile_mask) & ~tile_mask;
+  }
+  // Adds one expert's tokens.
   void add_expert(std::int64_t expert_tokens, std::int64_t tile_mask) {
     tokens += expert_tokens;
-    padded_tokens += (expert_tokens + tile_mask) & ~tile_mask;
+    padded_tokens += padded(expert_tokens, tile_mask);
     active_experts += expert_tokens > 0 ? 1 : 0;
+  }
+  // The batch of experts with these token counts, summed in locals (a loop
+  // the compiler vectorises; add_expert's stores through `this` do not).
+  static ExpertBatch of_experts(std::span<const std::int32_t> expert_tokens,
+                                std::int64_t tile_mask) {
+    std::int64_t sum = 0, padded_sum = 0, active = 0;
+    for (const std::int32_t n : expert_tokens) {
+      sum += n;
+      padded_sum += padded(n, tile_mask);
+      active += n > 0 ? 1 : 0;
+    }
+    return ExpertBatch{sum, padded_sum, active};
   }
   // `tokens` spread as evenly as integers allow over `experts` experts.
   static ExpertBatch spread_evenly(std::int64_t tokens, std::int64_t experts,

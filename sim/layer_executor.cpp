@@ -10,9 +10,8 @@ void ModelledExecutor::run(const LayerWork& work, std::span<double> compute_ns) 
   for (int g = 0; g < work.num_gpus; ++g) {
     const auto& gpu = gpus_[static_cast<std::size_t>(g)];
     const auto tile_mask = gpu.tile_mask();
-    ExpertBatch batch;
-    for (const std::int32_t n : work.gpu_slots(g)) batch.add_expert(n, tile_mask);
-    compute_ns[static_cast<std::size_t>(g)] = gpu.duration_ns(batch);
+    compute_ns[static_cast<std::size_t>(g)] =
+        gpu.duration_ns(ExpertBatch::of_experts(work.gpu_slots(g), tile_mask));
   }
 }
 

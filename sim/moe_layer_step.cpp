@@ -103,27 +103,36 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   const auto g_count = static_cast<std::size_t>(num_gpus_);
 
   // Each slot's tokens: its expert's, split over the expert's replicas by
-  // token share, or else evenly (the remainder to the first replicas).
-  for (std::size_t s = 0; s < slot_tokens_.size(); ++s) {
-    std::int32_t n = expert_counts[static_cast<std::size_t>(layer.expert[s])];
-    if (!layer.share_end.empty()) {
-      n = static_cast<std::int32_t>(std::llround(n * layer.share_end[s]) -
-                                    std::llround(n * layer.share_begin[s]));
-    } else if (layer.has_replicas) {
-      const int r = layer.replica_count[s];
-      n = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
+  // token share, or else evenly (the remainder to the first replicas). One
+  // loop per case keeps the common one (no replicas) a plain gather.
+  const auto expert_tokens = [&](std::size_t s) {
+    return expert_counts[static_cast<std::size_t>(layer.expert[s])];
+  };
+  if (!layer.share_end.empty()) {
+    for (std::size_t s = 0; s < slot_tokens_.size(); ++s) {
+      const std::int32_t n = expert_tokens(s);
+      slot_tokens_[s] = static_cast<std::int32_t>(std::llround(n * layer.share_end[s]) -
+                                                  std::llround(n * layer.share_begin[s]));
     }
-    slot_tokens_[s] = n;
+  } else if (layer.has_replicas) {
+    for (std::size_t s = 0; s < slot_tokens_.size(); ++s) {
+      const std::int32_t n = expert_tokens(s);
+      const int r = layer.replica_count[s];
+      slot_tokens_[s] = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
+    }
+  } else {
+    for (std::size_t s = 0; s < slot_tokens_.size(); ++s) slot_tokens_[s] = expert_tokens(s);
   }
   executor_->run(LayerWork{num_gpus_, slots_per_gpu_, slot_tokens_}, compute_ns_);
 
   const auto slots = static_cast<std::size_t>(slots_per_gpu_);
+  const bool jitter = jitter_cv_ > 0;
   for (std::size_t g = 0; g < g_count; ++g) {
     std::int64_t tokens = 0;
     for (auto s = g * slots; s < (g + 1) * slots; ++s) tokens += slot_tokens_[s];
     double kernel_ns = compute_ns_[g];
     if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
-    if (jitter_cv_ > 0 && kernel_ns > 0)
+    if (jitter && kernel_ns > 0)
       kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
     tokens_[g] = static_cast<double>(tokens);
     records_[g] = GpuLayerRecord{tokens_[g], 0.0, kernel_ns, 0.0, 0.0};

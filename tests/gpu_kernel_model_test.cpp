@@ -1,4 +1,5 @@
 #include <cmath>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -18,6 +19,11 @@ TEST_CASE(
   CHECK(b.tokens == 130);
   CHECK(b.padded_tokens == 64 + 64 + 128);
   CHECK(b.active_experts == 3);
+  const std::vector<std::int32_t> counts{1, 64, 65, 0};
+  const auto summed = ExpertBatch::of_experts(counts, tile_mask);
+  CHECK(summed.tokens == b.tokens);
+  CHECK(summed.padded_tokens == b.padded_tokens);
+  CHECK(summed.active_experts == b.active_experts);
   const auto even = ExpertBatch::spread_evenly(10, 4, 0);
   CHECK(even.tokens == 10);
   CHECK(even.active_experts == 4);
