@@ -9,6 +9,17 @@
 
 namespace vibesim {
 
+// How close a policy proved one layer's placement to the best possible.
+struct LayerProof {
+  double lower_bound_ns = 0;      // no packing of the layer's items predicts less
+  double predicted_ns = 0;        // the returned placement's predicted slowest GPU
+  bool stopped_at_limit = false;  // the search hit its time limit before proving its target gap
+  // (predicted - bound) / bound: the optimum is at most this far below the placement.
+  [[nodiscard]] double proven_gap() const {
+    return lower_bound_ns > 0 ? predicted_ns / lower_bound_ns - 1 : 0.0;
+  }
+};
+
 // Everything a policy may know — what a real operator would have. Policies
 // never see ground truth: only recorded loads and profiled latency curves.
 struct PlacementContext {
@@ -27,6 +38,11 @@ struct PlacementContext {
   // bandwidths (what an operator knows of the fabric); 0 if unknown.
   double all_to_all_ns_per_token = 0;
   const Placement* current = nullptr;  // the placement in force, for incremental policies
+  // How long a searching policy (`optimal`) may spend on one layer.
+  double search_seconds_per_layer = 30;
+  // Where a policy that proves its placements (`optimal`) reports one proof
+  // per layer; null when the caller does not ask. Other policies leave it.
+  std::vector<LayerProof>* proofs = nullptr;
 
   [[nodiscard]] int num_layers() const { return static_cast<int>(expert_loads.size()); }
   [[nodiscard]] int base_slots_per_gpu() const { return num_experts / num_gpus; }

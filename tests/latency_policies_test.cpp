@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 
@@ -133,10 +134,17 @@ TEST_CASE(
     auto c = two_speed_context(loads, {speed(rng), speed(rng)});
     if (trial % 2 == 1)  // a tile-like step: flat, then a jump, then steep
       c.gpu_latency[1] = LatencyCurve({0, 120, 121, 400}, {50, 60, 200, 500});
+    std::vector<LayerProof> proofs;
+    c.proofs = &proofs;
     const auto p = optimal->place(c);
     REQUIRE(placement_problem(p, 1, 8).empty());
     CHECK(makespan(p, c) >= brute_force_optimum(c) * (1 - 1e-9));
     CHECK(makespan(p, c) <= brute_force_optimum(c) * (1 + 1e-3));
+    REQUIRE(proofs.size() == 1);
+    CHECK(proofs[0].predicted_ns == doctest::Approx(makespan(p, c)));
+    CHECK(proofs[0].lower_bound_ns <= brute_force_optimum(c) * (1 + 1e-9));
+    CHECK_FALSE(proofs[0].stopped_at_limit);
+    CHECK(proofs[0].proven_gap() <= 1e-3 + 1e-12);
     CHECK(packing_lower_bound_ns(c.expert_loads[0], c.gpu_latency, 4) <=
           brute_force_optimum(c) * (1 + 1e-9));
   }
@@ -154,6 +162,55 @@ TEST_CASE("the packing bound counts the items the heaviest one's GPU must also h
 #ifdef VIBESIM_HAVE_CBC
   CHECK(makespan(PolicyRegistry::builtin().make("optimal")->place(c), c) == doctest::Approx(23.0));
 #endif
+}
+
+TEST_CASE("optimal stopped by its time limit reports a valid bound and a wider proven gap") {
+  // 12 experts x 3 GPUs, 4 each: exhaustive over the 3^12 assignments.
+  const auto exhaustive = [](const PlacementContext& c) {
+    const auto& w = c.expert_loads[0];
+    double best = 1e300;
+    for (int code = 0; code < 531441; ++code) {
+      std::array<double, 3> tokens{};
+      std::array<int, 3> count{};
+      for (int e = 0, rest = code; e < 12; ++e, rest /= 3) {
+        tokens[static_cast<std::size_t>(rest % 3)] += w[static_cast<std::size_t>(e)];
+        ++count[static_cast<std::size_t>(rest % 3)];
+      }
+      if (count != std::array<int, 3>{4, 4, 4}) continue;
+      double worst = 0;
+      for (std::size_t g = 0; g < 3; ++g)
+        worst = std::max(worst, c.gpu_latency[g].latency_ns(tokens[g]));
+      best = std::min(best, worst);
+    }
+    return best;
+  };
+  std::mt19937_64 rng(23);
+  std::uniform_int_distribution<int> load(1, 1000);
+  std::uniform_real_distribution<double> speed(0.9, 1.1);
+  const auto optimal = PolicyRegistry::builtin().make("optimal");
+  int stopped = 0;
+  for (int trial = 0; trial < 8; ++trial) {
+    std::vector<double> loads;
+    for (int e = 0; e < 12; ++e) loads.push_back(load(rng));
+    auto c = two_speed_context(loads, {speed(rng), speed(rng), speed(rng)});
+    std::vector<LayerProof> proofs;
+    c.proofs = &proofs;
+    c.search_seconds_per_layer = 1e-9;  // any solve stops at its first check of the clock
+    const auto p = optimal->place(c);
+    REQUIRE(proofs.size() == 1);
+    const double best = exhaustive(c);
+    CHECK(proofs[0].predicted_ns == doctest::Approx(makespan(p, c)));
+    CHECK(proofs[0].lower_bound_ns <= best * (1 + 1e-9));
+    CHECK(proofs[0].predicted_ns >= best * (1 - 1e-9));
+    if (proofs[0].stopped_at_limit) {
+      ++stopped;
+    } else {
+      CHECK(proofs[0].proven_gap() <= 1e-3 + 1e-12);
+    }
+  }
+  MESSAGE(stopped, " of 8 layers stopped at the limit");
+  // Some of these layers need a solve, which the limit stops.
+  CHECK(stopped > 0);
 }
 
 TEST_CASE("latency_lpt stays within 1 % of optimal on 12 experts x 3 GPUs") {

@@ -132,9 +132,40 @@ TEST_CASE("vibesim place rejects bad loads and options with status 2 and writes 
                "--gpu-speeds: 2 values given, --gpus is 4");
   expect_error({"--policy", "nope", "--gpus", "4", "--loads", good.string()},
                "unknown policy 'nope'");
+  for (const char* limit : {"0", "-1", "nan"})
+    expect_error(
+        {"--policy", "eplb", "--gpus", "4", "--time-limit", limit, "--loads", good.string()},
+        "--time-limit: must be in (0, 1e6] seconds");
   expect_error({"--policy", "vibe", "--gpus", "4", "--loads", (dir.path / "missing.json").string()},
                "missing.json: cannot open");
 }
+
+#ifdef VIBESIM_HAVE_CBC
+TEST_CASE("vibesim place reports optimal's proven gap per layer and the layers its limit stopped") {
+  testing::TempDir dir("place-proof");
+  const auto loads = dir.write("loads.json", kEplbReadmeLoads);
+  const auto out = dir.path / "placement.json";
+  const auto r = cli({"place", "--policy", "optimal", "--loads", loads.string(), "--gpus", "4",
+                      "--gpu-speeds", "1,1.1,0.9,1.05", "-o", out.string()});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(testing::read_file(dir.path / "placement.report.json"));
+  REQUIRE(j["proven_gap"].size() == 2);
+  for (const auto& gap : j["proven_gap"]) {
+    CHECK(gap.get<double>() >= 0);
+    CHECK(gap.get<double>() <= 1e-3 + 1e-12);  // within its 0.1 % target: no limit was hit
+  }
+  CHECK(j["stopped_at_limit"].empty());
+  CHECK(r.err.find("optimal: largest proven gap to the optimum") != std::string::npos);
+  CHECK(r.err.find("no layer hit the 30 s limit") != std::string::npos);
+  // Policies that prove nothing add neither key.
+  REQUIRE(cli({"place", "--policy", "eplb", "--loads", loads.string(), "--gpus", "4", "-o",
+               out.string()})
+              .status == 0);
+  CHECK_FALSE(nlohmann::json::parse(testing::read_file(dir.path / "placement.report.json"))
+                  .contains("proven_gap"));
+}
+#endif
 
 TEST_CASE("vibesim place reads the GPU profile that vibesim run writes") {
   testing::TempDir dir("place-profile");

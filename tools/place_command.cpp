@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 #include <boost/program_options.hpp>
 
 #include "io/atomic_file.h"
@@ -55,6 +56,7 @@ std::string rows_json(const Rows& rows, const std::string& indent) {
 struct PlaceArguments {
   std::string policy, loads_path, speeds_text, profile_path, out_path, report_path, current_path;
   int gpus = 0, replicas = 0, groups = 1, nodes = 1;
+  double time_limit_s = 30;
 };
 
 po::options_description place_options(PlaceArguments& a) {
@@ -68,7 +70,9 @@ po::options_description place_options(PlaceArguments& a) {
       "with --current also slots_changed (slots an engine must rewrite). A policy that\n"
       "splits replicas' tokens by speed (latency_lpt_shares) adds replica_share (per slot,\n"
       "its expert's token fraction), which gpu_load then follows; SGLang's file cannot\n"
-      "carry it.\n\n"
+      "carry it. A policy that proves its placements (optimal) adds proven_gap (per layer,\n"
+      "how far the optimum may lie below its prediction) and stopped_at_limit (layers whose\n"
+      "search hit --time-limit), and says so on stderr.\n\n"
       "options");
   options.add_options()("help,h", "show this help")("policy", po::value(&a.policy),
                                                     "placement policy (see `vibesim list`)")(
@@ -90,7 +94,10 @@ po::options_description place_options(PlaceArguments& a) {
       "the placement's report (default with -o: OUT with .json replaced by .report.json)")(
       "current", po::value(&a.current_path),
       "the expert-location file in force (as this command writes it): incremental policies "
-      "refine it, and every expert that stays on a GPU keeps its slot");
+      "refine it, and every expert that stays on a GPU keeps its slot")(
+      "time-limit", po::value(&a.time_limit_s)->default_value(30),
+      "seconds a searching policy (optimal) may spend on one layer; a layer stopped there "
+      "keeps its best placement, and the report gives its proven gap");
   return options;
 }
 
@@ -153,6 +160,7 @@ struct PlacementReport {
   std::vector<std::vector<std::vector<int>>> log2phy;  // padded with -1
   std::vector<std::vector<double>> gpu_load, predicted;
   std::optional<std::int64_t> slots_changed;  // against --current, summed over layers
+  std::vector<LayerProof> proofs;             // from a policy that proves its placements
 };
 
 PlacementReport make_report(const Placement& p, const PlacementContext& c) {
@@ -195,6 +203,16 @@ std::string report_text(const PlacementReport& r, const Placement& p, const std:
   text += fmt::format("  \"gpu_load\": {},\n", rows_json(r.gpu_load, "  "));
   text += fmt::format("  \"predicted_latency\": {},\n", rows_json(r.predicted, "  "));
   if (r.slots_changed) text += fmt::format("  \"slots_changed\": {},\n", *r.slots_changed);
+  if (!r.proofs.empty()) {
+    std::vector<double> gaps;
+    std::vector<int> stopped;
+    for (std::size_t l = 0; l < r.proofs.size(); ++l) {
+      gaps.push_back(r.proofs[l].proven_gap());
+      if (r.proofs[l].stopped_at_limit) stopped.push_back(static_cast<int>(l));
+    }
+    text += fmt::format("  \"proven_gap\": {},\n", nlohmann::json(gaps).dump());
+    text += fmt::format("  \"stopped_at_limit\": {},\n", nlohmann::json(stopped).dump());
+  }
   return text + fmt::format("  \"predicted_latency_unit\": {}\n}}\n", nlohmann::json(unit).dump());
 }
 
@@ -219,6 +237,26 @@ void print_summary(std::ostream& out, const PlaceArguments& a, const PlacementRe
              a.report_path);
 }
 
+// One line on stderr from a policy that proved its placements: the largest
+// proven gap, and the layers whose search stopped at the time limit.
+void print_proofs(std::ostream& err, const PlaceArguments& a, std::span<const LayerProof> proofs) {
+  if (proofs.empty()) return;
+  std::size_t widest = 0;
+  std::vector<std::string> stopped;
+  for (std::size_t l = 0; l < proofs.size(); ++l) {
+    if (proofs[l].proven_gap() > proofs[widest].proven_gap()) widest = l;
+    if (proofs[l].stopped_at_limit)
+      stopped.push_back(fmt::format("{} ({:.3g} %)", l, 100 * proofs[l].proven_gap()));
+  }
+  fmt::print(err, "{}: largest proven gap to the optimum {:.3g} % (layer {})", a.policy,
+             100 * proofs[widest].proven_gap(), widest);
+  if (stopped.empty())
+    fmt::print(err, "; no layer hit the {} s limit\n", a.time_limit_s);
+  else
+    fmt::print(err, "; {} of {} layers stopped at the {} s limit, proven within: {}\n",
+               stopped.size(), proofs.size(), a.time_limit_s, fmt::join(stopped, ", "));
+}
+
 }  // namespace
 
 int place_command(const CliContext& context, const std::vector<std::string>& args) {
@@ -230,6 +268,9 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
     if (!vm->count(required)) throw InputError(fmt::format("place: --{} is required", required));
   if (vm->count("gpu-speeds") && vm->count("profile"))
     throw InputError("place: give --gpu-speeds or --profile, not both");
+  if (!(a.time_limit_s > 0 && a.time_limit_s <= 1e6))
+    throw InputError(
+        fmt::format("--time-limit: must be in (0, 1e6] seconds, got {}", a.time_limit_s));
   auto placement_policy = context.registry.make(a.policy);
   const auto loads = read_expert_loads(a.loads_path);
   const int experts = static_cast<int>(loads[0].size());
@@ -243,6 +284,9 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   c.expert_groups = a.groups;
   c.max_slots_per_gpu = a.replicas / a.gpus;
   c.expert_loads = loads;
+  c.search_seconds_per_layer = a.time_limit_s;
+  std::vector<LayerProof> proofs;
+  c.proofs = &proofs;
   auto curves = gpu_curves(a);
   c.gpu_latency = std::move(curves.curves);
   std::optional<Placement> current;
@@ -260,6 +304,7 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   if (current) p = keep_slots_in_place(*current, std::move(p));
   auto report = make_report(p, c);
   if (current) report.slots_changed = slots_changed(*current, p);
+  report.proofs = proofs;
 
   const std::string sglang_text = expert_location_file_text(p);
   if (a.report_path.empty() && !a.out_path.empty()) {
@@ -268,6 +313,7 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   }
   if (!a.report_path.empty())
     write_file_atomically(a.report_path, report_text(report, p, a.policy, curves.unit));
+  print_proofs(context.err, a, report.proofs);
   if (a.out_path.empty()) {
     context.out << sglang_text;
     return 0;

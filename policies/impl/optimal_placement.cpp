@@ -13,7 +13,8 @@
 // limit still returns a placement at least that good (no longer proven optimal).
 // A layer whose start is within 0.1 % of a lower bound (the fluid bound, or
 // the heaviest item with the lightest others; policies/latency_bound) is
-// proven without a solve.
+// proven without a solve. With `proofs`, each layer reports its bound and
+// whether the search stopped at the time limit (then the gap is wider).
 #include <memory>
 
 #include "policies/placement_policy.h"
@@ -22,6 +23,7 @@
 #include <coin/Cbc_C_Interface.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -42,7 +44,6 @@ namespace {
 // the solve stops once its incumbent is proven within kRelativeGap of the
 // true minimum, or at the time limit (per layer).
 constexpr double kRelativeGap = 1e-3;
-constexpr double kTimeLimitSeconds = 30;
 
 // f on [0, max_tokens] as segments between consecutive breakpoints.
 struct Segments {
@@ -98,12 +99,29 @@ double makespan_ns(const GpuBins& bins, std::span<const LatencyCurve> f) {
   return worst;
 }
 
-GpuBins solve_layer(std::span<const double> weight, std::span<const int> item_expert,
-                    std::span<const LatencyCurve> f, int slots, const GpuBins& start) {
+struct SolvedLayer {
+  GpuBins bins;
+  LayerProof proof;
+};
+
+// The better of the solver's incumbent and the start, with its proof: the
+// larger of the packing bound and the solver's best possible objective.
+SolvedLayer finish_layer(GpuBins solved, const GpuBins& start, std::span<const LatencyCurve> f,
+                         double lower_bound_ns, bool stopped_at_limit) {
+  if (makespan_ns(solved, f) > makespan_ns(start, f)) solved = start;
+  const double predicted = makespan_ns(solved, f);
+  return {std::move(solved),
+          LayerProof{std::min(lower_bound_ns, predicted), predicted, stopped_at_limit}};
+}
+
+SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> item_expert,
+                        std::span<const LatencyCurve> f, int slots, const GpuBins& start,
+                        double seconds_limit) {
   // No packing beats the lower bound: a start within kRelativeGap of it is
   // proven without a solve, and the bound tightens the relaxation of the rest.
   const double bound = packing_lower_bound_ns(weight, f, slots);
-  if (makespan_ns(start, f) <= bound * (1 + kRelativeGap)) return start;
+  if (makespan_ns(start, f) <= bound * (1 + kRelativeGap))
+    return finish_layer(start, start, f, bound, false);
   const auto items = weight.size();
   const auto gpus = f.size();
   const double total = std::accumulate(weight.begin(), weight.end(), 0.0);
@@ -211,12 +229,19 @@ GpuBins solve_layer(std::span<const double> weight, std::span<const int> item_ex
   Cbc_setMIPStartI(m.get(), static_cast<int>(start_columns.size()), start_columns.data(),
                    start_values.data());
   Cbc_setLogLevel(m.get(), 0);
-  Cbc_setMaximumSeconds(m.get(), kTimeLimitSeconds);
+  Cbc_setMaximumSeconds(m.get(), seconds_limit);
   Cbc_setAllowableFractionGap(m.get(), kRelativeGap);
   Cbc_setParameter(m.get(), "threads", "1");
   Cbc_solve(m.get());
+  // Secondary status 4: stopped on time. The best possible objective is a
+  // valid bound wherever the search stopped, unless it abandoned (status 2).
+  const bool at_limit = Cbc_secondaryStatus(m.get()) == 4;
+  const double best_possible = Cbc_getBestPossibleObjValue(m.get());
+  const double lower = Cbc_status(m.get()) != 2 && std::isfinite(best_possible)
+                           ? std::max(bound, best_possible)
+                           : bound;
   const double* solution = Cbc_bestSolution(m.get());  // the incumbent, not the last LP
-  if (solution == nullptr) return start;
+  if (solution == nullptr) return finish_layer(start, start, f, lower, at_limit);
   GpuBins bins{std::vector<std::vector<int>>(gpus), std::vector<double>(gpus, 0.0)};
   for (std::size_t i = 0; i < items; ++i)
     for (std::size_t g = 0; g < gpus; ++g)
@@ -225,8 +250,9 @@ GpuBins solve_layer(std::span<const double> weight, std::span<const int> item_ex
         bins.tokens[g] += weight[i];
       }
   for (std::size_t g = 0; g < gpus; ++g)
-    if (static_cast<int>(bins.items[g].size()) != slots) return start;  // no usable incumbent
-  return makespan_ns(bins, f) <= makespan_ns(start, f) ? bins : start;
+    if (static_cast<int>(bins.items[g].size()) != slots)  // no usable incumbent
+      return finish_layer(start, start, f, lower, at_limit);
+  return finish_layer(std::move(bins), start, f, lower, at_limit);
 }
 
 class OptimalPlacement final : public PlacementPolicy {
@@ -236,6 +262,7 @@ class OptimalPlacement final : public PlacementPolicy {
     const auto f = with_all_to_all(c.gpu_latency, c.all_to_all_ns_per_token);
     const Placement start = make_latency_lpt_policy()->place(c);
     Placement p{c.num_gpus, slots, {}};
+    if (c.proofs != nullptr) c.proofs->clear();
     for (int l = 0; l < c.num_layers(); ++l) {
       const auto& w = c.expert_loads[static_cast<std::size_t>(l)];
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
@@ -255,8 +282,10 @@ class OptimalPlacement final : public PlacementPolicy {
         start_bins.items[g].push_back(item);
         start_bins.tokens[g] += item_weight[static_cast<std::size_t>(item)];
       }
-      const GpuBins bins = solve_layer(item_weight, replicas.phy_to_log, f, slots, start_bins);
-      p.physical_to_logical.push_back(slots_of(bins, replicas.phy_to_log));
+      const auto solved = solve_layer(item_weight, replicas.phy_to_log, f, slots, start_bins,
+                                      c.search_seconds_per_layer);
+      p.physical_to_logical.push_back(slots_of(solved.bins, replicas.phy_to_log));
+      if (c.proofs != nullptr) c.proofs->push_back(solved.proof);
     }
     return p;
   }
