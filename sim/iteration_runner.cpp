@@ -85,11 +85,14 @@ double IterationRunner::run(const IterationBatch& b, std::span<const double> mul
     time.barrier_wait_s +=
         (t.attention_max_ns - t.attention_mean_ns + t.ffn_max_ns - t.ffn_mean_ns) * 1e-9;
     if (!is_moe_[l]) continue;
-    const auto drawn = routing_.next_counts({moe_index, bucket});
-    std::copy(drawn.begin(), drawn.end(), counts_.begin());
-    if (bucket != tokens) rescale_counts(counts_, tokens * x_.model.top_k, tokens);
-    live_.record(moe_index, counts_);
-    const auto step = stepper_.step(moe_index, counts_);
+    std::span<const std::int32_t> counts = routing_.next_counts({moe_index, bucket});
+    if (bucket != tokens) {  // rescale a copy: the source's counts are read-only
+      std::copy(counts.begin(), counts.end(), counts_.begin());
+      rescale_counts(counts_, tokens * x_.model.top_k, tokens);
+      counts = counts_;
+    }
+    live_.record(moe_index, counts);
+    const auto step = stepper_.step(moe_index, counts);
     if (steps)
       steps(LayerRow{policy_, static_cast<int>(totals_.iterations), moe_index,
                      start + SimDuration::from_ns_rounded(iteration_ns), step});
