@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include "outputs/run_header.h"
 
@@ -18,6 +19,24 @@ nlohmann::ordered_json recalibration_events_json(const std::vector<Recalibration
                    {"experts_moved", e.experts_moved},
                    {"migration_stall_ms", e.migration_stall_ms}});
   return out;
+}
+
+// Per layer the proven gap, and the layers whose search stopped at its limit.
+nlohmann::ordered_json proofs_json(const std::vector<LayerProof>& proofs) {
+  std::vector<double> gaps;
+  for (const auto& proof : proofs) gaps.push_back(proof.proven_gap());
+  return {{"proven_gap", gaps}, {"stopped_at_limit", summarize_proofs(proofs).stopped_layers}};
+}
+
+// A proving policy's largest proven gap, and the layers its limit stopped.
+void print_proofs(std::ostream& out, const PolicySummary& p) {
+  const auto s = summarize_proofs(p.proofs);
+  fmt::print(out, "{}: placement proven within {:.3g} % of the best packing on every layer{}\n",
+             p.policy, 100 * s.widest_gap,
+             s.stopped_layers.empty()
+                 ? std::string{}
+                 : fmt::format(" (the search stopped at its time limit on layers {})",
+                               fmt::join(s.stopped_layers, ", ")));
 }
 
 }  // namespace
@@ -80,6 +99,7 @@ nlohmann::ordered_json layer_study_summary_json(const Experiment& x, const Layer
          {"layer_latency_after_first_gpu_event_us",
           {{"p50", p.after_event_p50_us}, {"p90", p.after_event_p90_us}}},
          {"simulated_time_ms", p.simulated_time.ms()}});
+    if (!p.proofs.empty()) out["policies"].back()["proofs"] = proofs_json(p.proofs);
   }
   return out;
 }
@@ -96,6 +116,8 @@ void print_layer_study_tables(std::ostream& out, const Experiment& x, const Laye
       out,
       "(pred: max over GPUs of profiled f_g(n) + all-to-all time per token x n under the recorded "
       "loads, mean over layers; gap LB: its distance to the per-layer lower bound)\n");
+  for (const auto& p : r.policies)
+    if (!p.proofs.empty()) print_proofs(out, p);
   if (x.recalibration.controller != RecalibrationKind::kNever) {
     fmt::print(out, "\nrecalibration ({}):\n{:<14} {:>8} {:>14} {:>12} {:>12}\n",
                name_of(kRecalibrationControllers, x.recalibration.controller), "policy",

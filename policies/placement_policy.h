@@ -1,5 +1,6 @@
 #pragma once
 // The placement-policy interface: one context in, one placement out.
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,25 @@ struct LayerProof {
     return lower_bound_ns > 0 ? predicted_ns / lower_bound_ns - 1 : 0.0;
   }
 };
+
+// A run of layer proofs in brief: the widest proven gap and where the search
+// stopped at its limit.
+struct ProofSummary {
+  std::size_t widest_layer = 0;
+  double widest_gap = 0;
+  std::vector<std::size_t> stopped_layers;
+};
+inline ProofSummary summarize_proofs(const std::vector<LayerProof>& proofs) {
+  ProofSummary s;
+  for (std::size_t l = 0; l < proofs.size(); ++l) {
+    if (l == 0 || proofs[l].proven_gap() > s.widest_gap) {
+      s.widest_layer = l;
+      s.widest_gap = proofs[l].proven_gap();
+    }
+    if (proofs[l].stopped_at_limit) s.stopped_layers.push_back(l);
+  }
+  return s;
+}
 
 // Everything a policy may know — what a real operator would have. Policies
 // never see ground truth: only recorded loads and profiled latency curves.

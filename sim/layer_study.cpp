@@ -98,6 +98,7 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
 
   PolicySummary summary;
   summary.policy = name;
+  summary.proofs = live.first_proofs();
   for (int l = 0; l < layers; ++l) {
     const double predicted =
         predicted_layer_latency_ns(live.placement(), l, context, f.predicted_curves);

@@ -35,6 +35,8 @@ struct PolicySummary {
   // mean over layers, and its mean relative gap to the per-layer lower bound.
   double predicted_latency_us = 0;
   double predicted_gap_to_bound = 0;
+  // From a policy that proves its placements (`optimal`), per layer; else empty.
+  std::vector<LayerProof> proofs;
   std::vector<std::int64_t> straggler_counts;  // per GPU
   // [gpu][moe layer]: barrier wait as a fraction of the layer, mean over iterations.
   std::vector<std::vector<double>> gpu_layer_idle_fraction;

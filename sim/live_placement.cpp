@@ -20,6 +20,13 @@ MigrationLimits migration_limits(const Experiment& x) {
           x.recalibration.migration_price_us_per_gb * 1e3 * gb_per_copy};
 }
 
+// `policy`'s placement from `context`, its proofs (if it gives any) into `proofs`.
+Placement place_with_proofs(const std::string& name, const PlacementPolicy& policy,
+                            PlacementContext context, std::vector<LayerProof>& proofs) {
+  context.proofs = &proofs;
+  return checked_place(name, policy, context);
+}
+
 }  // namespace
 
 LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
@@ -29,7 +36,7 @@ LivePlacement::LivePlacement(const Experiment& x, const ClusterSetup& setup,
       name_(name),
       policy_(policy),
       recalibrating_(x.recalibration.controller != RecalibrationKind::kNever),
-      placement_(checked_place(name, policy, setup.context)),
+      placement_(place_with_proofs(name, policy, setup.context, first_proofs_)),
       controller_(x.recalibration, setup.context.expert_loads),
       pass_counts_(static_cast<std::size_t>(x.model.num_moe_layers())),
       limits_(migration_limits(x)) {}

@@ -50,6 +50,9 @@ class LivePlacement {
 
   [[nodiscard]] const Placement& placement() const { return placement_; }
   [[nodiscard]] const RecalibrationTotals& totals() const { return totals_; }
+  // Per layer, how close a policy that proves its placements (`optimal`)
+  // proved the first one; empty for other policies.
+  [[nodiscard]] const std::vector<LayerProof>& first_proofs() const { return first_proofs_; }
 
   // The routing of MoE layer `moe_layer` in the current pass.
   void record(int moe_layer, std::span<const std::int32_t> counts);
@@ -65,6 +68,7 @@ class LivePlacement {
   const std::string& name_;
   const PlacementPolicy& policy_;
   bool recalibrating_;  // a controller other than "never"
+  std::vector<LayerProof> first_proofs_;
   Placement placement_;
   RecalibrationController controller_;
   std::vector<std::vector<std::int32_t>> pass_counts_;  // [moe_layer][expert]

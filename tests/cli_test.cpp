@@ -64,6 +64,27 @@ TEST_CASE("vibesim run writes summary.json and layers.csv and config.resolved.js
   CHECK(resolved["model"]["routed_experts"] == 256);
 }
 
+#ifdef VIBESIM_HAVE_CBC
+TEST_CASE("a run with optimal reports its proven gap per layer; other policies report none") {
+  testing::TempDir dir("cli-proofs");
+  auto args = short_quickstart(dir.path / "out");
+  args.erase(args.begin() + 1);  // not quiet: the proof line on stdout
+  for (const char* extra :
+       {"--set", R"(model="olmoe-1b-7b")", "--set", R"(policies=["eplb","optimal"])"})
+    args.emplace_back(extra);
+  const auto r = cli(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("optimal: placement proven within") != std::string::npos);
+  const auto summary = nlohmann::json::parse(testing::read_file(dir.path / "out" / "summary.json"));
+  CHECK_FALSE(summary["policies"][0].contains("proofs"));
+  const auto& proofs = summary["policies"][1]["proofs"];
+  REQUIRE(proofs["proven_gap"].size() == 16);  // OLMoE's MoE layers
+  for (const auto& gap : proofs["proven_gap"]) CHECK(gap.get<double>() <= 1e-3 + 1e-12);
+  CHECK(proofs["stopped_at_limit"].empty());
+}
+#endif
+
 TEST_CASE(
     "same config and seed give byte-identical summary.json and layers.csv and another seed "
     "differs") {

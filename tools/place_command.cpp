@@ -205,13 +205,10 @@ std::string report_text(const PlacementReport& r, const Placement& p, const std:
   if (r.slots_changed) text += fmt::format("  \"slots_changed\": {},\n", *r.slots_changed);
   if (!r.proofs.empty()) {
     std::vector<double> gaps;
-    std::vector<int> stopped;
-    for (std::size_t l = 0; l < r.proofs.size(); ++l) {
-      gaps.push_back(r.proofs[l].proven_gap());
-      if (r.proofs[l].stopped_at_limit) stopped.push_back(static_cast<int>(l));
-    }
+    for (const auto& proof : r.proofs) gaps.push_back(proof.proven_gap());
     text += fmt::format("  \"proven_gap\": {},\n", nlohmann::json(gaps).dump());
-    text += fmt::format("  \"stopped_at_limit\": {},\n", nlohmann::json(stopped).dump());
+    text += fmt::format("  \"stopped_at_limit\": {},\n",
+                        nlohmann::json(summarize_proofs(r.proofs).stopped_layers).dump());
   }
   return text + fmt::format("  \"predicted_latency_unit\": {}\n}}\n", nlohmann::json(unit).dump());
 }
@@ -239,17 +236,15 @@ void print_summary(std::ostream& out, const PlaceArguments& a, const PlacementRe
 
 // One line on stderr from a policy that proved its placements: the largest
 // proven gap, and the layers whose search stopped at the time limit.
-void print_proofs(std::ostream& err, const PlaceArguments& a, std::span<const LayerProof> proofs) {
+void print_proofs(std::ostream& err, const PlaceArguments& a,
+                  const std::vector<LayerProof>& proofs) {
   if (proofs.empty()) return;
-  std::size_t widest = 0;
+  const auto s = summarize_proofs(proofs);
   std::vector<std::string> stopped;
-  for (std::size_t l = 0; l < proofs.size(); ++l) {
-    if (proofs[l].proven_gap() > proofs[widest].proven_gap()) widest = l;
-    if (proofs[l].stopped_at_limit)
-      stopped.push_back(fmt::format("{} ({:.3g} %)", l, 100 * proofs[l].proven_gap()));
-  }
+  for (const auto l : s.stopped_layers)
+    stopped.push_back(fmt::format("{} ({:.3g} %)", l, 100 * proofs[l].proven_gap()));
   fmt::print(err, "{}: largest proven gap to the optimum {:.3g} % (layer {})", a.policy,
-             100 * proofs[widest].proven_gap(), widest);
+             100 * s.widest_gap, s.widest_layer);
   if (stopped.empty())
     fmt::print(err, "; no layer hit the {} s limit\n", a.time_limit_s);
   else
