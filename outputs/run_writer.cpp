@@ -32,6 +32,7 @@ std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& regi
   result.requests = requests.size();
   auto* timeline = options.timeline;
   ServingObservers observe;
+  observe.checkpoint = options.checkpoint;
   observe.request_finished = [&](const std::string& policy, const RequestRecord& r) {
     if (options.checkpoint) options.checkpoint();
     csv.write(policy, r);
@@ -60,11 +61,14 @@ std::vector<PolicyMetrics> study_layers(const Experiment& x, const PolicyRegistr
                                         const std::filesystem::path& folder,
                                         const RunOptions& options, std::ostream* tables) {
   LayersCsv layers(folder / "layers.csv");
-  const auto result = run_layer_study(x, registry, [&](const LayerRow& row) {
-    if (options.checkpoint) options.checkpoint();
-    layers.write(row);
-    if (options.timeline != nullptr) options.timeline->layer_step(row);
-  });
+  const auto result = run_layer_study(
+      x, registry,
+      [&](const LayerRow& row) {
+        if (options.checkpoint) options.checkpoint();
+        layers.write(row);
+        if (options.timeline != nullptr) options.timeline->layer_step(row);
+      },
+      options.checkpoint);
   layers.close();
   if (options.timeline != nullptr)
     for (const auto& p : result.policies)

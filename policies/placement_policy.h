@@ -1,6 +1,7 @@
 #pragma once
 // The placement-policy interface: one context in, one placement out.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ struct PlacementContext {
   // Where a policy that proves its placements (`optimal`) reports one proof
   // per layer; null when the caller does not ask. Other policies leave it.
   std::vector<LayerProof>* proofs = nullptr;
+  // A policy that may search for long (`optimal`) calls this between layers;
+  // it throws to stop the search (a stop signal). Empty: nobody asks.
+  std::function<void()> checkpoint;
 
   [[nodiscard]] int num_layers() const { return static_cast<int>(expert_loads.size()); }
   [[nodiscard]] int base_slots_per_gpu() const { return num_experts / num_gpus; }

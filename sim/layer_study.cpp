@@ -161,8 +161,10 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
 }  // namespace
 
 LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& registry,
-                                 const LayerRowSink& sink) {
-  const ClusterSetup setup = prepare_cluster(x);
+                                 const LayerRowSink& sink,
+                                 const std::function<void()>& checkpoint) {
+  ClusterSetup setup = prepare_cluster(x);
+  setup.context.checkpoint = checkpoint;
   LayerStudyResult result;
   result.gpus = summarise_gpus(x, setup);
   result.gpu_latency = setup.context.gpu_latency;

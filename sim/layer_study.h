@@ -54,7 +54,10 @@ struct LayerStudyResult {
   std::vector<PolicySummary> policies;
 };
 
+// `checkpoint`, if given, is called between the layers a policy places (see
+// PlacementContext::checkpoint); `sink` is called at every layer step.
 LayerStudyResult run_layer_study(const Experiment& experiment, const PolicyRegistry& registry,
-                                 const LayerRowSink& sink);
+                                 const LayerRowSink& sink,
+                                 const std::function<void()>& checkpoint = {});
 
 }  // namespace vibesim

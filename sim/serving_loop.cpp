@@ -126,7 +126,8 @@ std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistr
                                         const std::vector<Request>& requests,
                                         const ServingObservers& observe) {
   check_requests_fit_kv_cache(x, requests);
-  const ClusterSetup setup = prepare_cluster(x);
+  ClusterSetup setup = prepare_cluster(x);
+  setup.context.checkpoint = observe.checkpoint;
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
   std::vector<ServingSummary> out;
   for (const auto& name : x.policies)

@@ -85,6 +85,8 @@ struct ServingObservers {
   RequestSink request_finished;
   IterationSink iteration_ended;
   LayerRowSink layer_step;  // every MoE layer step, with its start time
+  // Called between the layers a policy places (PlacementContext::checkpoint).
+  std::function<void()> checkpoint;
 };
 
 // Runs every policy of `experiment` on `requests` (sorted by arrival), common

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 #include "io/config_error.h"
 #include "policies/latency_bound.h"
@@ -162,6 +163,20 @@ TEST_CASE("the packing bound counts the items the heaviest one's GPU must also h
 #ifdef VIBESIM_HAVE_CBC
   CHECK(makespan(PolicyRegistry::builtin().make("optimal")->place(c), c) == doctest::Approx(23.0));
 #endif
+}
+
+TEST_CASE("optimal calls the context's checkpoint before each layer and stops when it throws") {
+  auto c = two_speed_context({5, 4, 3, 2, 1, 1, 2, 3}, {1.0, 1.1});
+  c.expert_loads = {c.expert_loads[0], c.expert_loads[0], c.expert_loads[0]};
+  int calls = 0;
+  c.checkpoint = [&calls] {
+    if (++calls == 2) throw std::runtime_error("stop");
+  };
+  CHECK_THROWS_WITH(PolicyRegistry::builtin().make("optimal")->place(c), "stop");
+  CHECK(calls == 2);  // layer 0 placed, stopped before layer 1
+  calls = -10;        // never throws now: one call per layer
+  CHECK(PolicyRegistry::builtin().make("optimal")->place(c).physical_to_logical.size() == 3);
+  CHECK(calls == -7);
 }
 
 TEST_CASE("optimal stopped by its time limit reports a valid bound and a wider proven gap") {

@@ -264,6 +264,7 @@ class OptimalPlacement final : public PlacementPolicy {
     Placement p{c.num_gpus, slots, {}};
     if (c.proofs != nullptr) c.proofs->clear();
     for (int l = 0; l < c.num_layers(); ++l) {
+      if (c.checkpoint) c.checkpoint();
       const auto& w = c.expert_loads[static_cast<std::size_t>(l)];
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
       const auto item_weight = replica_weights(replicas.phy_to_log, w);
