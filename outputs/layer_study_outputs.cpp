@@ -23,9 +23,8 @@ nlohmann::ordered_json recalibration_events_json(const std::vector<Recalibration
 
 // Per layer the proven gap, and the layers whose search stopped at its limit.
 nlohmann::ordered_json proofs_json(const std::vector<LayerProof>& proofs) {
-  std::vector<double> gaps;
-  for (const auto& proof : proofs) gaps.push_back(proof.proven_gap());
-  return {{"proven_gap", gaps}, {"stopped_at_limit", summarize_proofs(proofs).stopped_layers}};
+  const auto s = summarize_proofs(proofs);
+  return {{"proven_gap", s.gaps}, {"stopped_at_limit", s.stopped_layers}};
 }
 
 // A proving policy's largest proven gap, and the layers its limit stopped.

@@ -22,9 +22,10 @@ struct LayerProof {
   }
 };
 
-// A run of layer proofs in brief: the widest proven gap and where the search
-// stopped at its limit.
+// A run of layer proofs as outputs show them: each layer's proven gap, the
+// widest, and where the search stopped at its limit.
 struct ProofSummary {
+  std::vector<double> gaps;  // per layer
   std::size_t widest_layer = 0;
   double widest_gap = 0;
   std::vector<std::size_t> stopped_layers;
@@ -32,9 +33,10 @@ struct ProofSummary {
 inline ProofSummary summarize_proofs(const std::vector<LayerProof>& proofs) {
   ProofSummary s;
   for (std::size_t l = 0; l < proofs.size(); ++l) {
-    if (l == 0 || proofs[l].proven_gap() > s.widest_gap) {
+    s.gaps.push_back(proofs[l].proven_gap());
+    if (l == 0 || s.gaps[l] > s.widest_gap) {
       s.widest_layer = l;
-      s.widest_gap = proofs[l].proven_gap();
+      s.widest_gap = s.gaps[l];
     }
     if (proofs[l].stopped_at_limit) s.stopped_layers.push_back(l);
   }

@@ -126,13 +126,12 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   executor_->run(LayerWork{num_gpus_, slots_per_gpu_, slot_tokens_}, compute_ns_);
 
   const auto slots = static_cast<std::size_t>(slots_per_gpu_);
-  const bool jitter = jitter_cv_ > 0;
   for (std::size_t g = 0; g < g_count; ++g) {
     std::int64_t tokens = 0;
     for (auto s = g * slots; s < (g + 1) * slots; ++s) tokens += slot_tokens_[s];
     double kernel_ns = compute_ns_[g];
     if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
-    if (jitter && kernel_ns > 0)
+    if (jitter_cv_ > 0 && kernel_ns > 0)
       kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
     tokens_[g] = static_cast<double>(tokens);
     records_[g] = GpuLayerRecord{tokens_[g], 0.0, kernel_ns, 0.0, 0.0};

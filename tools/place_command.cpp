@@ -204,11 +204,9 @@ std::string report_text(const PlacementReport& r, const Placement& p, const std:
   text += fmt::format("  \"predicted_latency\": {},\n", rows_json(r.predicted, "  "));
   if (r.slots_changed) text += fmt::format("  \"slots_changed\": {},\n", *r.slots_changed);
   if (!r.proofs.empty()) {
-    std::vector<double> gaps;
-    for (const auto& proof : r.proofs) gaps.push_back(proof.proven_gap());
-    text += fmt::format("  \"proven_gap\": {},\n", nlohmann::json(gaps).dump());
-    text += fmt::format("  \"stopped_at_limit\": {},\n",
-                        nlohmann::json(summarize_proofs(r.proofs).stopped_layers).dump());
+    const auto s = summarize_proofs(r.proofs);
+    text += fmt::format("  \"proven_gap\": {},\n", nlohmann::json(s.gaps).dump());
+    text += fmt::format("  \"stopped_at_limit\": {},\n", nlohmann::json(s.stopped_layers).dump());
   }
   return text + fmt::format("  \"predicted_latency_unit\": {}\n}}\n", nlohmann::json(unit).dump());
 }
@@ -242,7 +240,7 @@ void print_proofs(std::ostream& err, const PlaceArguments& a,
   const auto s = summarize_proofs(proofs);
   std::vector<std::string> stopped;
   for (const auto l : s.stopped_layers)
-    stopped.push_back(fmt::format("{} ({:.3g} %)", l, 100 * proofs[l].proven_gap()));
+    stopped.push_back(fmt::format("{} ({:.3g} %)", l, 100 * s.gaps[l]));
   fmt::print(err, "{}: largest proven gap to the optimum {:.3g} % (layer {})", a.policy,
              100 * s.widest_gap, s.widest_layer);
   if (stopped.empty())
@@ -299,7 +297,7 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   if (current) p = keep_slots_in_place(*current, std::move(p));
   auto report = make_report(p, c);
   if (current) report.slots_changed = slots_changed(*current, p);
-  report.proofs = proofs;
+  report.proofs = std::move(proofs);  // c.proofs is not read again
 
   const std::string sglang_text = expert_location_file_text(p);
   if (a.report_path.empty() && !a.out_path.empty()) {

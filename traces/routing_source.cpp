@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 namespace vibesim {
@@ -46,15 +47,19 @@ template <typename Int>
 bool rescale_cumulative(std::span<std::int32_t> counts, std::int64_t target, std::int64_t cap,
                         std::int64_t total) {
   const Int denominator = Int(total) * 2;
-  // The quotient from a floating-point reciprocal, corrected to the exact
-  // integer one (a divide per expert was a tenth of a serving run).
   const double reciprocal = 1.0 / static_cast<double>(denominator);
   const auto rounded = [&](std::int64_t running) {
     const Int numerator = Int(running) * Int(target) * 2 + Int(total);
-    auto q = static_cast<Int>(static_cast<double>(numerator) * reciprocal);
-    while (q * denominator > numerator) --q;
-    while ((q + 1) * denominator <= numerator) ++q;
-    return static_cast<std::int64_t>(q);
+    if constexpr (!std::is_same_v<Int, std::int64_t>) {
+      return static_cast<std::int64_t>(numerator / denominator);  // rare: exact divide
+    } else {
+      // The quotient from a floating-point reciprocal, corrected to the exact
+      // integer one (a divide per expert was a tenth of a serving run).
+      auto q = static_cast<Int>(static_cast<double>(numerator) * reciprocal);
+      while (q * denominator > numerator) --q;
+      while ((q + 1) * denominator <= numerator) ++q;
+      return q;
+    }
   };
   std::int64_t running = 0, previous = 0;
   for (auto& c : counts) {
