@@ -6,6 +6,7 @@
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
 
+#include "outputs/placement_proofs.h"
 #include "outputs/run_header.h"
 
 namespace vibesim {
@@ -19,23 +20,6 @@ nlohmann::ordered_json recalibration_events_json(const std::vector<Recalibration
                    {"experts_moved", e.experts_moved},
                    {"migration_stall_ms", e.migration_stall_ms}});
   return out;
-}
-
-// Per layer the proven gap, and the layers whose search stopped at its limit.
-nlohmann::ordered_json proofs_json(const std::vector<LayerProof>& proofs) {
-  const auto s = summarize_proofs(proofs);
-  return {{"proven_gap", s.gaps}, {"stopped_at_limit", s.stopped_layers}};
-}
-
-// A proving policy's largest proven gap, and the layers its limit stopped.
-void print_proofs(std::ostream& out, const PolicySummary& p) {
-  const auto s = summarize_proofs(p.proofs);
-  fmt::print(out, "{}: placement proven within {:.3g} % of the best packing on every layer{}\n",
-             p.policy, 100 * s.widest_gap,
-             s.stopped_layers.empty()
-                 ? std::string{}
-                 : fmt::format(" (the search stopped at its time limit on layers {})",
-                               fmt::join(s.stopped_layers, ", ")));
 }
 
 }  // namespace
@@ -116,7 +100,7 @@ void print_layer_study_tables(std::ostream& out, const Experiment& x, const Laye
       "(pred: max over GPUs of profiled f_g(n) + all-to-all time per token x n under the recorded "
       "loads, mean over layers; gap LB: its distance to the per-layer lower bound)\n");
   for (const auto& p : r.policies)
-    if (!p.proofs.empty()) print_proofs(out, p);
+    if (!p.proofs.empty()) print_proof_line(out, p.policy, p.proofs);
   if (x.recalibration.controller != RecalibrationKind::kNever) {
     fmt::print(out, "\nrecalibration ({}):\n{:<14} {:>8} {:>14} {:>12} {:>12}\n",
                name_of(kRecalibrationControllers, x.recalibration.controller), "policy",

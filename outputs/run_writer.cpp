@@ -48,9 +48,7 @@ std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& regi
     for (const auto& p : result.policies)
       timeline->recalibrations(p.policy, p.recalibration.events);
   if (options.frontier)
-    result.frontier = slo_frontier(x, registry, [&](const std::string&, const RequestRecord&) {
-      if (options.checkpoint) options.checkpoint();
-    });
+    result.frontier = slo_frontier(x, registry, ServingObservers::polling(options.checkpoint));
   write_json(folder / "summary.json", serving_summary_json(x, result));
   if (tables != nullptr) print_serving_tables(*tables, x, result);
   return headline_metrics(result.policies, result.frontier);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "outputs/placement_proofs.h"
 #include "outputs/run_header.h"
 
 namespace vibesim {
@@ -38,35 +39,37 @@ nlohmann::ordered_json events_json(const ServingSummary& p) {
 
 nlohmann::ordered_json policy_json(const ServingSummary& p) {
   const auto share = p.time.shares();
-  return {{"policy", p.policy},
-          {"requests", p.requests},
-          {"ttft_ms", percentiles_json(p.ttft_ms)},
-          {"tpot_ms", percentiles_json(p.tpot_ms)},
-          {"e2e_ms", percentiles_json(p.e2e_ms)},
-          {"slo_attainment", p.slo_attainment},
-          {"ttft_attainment", p.ttft_attainment},
-          {"tpot_attainment", p.tpot_attainment},
-          {"goodput_requests_per_s", p.goodput_rps},
-          {"throughput_output_tokens_per_s", p.throughput_tokens_per_s},
-          {"requests_per_s", p.requests_per_s},
-          {"duration_s", p.duration_s},
-          {"iterations", p.iterations},
-          {"moe_layer_steps", p.moe_layer_steps},
-          {"barrier_idle_fraction", p.barrier_idle_fraction},
-          {"recalibrations", p.recalibration.recalibrations},
-          {"experts_moved", p.recalibration.experts_moved},
-          {"migration_stall_ms", p.recalibration.migration_stall_ms},
-          {"reprofiles", p.recalibration.reprofiles},
-          {"recalibration_events", events_json(p)},
-          {"time_share",
-           {{"moe_kernel", share.moe_kernel},
-            {"attention", share.attention},
-            {"other", share.other},
-            {"communication", share.communication()},
-            {"all_to_all", share.all_to_all},
-            {"all_reduce", share.all_reduce},
-            {"barrier_wait", share.barrier_wait}}},
-          {"host_overhead_s", p.time.host_s}};
+  nlohmann::ordered_json out = {{"policy", p.policy},
+                                {"requests", p.requests},
+                                {"ttft_ms", percentiles_json(p.ttft_ms)},
+                                {"tpot_ms", percentiles_json(p.tpot_ms)},
+                                {"e2e_ms", percentiles_json(p.e2e_ms)},
+                                {"slo_attainment", p.slo_attainment},
+                                {"ttft_attainment", p.ttft_attainment},
+                                {"tpot_attainment", p.tpot_attainment},
+                                {"goodput_requests_per_s", p.goodput_rps},
+                                {"throughput_output_tokens_per_s", p.throughput_tokens_per_s},
+                                {"requests_per_s", p.requests_per_s},
+                                {"duration_s", p.duration_s},
+                                {"iterations", p.iterations},
+                                {"moe_layer_steps", p.moe_layer_steps},
+                                {"barrier_idle_fraction", p.barrier_idle_fraction},
+                                {"recalibrations", p.recalibration.recalibrations},
+                                {"experts_moved", p.recalibration.experts_moved},
+                                {"migration_stall_ms", p.recalibration.migration_stall_ms},
+                                {"reprofiles", p.recalibration.reprofiles},
+                                {"recalibration_events", events_json(p)},
+                                {"time_share",
+                                 {{"moe_kernel", share.moe_kernel},
+                                  {"attention", share.attention},
+                                  {"other", share.other},
+                                  {"communication", share.communication()},
+                                  {"all_to_all", share.all_to_all},
+                                  {"all_reduce", share.all_reduce},
+                                  {"barrier_wait", share.barrier_wait}}},
+                                {"host_overhead_s", p.time.host_s}};
+  if (!p.proofs.empty()) out["proofs"] = proofs_json(p.proofs);
+  return out;
 }
 
 }  // namespace
@@ -126,6 +129,8 @@ void print_serving_tables(std::ostream& o, const Experiment& x, const ServingRes
                100 * s.communication(), 100 * s.all_to_all, 100 * s.all_reduce,
                100 * s.barrier_wait);
   }
+  for (const auto& p : r.policies)
+    if (!p.proofs.empty()) print_proof_line(o, p.policy, p.proofs);
   if (r.frontier.empty()) return;
   fmt::print(o, "\nSLO frontier (max requests/s per GPU with >= {:.0f} % meeting both SLOs):\n",
              100 * x.serving.frontier_target);

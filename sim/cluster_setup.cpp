@@ -106,6 +106,7 @@ ClusterSetup prepare_cluster(const Experiment& x) {
   c.num_nodes = setup.topology.num_nodes();
   c.expert_groups = static_cast<int>(x.model.expert_groups);
   c.max_slots_per_gpu = experts_per_gpu + x.cluster.redundant_slots_per_gpu;
+  c.search_seconds_per_layer = x.placement.search_seconds_per_layer;
   auto windows = record_load_windows(x);
   c.expert_loads = mean_loads(windows, static_cast<std::size_t>(x.model.routed_experts));
   c.load_windows =

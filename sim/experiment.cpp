@@ -208,6 +208,10 @@ Experiment load_experiment(const std::filesystem::path& path,
   if (c.has("gpu_events"))
     x.gpu_events = ThrottleEvent::parse_list(c, "gpu_events", x.cluster.num_gpus);
   x.policies = parse_policies(c, registry);
+  if (c.has("placement")) {
+    auto placement = c.object("placement");
+    x.placement = PlacementSpec::parse(placement);
+  }
   if (c.has("comparison")) {
     auto comparison = c.object("comparison");
     x.comparison = ComparisonSpec::parse(comparison, x.policies);
@@ -233,8 +237,22 @@ nlohmann::ordered_json Experiment::to_json() const {
   out["gpu_events"] = ThrottleEvent::list_to_json(gpu_events);
   if (serving_enabled) out["serving"] = serving.to_json();
   out["policies"] = policies;
+  out["placement"] = placement.to_json();
   out["comparison"] = comparison.to_json();
   return out;
+}
+
+PlacementSpec PlacementSpec::parse(ConfigObject& c) {
+  PlacementSpec s;
+  s.search_seconds_per_layer = c.number_or("search_seconds_per_layer", 30, 0, 1e6);
+  if (!(s.search_seconds_per_layer > 0))
+    throw c.error("search_seconds_per_layer", "must be in (0, 1e6] seconds");
+  c.finish();
+  return s;
+}
+
+nlohmann::ordered_json PlacementSpec::to_json() const {
+  return {{"search_seconds_per_layer", search_seconds_per_layer}};
 }
 
 ComparisonSpec ComparisonSpec::parse(ConfigObject& c, const std::vector<std::string>& policies) {

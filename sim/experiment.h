@@ -71,6 +71,17 @@ struct ComparisonSpec {
   [[nodiscard]] nlohmann::ordered_json to_json() const;
 };
 
+// Experiment key `placement`: limits on the policies' placement search.
+struct PlacementSpec {
+  // How long a searching policy (`optimal`) may spend on one layer before it
+  // keeps its best placement and reports the gap it proved
+  // (PlacementContext::search_seconds_per_layer; `place --time-limit`).
+  double search_seconds_per_layer = 30;
+
+  static PlacementSpec parse(ConfigObject& placement);
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
+};
+
 struct Experiment {
   std::string source;  // the file it came from, for messages
   std::string name;
@@ -85,6 +96,7 @@ struct Experiment {
   bool serving_enabled = false;           // the experiment has a `serving` section
   ServingSpec serving;
   std::vector<std::string> policies;
+  PlacementSpec placement;
   ComparisonSpec comparison;
 
   // The experiment with every default filled in and the named model, SKU and

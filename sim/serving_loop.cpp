@@ -87,6 +87,7 @@ ServingSummary serve_one_policy(const Experiment& x, const ClusterSetup& setup,
   s.barrier_idle_fraction =
       t.moe_layer_steps > 0 ? t.barrier_idle_sum / static_cast<double>(t.moe_layer_steps) : 0.0;
   s.recalibration = live.totals();
+  s.proofs = live.first_proofs();
   s.ttft_around_recalibrations = metrics.ttft_p90_around(s.recalibration.events);
   return s;
 }
@@ -106,6 +107,14 @@ void check_requests_fit_kv_cache(const Experiment& x, const std::vector<Request>
 }
 
 }  // namespace
+
+ServingObservers ServingObservers::polling(std::function<void()> checkpoint) {
+  ServingObservers out;
+  if (checkpoint)
+    out.request_finished = [checkpoint](const std::string&, const RequestRecord&) { checkpoint(); };
+  out.checkpoint = std::move(checkpoint);
+  return out;
+}
 
 std::vector<Request> experiment_requests(const Experiment& x, double rate_per_s) {
   const auto& spec = x.serving.requests;
@@ -145,12 +154,11 @@ void check_frontier_possible(const Experiment& x) {
 }
 
 std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistry& registry,
-                                        const RequestSink& sink) {
+                                        const ServingObservers& observe) {
   check_frontier_possible(x);
-  const ClusterSetup setup = prepare_cluster(x);
+  ClusterSetup setup = prepare_cluster(x);
+  setup.context.checkpoint = observe.checkpoint;
   const auto routing = make_routing(x, RandomStream::kRoutingBatches);
-  ServingObservers observe;
-  observe.request_finished = sink;
   std::vector<FrontierPoint> out;
   const double g = static_cast<double>(x.cluster.num_gpus);
   for (const auto& name : x.policies) {

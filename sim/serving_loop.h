@@ -66,6 +66,9 @@ struct ServingSummary {
   // in the kRecalibrationWindowMs before it and after it (NaN when none did).
   std::vector<TtftAroundEvent> ttft_around_recalibrations;
   TimeBreakdown time;  // where the run's time went
+  // A proving policy's proofs of its first placement, one per MoE layer
+  // (PlacementContext::proofs); empty for every other policy.
+  std::vector<LayerProof> proofs;
 };
 
 using RequestSink = std::function<void(const std::string& policy, const RequestRecord&)>;
@@ -87,6 +90,10 @@ struct ServingObservers {
   LayerRowSink layer_step;  // every MoE layer step, with its start time
   // Called between the layers a policy places (PlacementContext::checkpoint).
   std::function<void()> checkpoint;
+
+  // Observers that only poll `checkpoint` (may be empty): at every finished
+  // request and between the layers a policy places.
+  static ServingObservers polling(std::function<void()> checkpoint);
 };
 
 // Runs every policy of `experiment` on `requests` (sorted by arrival), common
@@ -120,9 +127,9 @@ void check_frontier_possible(const Experiment& experiment);
 
 // Bisection on the generator's rate: the highest rate per GPU at which at
 // least `serving.frontier.target` of requests meet both SLOs, per policy.
-// `sink` (may be empty) sees every request of every trial run.
+// `observe` sees every trial run (its checkpoint also reaches the policies).
 std::vector<FrontierPoint> slo_frontier(const Experiment& experiment,
                                         const PolicyRegistry& registry,
-                                        const RequestSink& sink = nullptr);
+                                        const ServingObservers& observe = {});
 
 }  // namespace vibesim

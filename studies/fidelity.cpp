@@ -169,17 +169,19 @@ struct SeedValues {
 
 using EvaluationKey = std::tuple<std::string, std::string, Evaluation>;  // run, policy, kind
 
+// `checkpoint` (may be empty) is polled as the runs go.
 SeedValues evaluate_one(const Experiment& x, const std::string& policy, Evaluation kind,
-                        const PolicyRegistry& registry) {
+                        const PolicyRegistry& registry, const std::function<void()>& checkpoint) {
   auto one = x;
   one.policies = {policy};
   SeedValues v;
+  const auto observe = ServingObservers::polling(checkpoint);
   if (kind == Evaluation::kPower) {
     v.power = power_state(one);
   } else if (kind == Evaluation::kFrontier) {
-    v.frontier = slo_frontier(one, registry).front().max_rate_per_gpu;
+    v.frontier = slo_frontier(one, registry, observe).front().max_rate_per_gpu;
   } else {
-    v.shares = run_serving(one, registry, experiment_requests(one)).front().time.shares();
+    v.shares = run_serving(one, registry, experiment_requests(one), observe).front().time.shares();
   }
   return v;
 }
@@ -272,7 +274,8 @@ std::vector<FactResult> evaluate_facts(const FidelitySpec& spec, const Parameter
     if (options.checkpoint) options.checkpoint();
     const auto& [run, policy, kind] = work[static_cast<std::size_t>(i / seeds)];
     const auto x = seed_of_run(experiments.at(run), i % seeds, spec.gpu, parameters);
-    values[static_cast<std::size_t>(i)] = evaluate_one(x, policy, kind, registry);
+    values[static_cast<std::size_t>(i)] =
+        evaluate_one(x, policy, kind, registry, options.checkpoint);
     if (options.progress) {
       const std::lock_guard<std::mutex> guard(progress_lock);
       options.progress(fmt::format("  {}/{} evaluations ({} {} seed {})", ++done, values.size(),

@@ -28,10 +28,8 @@ CapacityAtGpus capacity_at(const Experiment& x, const PlanRequest& r,
   std::vector<std::vector<FrontierPoint>> runs(static_cast<std::size_t>(seeds));
   parallel_for(seeds, r.jobs, [&](int i) {
     const Experiment one = seed_experiment(x, i);
-    const RequestSink checkpoint = [&r](const std::string&, const RequestRecord&) {
-      if (r.checkpoint) r.checkpoint();
-    };
-    runs[static_cast<std::size_t>(i)] = slo_frontier(one, registry, checkpoint);
+    runs[static_cast<std::size_t>(i)] =
+        slo_frontier(one, registry, ServingObservers::polling(r.checkpoint));
   });
   CapacityAtGpus out{x.cluster.num_gpus, {}};
   for (std::size_t p = 0; p < x.policies.size(); ++p) {

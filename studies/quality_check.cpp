@@ -95,13 +95,17 @@ QualityCheck parse_check(ConfigObject& c, const std::filesystem::path& file,
 using RunKey =
     std::tuple<std::string, std::vector<std::string>, bool>;  // file, overrides, frontier
 
+// `checkpoint` (may be empty) is polled as the runs go.
 std::vector<PolicyMetrics> measure_seed(const Experiment& x, bool frontier,
-                                        const PolicyRegistry& registry) {
+                                        const PolicyRegistry& registry,
+                                        const std::function<void()>& checkpoint) {
   if (!x.serving_enabled)
-    return headline_metrics(run_layer_study(x, registry, nullptr), !x.gpu_events.empty());
-  const auto serving = run_serving(x, registry, experiment_requests(x));
-  return headline_metrics(serving,
-                          frontier ? slo_frontier(x, registry) : std::vector<FrontierPoint>{});
+    return headline_metrics(run_layer_study(x, registry, nullptr, checkpoint),
+                            !x.gpu_events.empty());
+  const auto observe = ServingObservers::polling(checkpoint);
+  const auto serving = run_serving(x, registry, experiment_requests(x), observe);
+  return headline_metrics(
+      serving, frontier ? slo_frontier(x, registry, observe) : std::vector<FrontierPoint>{});
 }
 
 double metric_of(const std::vector<PolicyMetrics>& seed, const std::string& policy,
@@ -211,7 +215,8 @@ std::vector<CheckOutcome> run_checks(const Baseline& baseline, const ConfigLocat
     if (options.checkpoint) options.checkpoint();
     const auto& [key, seed] = work[static_cast<std::size_t>(i)];
     const auto x = seed_experiment(experiments.at(*key).first, seed);
-    measured[static_cast<std::size_t>(i)] = measure_seed(x, std::get<2>(*key), registry);
+    measured[static_cast<std::size_t>(i)] =
+        measure_seed(x, std::get<2>(*key), registry, options.checkpoint);
   });
 
   std::vector<CheckOutcome> out;

@@ -83,6 +83,26 @@ TEST_CASE("a run with optimal reports its proven gap per layer; other policies r
   for (const auto& gap : proofs["proven_gap"]) CHECK(gap.get<double>() <= 1e-3 + 1e-12);
   CHECK(proofs["stopped_at_limit"].empty());
 }
+
+TEST_CASE(
+    "a serving run with optimal reports its proofs; placement.search_seconds_per_layer is read") {
+  testing::TempDir dir("cli-serving-proofs");
+  const auto r =
+      cli({"run", (testing::config_dir() / "experiments" / "paper-dsv3-sonnet.json").string(),
+           "--out", (dir.path / "out").string(), "--set", R"(model="olmoe-1b-7b")", "--set",
+           R"(policies=["eplb","optimal"])", "--set", "serving.requests.count=4", "--set",
+           "serving.mode=prefill_only", "--set", "workload.calibration_batches=5", "--set",
+           "placement.search_seconds_per_layer=5"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("optimal: placement proven within") != std::string::npos);
+  const auto summary = nlohmann::json::parse(testing::read_file(dir.path / "out" / "summary.json"));
+  CHECK_FALSE(summary["policies"][0].contains("proofs"));
+  CHECK(summary["policies"][1]["proofs"]["proven_gap"].size() == 16);
+  const auto resolved =
+      nlohmann::json::parse(testing::read_file(dir.path / "out" / "config.resolved.json"));
+  CHECK(resolved["placement"]["search_seconds_per_layer"] == 5.0);
+}
 #endif
 
 TEST_CASE(
@@ -108,6 +128,13 @@ TEST_CASE(
     auto args = short_quickstart(out);
     args.insert(args.end(), {"--set", "workload.bogus=1"});
     check_bad_input(dir, args, "quickstart.json: key 'workload.bogus': unknown key");
+  }
+  SUBCASE("a search limit of zero") {
+    auto args = short_quickstart(out);
+    args.insert(args.end(), {"--set", "placement.search_seconds_per_layer=0"});
+    check_bad_input(
+        dir, args,
+        "quickstart.json: key 'placement.search_seconds_per_layer': must be in (0, 1e6]");
   }
   SUBCASE("wrong type") {
     auto args = short_quickstart(out);

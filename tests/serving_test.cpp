@@ -9,6 +9,8 @@
 #include "base/statistics.h"
 #include "fixtures.h"
 #include "io/config_error.h"
+#include "policies/policy_registry.h"
+#include "sim/serving_loop.h"
 #include "tools/cli.h"
 #include "traces/request_stream.h"
 #include "traces/request_trace.h"
@@ -300,3 +302,32 @@ TEST_CASE("the SLO frontier brackets, then bisects, and its answer meets the tar
   CHECK(k["frontier"]["points"][0]["runs"] == 1);
   CHECK(k["frontier"]["points"][0]["max_requests_per_s_per_gpu"] == 0.0);
 }
+
+#ifdef VIBESIM_HAVE_CBC
+TEST_CASE("a serving run's and a frontier's checkpoint reaches optimal between its layers") {
+  const auto locations = ConfigLocations::from_environment();
+  const PolicyRegistry registry = PolicyRegistry::builtin();
+  // Polls per run: one per finished request, plus one per layer `optimal` places.
+  const auto polls = [&](const std::string& policy, bool frontier) {
+    const auto x = load_experiment(
+        experiment("paper-dsv3-sonnet.json"),
+        {R"(model="olmoe-1b-7b")", "policies=[\"" + policy + "\"]", "serving.requests.count=4",
+         "serving.mode=prefill_only", "workload.calibration_batches=5",
+         "serving.slo.ttft_ms=0.001"},  // the frontier's first rate misses: one trial run
+        locations, registry);
+    int calls = 0;
+    const auto observe = ServingObservers::polling([&calls] { ++calls; });
+    if (frontier) {
+      CHECK(slo_frontier(x, registry, observe).front().runs == 1);
+    } else {
+      (void)run_serving(x, registry, experiment_requests(x), observe);
+    }
+    return calls;
+  };
+  for (const bool frontier : {false, true}) {
+    CAPTURE(frontier);
+    CHECK(polls("eplb", frontier) == 4);
+    CHECK(polls("optimal", frontier) == 4 + 16);  // OLMoE has 16 MoE layers
+  }
+}
+#endif
