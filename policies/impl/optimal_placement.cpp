@@ -69,27 +69,72 @@ Segments segments_of(const LatencyCurve& f, double max_tokens) {
   return s;
 }
 
+// The MILP as it is built: columns, then rows as (column, coefficient)
+// lists, handed to CBC in one call. Adding rows to CBC one at a time re-packs
+// its matrix each time: quadratic, and most of a 128-GPU layer's time.
+class MilpBuilder {
+ public:
+  int add_column(double lower, double upper, double objective, bool integer) {
+    const int column = num_columns();
+    column_lower_.push_back(lower);
+    column_upper_.push_back(upper);
+    objective_.push_back(objective);
+    if (integer) integers_.push_back(column);
+    return column;
+  }
+  // sense: 'G' (>= rhs), 'L' (<= rhs) or 'E' (= rhs); each column at most once.
+  void add_row(const std::vector<int>& columns, const std::vector<double>& coefficients, char sense,
+               double rhs) {
+    const int row = static_cast<int>(row_lower_.size());
+    for (std::size_t k = 0; k < columns.size(); ++k)
+      entries_.push_back({columns[k], row, coefficients[k]});
+    row_lower_.push_back(sense == 'L' ? -kInfinity : rhs);
+    row_upper_.push_back(sense == 'G' ? kInfinity : rhs);
+  }
+  [[nodiscard]] int num_columns() const { return static_cast<int>(objective_.size()); }
+
+  // Loads the problem into `model`, column by column, and marks the integers.
+  void load_into(Cbc_Model* model) const {
+    std::vector<CoinBigIndex> start(objective_.size() + 1, 0);
+    for (const auto& e : entries_) ++start[static_cast<std::size_t>(e.column) + 1];
+    std::partial_sum(start.begin(), start.end(), start.begin());
+    std::vector<CoinBigIndex> next(start.begin(), start.end() - 1);
+    std::vector<int> index(entries_.size());
+    std::vector<double> value(entries_.size());
+    for (const auto& e : entries_) {  // rows stay ascending within each column
+      const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(e.column)]++);
+      index[at] = e.row;
+      value[at] = e.value;
+    }
+    Cbc_loadProblem(model, num_columns(), static_cast<int>(row_lower_.size()), start.data(),
+                    index.data(), value.data(), column_lower_.data(), column_upper_.data(),
+                    objective_.data(), row_lower_.data(), row_upper_.data());
+    for (int column : integers_) Cbc_setInteger(model, column);
+  }
+
+ private:
+  static constexpr double kInfinity = std::numeric_limits<double>::max();  // COIN_DBL_MAX
+  struct Entry {
+    int column, row;
+    double value;
+  };
+  std::vector<double> column_lower_, column_upper_, objective_, row_lower_, row_upper_;
+  std::vector<int> integers_;
+  std::vector<Entry> entries_;
+};
+
 class CbcModel {
  public:
-  CbcModel() : model_(Cbc_newModel()) {}
+  explicit CbcModel(const MilpBuilder& problem) : model_(Cbc_newModel()) {
+    problem.load_into(model_);
+  }
   ~CbcModel() { Cbc_deleteModel(model_); }
   CbcModel(const CbcModel&) = delete;
   CbcModel& operator=(const CbcModel&) = delete;
-
-  int add_column(double lower, double upper, double objective, bool integer) {
-    Cbc_addCol(model_, "", lower, upper, objective, integer ? 1 : 0, 0, nullptr, nullptr);
-    return columns_++;
-  }
-  void add_row(const std::vector<int>& columns, const std::vector<double>& coefficients, char sense,
-               double rhs) {
-    Cbc_addRow(model_, "", static_cast<int>(columns.size()), columns.data(), coefficients.data(),
-               sense, rhs);
-  }
   Cbc_Model* get() { return model_; }
 
  private:
   Cbc_Model* model_;
-  int columns_ = 0;
 };
 
 double makespan_ns(const GpuBins& bins, std::span<const LatencyCurve> f) {
@@ -125,7 +170,7 @@ SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> ite
   const auto items = weight.size();
   const auto gpus = f.size();
   const double total = std::accumulate(weight.begin(), weight.end(), 0.0);
-  CbcModel m;
+  MilpBuilder m;
   const int t_col = m.add_column(bound, std::numeric_limits<double>::max(), 1.0, false);
   std::vector<std::vector<int>> x(items, std::vector<int>(gpus));
   for (auto& row : x)
@@ -218,7 +263,7 @@ SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> ite
     }
   }
   // Fill the start's x with zeros where it has no item.
-  std::vector<bool> in_start(static_cast<std::size_t>(Cbc_getNumCols(m.get())), false);
+  std::vector<bool> in_start(static_cast<std::size_t>(m.num_columns()), false);
   for (int col : start_columns) in_start[static_cast<std::size_t>(col)] = true;
   for (std::size_t i = 0; i < items; ++i)
     for (std::size_t g = 0; g < gpus; ++g)
@@ -226,21 +271,22 @@ SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> ite
         start_columns.push_back(x[i][g]);
         start_values.push_back(0.0);
       }
-  Cbc_setMIPStartI(m.get(), static_cast<int>(start_columns.size()), start_columns.data(),
+  CbcModel cbc(m);
+  Cbc_setMIPStartI(cbc.get(), static_cast<int>(start_columns.size()), start_columns.data(),
                    start_values.data());
-  Cbc_setLogLevel(m.get(), 0);
-  Cbc_setMaximumSeconds(m.get(), seconds_limit);
-  Cbc_setAllowableFractionGap(m.get(), kRelativeGap);
-  Cbc_setParameter(m.get(), "threads", "1");
-  Cbc_solve(m.get());
+  Cbc_setLogLevel(cbc.get(), 0);
+  Cbc_setMaximumSeconds(cbc.get(), seconds_limit);
+  Cbc_setAllowableFractionGap(cbc.get(), kRelativeGap);
+  Cbc_setParameter(cbc.get(), "threads", "1");
+  Cbc_solve(cbc.get());
   // Secondary status 4: stopped on time. The best possible objective is a
   // valid bound wherever the search stopped, unless it abandoned (status 2).
-  const bool at_limit = Cbc_secondaryStatus(m.get()) == 4;
-  const double best_possible = Cbc_getBestPossibleObjValue(m.get());
-  const double lower = Cbc_status(m.get()) != 2 && std::isfinite(best_possible)
+  const bool at_limit = Cbc_secondaryStatus(cbc.get()) == 4;
+  const double best_possible = Cbc_getBestPossibleObjValue(cbc.get());
+  const double lower = Cbc_status(cbc.get()) != 2 && std::isfinite(best_possible)
                            ? std::max(bound, best_possible)
                            : bound;
-  const double* solution = Cbc_bestSolution(m.get());  // the incumbent, not the last LP
+  const double* solution = Cbc_bestSolution(cbc.get());  // the incumbent, not the last LP
   if (solution == nullptr) return finish_layer(start, start, f, lower, at_limit);
   GpuBins bins{std::vector<std::vector<int>>(gpus), std::vector<double>(gpus, 0.0)};
   for (std::size_t i = 0; i < items; ++i)
