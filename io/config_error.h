@@ -9,7 +9,14 @@ namespace vibesim {
 
 class InputError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // Messages quote user input (keys, values, file names) that may hold line
+  // breaks or other control characters; they are shown escaped ("\n",
+  // "\x1b") so that the message stays one line.
+  explicit InputError(const std::string& message);
 };
+
+// `text` with every control character (below 0x20, and 0x7f) written as a
+// C-style escape; other bytes unchanged.
+std::string escape_control_characters(const std::string& text);
 
 }  // namespace vibesim

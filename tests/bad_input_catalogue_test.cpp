@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fixtures.h"
+#include "io/config_error.h"
 
 using namespace vibesim;
 
@@ -143,6 +144,12 @@ std::vector<BadInput> catalogue() {
        {{"c.csv", "step,layer,expert,count\n0,0,1,3\n"}},
        {"trace", "convert", "{dir}/c.csv", "{dir}/t.csv", "--to", "token_csv"},
        "per-step counts cannot be written as a per-token trace"},
+      {"run: a key with a line break in its name",
+       {{"t.json",
+         "{\"name\": \"x\", \"model\": \"deepseek-v3\", \"cluster\": {\"gpu\": \"mi325x\", "
+         "\"num_gpus\": 8, \"gpus_per\\nnode\": 1}}"}},
+       {"run", "{dir}/t.json"},
+       "key 'cluster.gpus_per\\nnode': unknown key"},
       {"trace generate: unknown model",
        {},
        {"trace", "generate", "--model", "nope", "--steps", "2", "--tokens", "8", "{dir}/g.csv"},
@@ -173,4 +180,12 @@ TEST_CASE("the bad-input catalogue: exit 2, one line naming the file and key or 
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(testing::names_in(dir.path) == before);  // no output, no staging folder, no temporary
   }
+}
+
+TEST_CASE("an input error shows control characters from the input escaped, on one line") {
+  CHECK(escape_control_characters("plain 'text' é") == "plain 'text' é");
+  CHECK(escape_control_characters("a\nb\r\tc") == "a\\nb\\r\\tc");
+  CHECK(escape_control_characters(std::string("\x1b[31m\x7f", 6) + '\0') == "\\x1b[31m\\x7f\\x00");
+  CHECK(std::string(InputError("f.json: key 'a\nb': unknown key").what()) ==
+        "f.json: key 'a\\nb': unknown key");
 }
