@@ -1,6 +1,7 @@
 #include "policies/latency_bound.h"
 
 #include <algorithm>
+#include <cassert>
 #include <numeric>
 #include <vector>
 
@@ -31,6 +32,7 @@ double largest_load_within(const LatencyCurve& f, double t, double hi) {
 
 double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<const LatencyCurve> f,
                               int max_replicas) {
+  assert(!expert_loads.empty() && !f.empty());
   const double total = std::accumulate(expert_loads.begin(), expert_loads.end(), 0.0);
   const double hottest =
       *std::max_element(expert_loads.begin(), expert_loads.end()) / std::max(1, max_replicas);
@@ -49,6 +51,7 @@ double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<co
 
 double packing_lower_bound_ns(std::span<const double> item_weights, std::span<const LatencyCurve> f,
                               int slots) {
+  assert(!item_weights.empty() && !f.empty());
   std::vector<double> w(item_weights.begin(), item_weights.end());
   std::sort(w.begin(), w.end());
   const auto others = std::min(w.size() - 1, static_cast<std::size_t>(std::max(0, slots - 1)));

@@ -4,7 +4,8 @@
 //  - fluid: the smallest T with sum_g f_g^-1(T) >= total load (work may split anywhere);
 //  - hottest expert: its load / max_replicas on the fastest GPU at that load.
 // Valid for any piecewise-linear f_g: the fluid capacity at T is the largest
-// load with f_g <= T, wherever profiled curves dip.
+// load with f_g <= T, wherever profiled curves dip. Both functions need at
+// least one load (item) and one curve.
 #include <span>
 
 #include "models/latency_curve.h"

@@ -1,6 +1,7 @@
 #include "sim/experiment.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -244,9 +245,12 @@ nlohmann::ordered_json Experiment::to_json() const {
 
 PlacementSpec PlacementSpec::parse(ConfigObject& c) {
   PlacementSpec s;
-  s.search_seconds_per_layer = c.number_or("search_seconds_per_layer", 30, 0, 1e6);
-  if (!(s.search_seconds_per_layer > 0))
-    throw c.error("search_seconds_per_layer", "must be in (0, 1e6] seconds");
+  // The range is open at 0, which number_or's closed ranges cannot say.
+  const double any = std::numeric_limits<double>::max();
+  s.search_seconds_per_layer = c.number_or("search_seconds_per_layer", 30, -any, any);
+  if (!(s.search_seconds_per_layer > 0 && s.search_seconds_per_layer <= 1e6))
+    throw c.error("search_seconds_per_layer",
+                  fmt::format("must be in (0, 1e6] seconds, got {}", s.search_seconds_per_layer));
   c.finish();
   return s;
 }

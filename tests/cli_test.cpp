@@ -136,6 +136,12 @@ TEST_CASE(
         dir, args,
         "quickstart.json: key 'placement.search_seconds_per_layer': must be in (0, 1e6]");
   }
+  SUBCASE("a negative search limit") {
+    auto args = short_quickstart(out);
+    args.insert(args.end(), {"--set", "placement.search_seconds_per_layer=-1"});
+    check_bad_input(
+        dir, args, "key 'placement.search_seconds_per_layer': must be in (0, 1e6] seconds, got -1");
+  }
   SUBCASE("wrong type") {
     auto args = short_quickstart(out);
     args.insert(args.end(), {"--set", "workload.batch_tokens=lots"});
