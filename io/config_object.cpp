@@ -209,6 +209,17 @@ ConfigPath ConfigObject::file(const std::string& key) {
   return path;
 }
 
+std::filesystem::path ConfigObject::experiment_file(const std::string& key,
+                                                    const ConfigLocations& locations,
+                                                    const std::filesystem::path& naming_file) {
+  const auto text = string(key);
+  auto path = locations.experiment_file(text, naming_file);
+  std::error_code ec;  // a name the file system refuses (too long, ...) is no file either
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw error(key, fmt::format("no experiment '{}' ({} does not exist)", text, path.string()));
+  return path;
+}
+
 void ConfigObject::finish() const {
   for (const auto& [key, _] : value_->items()) {
     if (!read_.count(key)) throw error(key, "unknown key");

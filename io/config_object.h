@@ -15,6 +15,7 @@
 
 #include "io/choice_table.h"
 #include "io/config_error.h"
+#include "io/config_locations.h"
 #include "io/config_path.h"
 
 namespace vibesim {
@@ -68,6 +69,10 @@ class ConfigObject {
   ConfigObject object(const std::string& key);
   // A path key (see io/config_path.h) naming a file that must exist.
   ConfigPath file(const std::string& key);
+  // A key naming an experiment that must exist: a .json path relative to
+  // `naming_file`'s folder or a shipped name (ConfigLocations::experiment_file).
+  std::filesystem::path experiment_file(const std::string& key, const ConfigLocations& locations,
+                                        const std::filesystem::path& naming_file);
   // The raw JSON of a key (for values passed through, e.g. into config.resolved.json).
   const nlohmann::json& raw(const std::string& key);
 

@@ -42,13 +42,13 @@ bool is_empty_directory(const std::filesystem::path& p) {
 }  // namespace
 
 RunDirectory::RunDirectory(std::filesystem::path target) : target_(std::move(target)) {
-  if (std::filesystem::exists(target_) && !is_empty_directory(target_))
+  std::error_code ec;  // a path the file system refuses fails below, at create_directory
+  if (std::filesystem::exists(target_, ec) && !is_empty_directory(target_))
     throw InputError(fmt::format(
         "{}: output path exists and is not an empty directory (choose another --out or remove it)",
         target_.string()));
   auto parent = target_.parent_path();
   if (parent.empty()) parent = ".";
-  std::error_code ec;
   std::filesystem::create_directories(parent, ec);
   remove_stale_staging(parent);
   staging_ = parent / fmt::format(".{}.staging-{}", target_.filename().string(), ::getpid());
@@ -78,7 +78,8 @@ std::filesystem::path RunDirectory::next_free(const std::filesystem::path& paren
                                               const std::string& stem) {
   for (int i = 1;; ++i) {
     auto candidate = parent / fmt::format("{}-{}", stem, i);
-    if (!std::filesystem::exists(candidate)) return candidate;
+    std::error_code ec;
+    if (!std::filesystem::exists(candidate, ec)) return candidate;
   }
 }
 

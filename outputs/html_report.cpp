@@ -19,6 +19,12 @@ namespace {
 
 constexpr int kCdfPoints = 200;
 
+// Whether `folder` holds a file `name` (false where the file system refuses the path).
+bool holds_file(const std::filesystem::path& folder, const char* name) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(folder / name, ec);
+}
+
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -88,16 +94,15 @@ nlohmann::ordered_json sweep_data(const std::filesystem::path& folder) {
     out.push_back({{"label", labels[i]}, {"policies", policies}});
   }
   d["points"] = out;
-  if (std::filesystem::exists(folder / "sweep.json"))
-    d["config"] = read_text(folder / "sweep.json");
+  if (holds_file(folder, "sweep.json")) d["config"] = read_text(folder / "sweep.json");
   return d;
 }
 
 }  // namespace
 
 nlohmann::ordered_json report_data(const std::filesystem::path& folder) {
-  if (std::filesystem::exists(folder / "results.json")) return sweep_data(folder);
-  if (!std::filesystem::exists(folder / "summary.json"))
+  if (holds_file(folder, "results.json")) return sweep_data(folder);
+  if (!holds_file(folder, "summary.json"))
     throw InputError(
         fmt::format("{}: neither a run directory (summary.json) nor a sweep folder (results.json)",
                     folder.string()));
@@ -119,7 +124,7 @@ nlohmann::ordered_json report_data(const std::filesystem::path& folder) {
     d["cdf"] = latency_cdf(folder / "layers.csv");
   }
   d["policies"] = policies;
-  if (std::filesystem::exists(folder / "config.resolved.json"))
+  if (holds_file(folder, "config.resolved.json"))
     d["config"] = read_text(folder / "config.resolved.json");
   return d;
 }

@@ -85,11 +85,7 @@ SkuField sku_field(const std::string& name) {
 FidelityRun parse_run(ConfigObject& r, const std::filesystem::path& file,
                       const ConfigLocations& locations) {
   FidelityRun run;
-  const auto text = r.string("experiment");
-  run.experiment = locations.experiment_file(text, file);
-  if (!std::filesystem::exists(run.experiment))
-    throw r.error("experiment", fmt::format("no experiment '{}' ({} does not exist)", text,
-                                            run.experiment.string()));
+  run.experiment = r.experiment_file("experiment", locations, file);
   if (r.has("set")) run.overrides = r.string_list("set");
   r.finish();
   return run;

@@ -44,11 +44,7 @@ std::vector<std::vector<double>> number_matrix(ConfigObject& c, const std::strin
 
 void parse_experiment_check(ConfigObject& c, QualityCheck& q, const std::filesystem::path& file,
                             const ConfigLocations& locations) {
-  const auto text = c.string("experiment");
-  q.experiment = locations.experiment_file(text, file);
-  if (!std::filesystem::exists(q.experiment))
-    throw c.error("experiment", fmt::format("no experiment '{}' ({} does not exist)", text,
-                                            q.experiment.string()));
+  q.experiment = c.experiment_file("experiment", locations, file);
   if (c.has("set")) q.overrides = c.string_list("set");
   q.seeds = static_cast<int>(c.integer_or("seeds", 1, 1, 100));
   q.frontier = c.boolean_or("frontier", false);

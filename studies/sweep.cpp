@@ -121,7 +121,7 @@ void prepare_dir(const SweepSpec& spec, const std::filesystem::path& dir, bool f
   const auto marker = dir / "sweep.json";
   const auto text = spec.to_json().dump(2) + "\n";
   std::error_code ec;
-  if (std::filesystem::exists(marker)) {
+  if (std::filesystem::exists(marker, ec)) {
     std::ifstream in(marker);
     const std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (old == text) return;
@@ -133,7 +133,7 @@ void prepare_dir(const SweepSpec& spec, const std::filesystem::path& dir, bool f
     std::filesystem::remove_all(dir / "points", ec);
     std::filesystem::remove(dir / "results.csv", ec);
     std::filesystem::remove(dir / "results.json", ec);
-  } else if (std::filesystem::exists(dir) && !std::filesystem::is_empty(dir, ec)) {
+  } else if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
     throw InputError(
         fmt::format("{}: exists and is not a sweep folder (no sweep.json)", dir.string()));
   }
@@ -151,10 +151,7 @@ SweepSpec SweepSpec::load(const std::filesystem::path& path, const ConfigLocatio
   s.name = root.string_or("name", path.stem().string());
   s.description = root.string_or("description", "");
   s.base_text = root.string("base");
-  s.base = locations.experiment_file(s.base_text, path);
-  if (!std::filesystem::exists(s.base))
-    throw root.error("base", fmt::format("no experiment '{}' ({} does not exist)", s.base_text,
-                                         s.base.string()));
+  s.base = root.experiment_file("base", locations, path);
   std::ifstream in(path);
   const auto ordered = nlohmann::ordered_json::parse(in);  // read_json_file parsed it already
   s.grid = parse_grid(root, ordered);

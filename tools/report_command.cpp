@@ -43,7 +43,8 @@ int report_command(const CliContext& context, const std::vector<std::string>& ar
   const auto vm = parse_command_line(context, args, options, "dir", &dir);
   if (!vm) return 0;
   if (dir.empty()) throw InputError("report: give a run directory or sweep folder");
-  if (!std::filesystem::is_directory(dir))
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
     throw InputError(fmt::format("report: {} is not a directory", dir));
   if (out_path.empty()) out_path = (std::filesystem::path(dir) / "report.html").string();
   const auto js = chart_js();

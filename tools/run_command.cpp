@@ -121,7 +121,8 @@ void check_run_arguments(const RunArguments& a) {
   if (a.timeline_steps < 1 || a.timeline_steps > 10'000'000)
     throw InputError(
         fmt::format("--timeline-steps: must be in [1, 10000000], got {}", a.timeline_steps));
-  if (!a.timeline_path.empty() && std::filesystem::is_directory(a.timeline_path))
+  std::error_code ec;
+  if (!a.timeline_path.empty() && std::filesystem::is_directory(a.timeline_path, ec))
     throw InputError(fmt::format("--timeline: {} is a directory", a.timeline_path));
   if ((a.frontier || !a.requests_path.empty()) &&
       !read_json_file(a.experiment_path).contains("serving"))

@@ -195,7 +195,8 @@ MoeModel load_model_named(const CliContext& context, const std::string& name) {
   const std::filesystem::path path =
       name.ends_with(".json") ? std::filesystem::path(name)
                               : context.locations.config_dir / "models" / (name + ".json");
-  if (!std::filesystem::exists(path))
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
     throw InputError(
         fmt::format("--model: no model '{}' ({} does not exist)", name, path.string()));
   return load_moe_model(path);
