@@ -54,8 +54,8 @@ RunDirectory::RunDirectory(std::filesystem::path target) : target_(std::move(tar
   staging_ = parent / fmt::format(".{}.staging-{}", target_.filename().string(), ::getpid());
   std::filesystem::remove_all(staging_, ec);
   if (!std::filesystem::create_directory(staging_, ec))
-    throw InputError(
-        fmt::format("{}: cannot create output directory ({})", staging_.string(), ec.message()));
+    throw InputError(fmt::format("{}: cannot create output directory ({}; it is staged in {})",
+                                 target_.string(), ec.message(), staging_.filename().string()));
 }
 
 RunDirectory::~RunDirectory() {

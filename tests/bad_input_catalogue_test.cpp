@@ -80,7 +80,12 @@ std::vector<BadInput> catalogue() {
       {"run: an --out name longer than the file system allows",
        {},
        {"run", quickstart(), "--out", "{dir}/" + std::string(300, 'x')},
-       "cannot create output directory (File name too long)"},
+       "cannot create output directory (File name too long; it is staged in .xxx"},
+      {"run: a --timeline name longer than the file system allows",
+       {},
+       {"run", quickstart(), "--set", "workload.iterations=1", "--timeline",
+        "{dir}/" + std::string(300, 'x') + ".json"},
+       "cannot write"},
       {"report: a folder name longer than the file system allows",
        {},
        {"report", "{dir}/" + std::string(300, 'x')},
@@ -162,6 +167,11 @@ std::vector<BadInput> catalogue() {
        {},
        {"trace", "generate", "--model", "nope", "--steps", "2", "--tokens", "8", "{dir}/g.csv"},
        "--model: no model 'nope'"},
+      {"trace generate: a --model path longer than the file system allows",
+       {},
+       {"trace", "generate", "--model", "{dir}/" + std::string(300, 'x') + ".json", "--steps", "2",
+        "--tokens", "8", "{dir}/g.csv"},
+       "does not exist"},
   };
 }
 

@@ -169,8 +169,16 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   std::optional<Timeline> timeline;
   if (!a.timeline_path.empty()) run.timeline = &timeline.emplace(a.timeline_steps);
   write_run(x, context.registry, run_dir.staging(), run);
-  run_dir.commit();
+  // All or nothing: the timeline is written before the run moves into place,
+  // and taken back if that move fails.
   if (timeline) write_file_atomically(a.timeline_path, timeline->to_json().dump() + "\n");
+  try {
+    run_dir.commit();
+  } catch (const InputError&) {
+    std::error_code ec;
+    if (timeline) std::filesystem::remove(a.timeline_path, ec);
+    throw;
+  }
   fmt::print(context.out, "{}run directory: {}\n", a.quiet ? "" : "\n", run_dir.target().string());
   return 0;
 }
