@@ -63,3 +63,15 @@ TEST_CASE("an atomic write replaces the file whole and leaves no temporary") {
   CHECK_THROWS_AS(write_file_atomically(dir.path / "no" / "such" / "dir.txt", "x"), InputError);
   CHECK(testing::names_in(dir.path) == std::vector<std::string>{"f.txt"});
 }
+
+TEST_CASE("files written together: one that cannot be written leaves none of them") {
+  testing::TempDir dir("atomic-set");
+  const std::vector<OutputFile> both{{dir.path / "a.json", "a\n"}, {dir.path / "b.json", "b\n"}};
+  write_files_atomically(both);
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"a.json", "b.json"});
+  const std::vector<OutputFile> one_bad{{dir.path / "c.json", "c\n"},
+                                        {dir.path / "no" / "d.json", "d\n"}};
+  CHECK_THROWS_WITH_AS(write_files_atomically(one_bad), doctest::Contains("d.json: cannot write"),
+                       InputError);
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"a.json", "b.json"});
+}

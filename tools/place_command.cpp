@@ -4,6 +4,8 @@
 #include <numeric>
 #include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -304,14 +306,17 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
     const std::filesystem::path out(a.out_path);
     a.report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
   }
-  if (!a.report_path.empty())
-    write_file_atomically(a.report_path, report_text(report, p, a.policy, curves.unit));
+  std::vector<OutputFile> files;
+  const std::string report_json =
+      a.report_path.empty() ? "" : report_text(report, p, a.policy, curves.unit);
+  if (!a.report_path.empty()) files.push_back({a.report_path, report_json});
+  if (!a.out_path.empty()) files.push_back({a.out_path, sglang_text});
+  write_files_atomically(files);  // the placement and its report, or neither
   print_proofs(context.err, a, report.proofs);
   if (a.out_path.empty()) {
     context.out << sglang_text;
     return 0;
   }
-  write_file_atomically(a.out_path, sglang_text);
   print_summary(context.out, a, report, p, curves.unit);
   return 0;
 }
