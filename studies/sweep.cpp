@@ -286,8 +286,10 @@ SweepOutcome run_sweep(const SweepSpec& spec, const std::filesystem::path& dir,
   const RankGroup group = RankGroup::world();
   prepare_dir_on(group, spec, dir, options.force);
   std::vector<int> todo;
-  for (const auto& p : points)
-    if (!std::filesystem::exists(point_folder(dir, p.index))) todo.push_back(p.index);
+  for (const auto& p : points) {
+    std::error_code ec;  // the sweep folder was just created, so its points' names are usable
+    if (!std::filesystem::exists(point_folder(dir, p.index), ec)) todo.push_back(p.index);
+  }
   group.barrier();  // everyone has the same list before any point is committed
   SweepOutcome outcome{static_cast<int>(points.size()),
                        static_cast<int>(todo.size()),

@@ -23,6 +23,7 @@
 #include <coin/Cbc_C_Interface.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -85,6 +86,7 @@ class MilpBuilder {
   // sense: 'G' (>= rhs), 'L' (<= rhs) or 'E' (= rhs); each column at most once.
   void add_row(const std::vector<int>& columns, const std::vector<double>& coefficients, char sense,
                double rhs) {
+    assert(columns.size() == coefficients.size() && each_column_once(columns));
     const int row = static_cast<int>(row_lower_.size());
     for (std::size_t k = 0; k < columns.size(); ++k)
       entries_.push_back({columns[k], row, coefficients[k]});
@@ -114,6 +116,13 @@ class MilpBuilder {
 
  private:
   static constexpr double kInfinity = std::numeric_limits<double>::max();  // COIN_DBL_MAX
+  // A column twice in one row would reach CBC as two entries for one matrix
+  // element: a malformed packed matrix. Checked in debug builds (sorts a copy).
+  [[nodiscard]] bool each_column_once(std::vector<int> columns) const {
+    std::sort(columns.begin(), columns.end());
+    return std::adjacent_find(columns.begin(), columns.end()) == columns.end() &&
+           (columns.empty() || (columns.front() >= 0 && columns.back() < num_columns()));
+  }
   struct Entry {
     int column, row;
     double value;
