@@ -185,6 +185,25 @@ TEST_CASE("the multinomial sampler: few assignments are drawn one by one and res
     CHECK(total[e] / (3.0 * 20000) == doctest::Approx(skewed[e]).epsilon(0.03));
 }
 
+TEST_CASE("the multinomial sampler ends when the experts with room have no probability left") {
+  // One expert holds all the mass (a fitted popularity from a tiny trace):
+  // 5 tokens of top-8 over 64 experts. Drawn one by one, every draw after the
+  // fifth landed on the capped expert and the sampler used to redraw for ever.
+  std::mt19937_64 rng(11);
+  std::vector<double> one_hot(64, 0.0);
+  one_hot[3] = 1.0;
+  const auto c = draw_multinomial(40, one_hot, 5, rng);
+  CHECK(c[3] == 5);
+  CHECK(std::accumulate(c.begin(), c.end(), 0) == 40);
+  CHECK(*std::max_element(c.begin(), c.end()) <= 5);
+  // The rest go to the experts with room in order of popularity (ties: lower id).
+  CHECK(c[0] == 1);
+  CHECK(c[35] == 1);
+  CHECK(c[36] == 0);
+  const auto none = draw_multinomial(40, std::vector<double>(64, 0.0), 5, rng);  // no mass at all
+  CHECK(std::accumulate(none.begin(), none.end(), 0) == 40);
+}
+
 TEST_CASE("the multinomial sampler: a cap that binds re-spreads the excess, most popular first") {
   std::mt19937_64 rng(5);
   std::vector<double> p(10, 0.01);

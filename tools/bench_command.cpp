@@ -389,6 +389,7 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
       "long", "also measure the figures that take minutes (the 10-million-request run)");
   const auto vm = parse_command_line(context, args, options);
   if (!vm) return 0;
+  require_option_in_range("min-seconds", min_seconds, 0, 3600);
   struct Benchmark {
     const char* name;
     const char* unit;

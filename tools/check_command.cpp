@@ -58,8 +58,7 @@ int check_command(const CliContext& context, const std::vector<std::string>& arg
   const auto vm = parse_command_line(context, args, options, "baseline", &file);
   if (!vm) return 0;
   if (file.empty()) throw InputError("check: give a BASELINE file");
-  if (o.jobs < 1 || o.jobs > 1024)
-    throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", o.jobs));
+  require_option_in_range("jobs", o.jobs, 1, 1024);
   o.checkpoint = [&context] { context.checkpoint(); };
   const auto baseline = Baseline::load(file, context.locations);
   const auto outcomes = run_checks(baseline, context.locations, context.registry, o);

@@ -1,5 +1,6 @@
 #include "tools/cli.h"
 
+#include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <boost/program_options/errors.hpp>
 
@@ -166,6 +167,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     fmt::print(err, "vibesim: internal error: {}\n", e.what());
     return 1;
   }
+}
+
+void require_option_in_range(const std::string& name, double value, double lo, double hi) {
+  if (!(value >= lo && value <= hi))  // written so that NaN fails too
+    throw InputError(fmt::format("--{}: must be in [{}, {}], got {}", name, lo, hi, value));
 }
 
 }  // namespace vibesim

@@ -63,6 +63,10 @@ std::optional<boost::program_options::variables_map> parse_command_line(
     const boost::program_options::options_description& options,
     std::vector<std::string>* positional_values);
 
+// Refuses a numeric option outside [lo, hi], NaN included:
+// "--name: must be in [lo, hi], got value".
+void require_option_in_range(const std::string& name, double value, double lo, double hi);
+
 // Subcommands, one file each: `args` excludes the subcommand name.
 int run_command(const CliContext& context, const std::vector<std::string>& args);
 int list_command(const CliContext& context, const std::vector<std::string>& args);

@@ -37,8 +37,7 @@ std::optional<FidelityArgs> parse_fidelity_args(const CliContext& context,
                           "apply a fit's parameters (fidelity fit -o FILE) instead of the SKU's");
   if (!parse_command_line(context, args, options, "facts", &a.facts_file)) return std::nullopt;
   if (a.facts_file.empty()) throw InputError("fidelity: give a FACTS file");
-  if (a.options.jobs < 1 || a.options.jobs > 1024)
-    throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", a.options.jobs));
+  require_option_in_range("jobs", a.options.jobs, 1, 1024);
   a.options.checkpoint = [&context] { context.checkpoint(); };
   a.options.progress = [&context](const std::string& line) {
     fmt::print(context.out, "{}\n", line);

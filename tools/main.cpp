@@ -10,8 +10,13 @@ namespace {
 // command line polls it (CliContext::checkpoint) and unwinds cleanly.
 volatile std::sig_atomic_t g_stop_signal = 0;
 
+// The first SIGINT/SIGTERM asks for a clean stop; the handler then restores
+// the default action, so a second one ends the process at once even where no
+// checkpoint is reached (a staging folder left behind is removed by the next
+// run into the same parent folder).
 extern "C" void request_stop(int signal) {
   g_stop_signal = signal;
+  std::signal(signal, SIG_DFL);
 }
 
 }  // namespace

@@ -71,8 +71,7 @@ int plan_command(const CliContext& context, const std::vector<std::string>& args
     throw InputError("plan: give exactly one of --rate R (> 0) and --gpus G (> 0)");
   if (r.max_gpus < 1 || r.max_gpus > 4096 || r.gpus > 4096 || r.target_rate_per_s > 1e9)
     throw InputError("plan: --gpus and --max-gpus must be in [1, 4096], --rate at most 1e9");
-  if (r.jobs < 1 || r.jobs > 1024)
-    throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", r.jobs));
+  require_option_in_range("jobs", r.jobs, 1, 1024);
   if (vm->count("seeds")) r.overrides.push_back(fmt::format("comparison.seeds={}", seeds));
   r.experiment = file;
   r.checkpoint = [&context] { context.checkpoint(); };

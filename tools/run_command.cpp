@@ -116,11 +116,9 @@ std::vector<std::string> experiment_overrides(const RunArguments& a) {
 
 // Combinations of options that cannot work, refused before anything runs.
 void check_run_arguments(const RunArguments& a) {
-  if (a.jobs < 1 || a.jobs > 1024)
-    throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", a.jobs));
-  if (a.timeline_steps < 1 || a.timeline_steps > 10'000'000)
-    throw InputError(
-        fmt::format("--timeline-steps: must be in [1, 10000000], got {}", a.timeline_steps));
+  require_option_in_range("jobs", a.jobs, 1, 1024);
+  require_option_in_range("timeline-steps", static_cast<double>(a.timeline_steps), 1, 1e7);
+  require_option_in_range("max-output-mb", a.max_output_mb, 0, 1e9);
   std::error_code ec;
   if (!a.timeline_path.empty() && std::filesystem::is_directory(a.timeline_path, ec))
     throw InputError(fmt::format("--timeline: {} is a directory", a.timeline_path));

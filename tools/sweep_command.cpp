@@ -59,8 +59,7 @@ int sweep_command(const CliContext& context, const std::vector<std::string>& arg
   const auto vm = parse_command_line(context, args, options, "sweep", &file);
   if (!vm) return 0;
   if (file.empty() || out_dir.empty()) throw InputError("sweep: give SWEEP.json and --out DIR");
-  if (jobs < 1 || jobs > 1024)
-    throw InputError(fmt::format("--jobs: must be in [1, 1024], got {}", jobs));
+  require_option_in_range("jobs", jobs, 1, 1024);
   const auto spec = SweepSpec::load(file, context.locations);
   SweepOptions run;
   run.jobs = jobs;

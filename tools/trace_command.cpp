@@ -211,9 +211,10 @@ SyntheticRoutingSpec generate_spec(const GenerateArguments& a) {
     spec.fit = std::make_shared<const RoutingFit>(RoutingFit::load(a.from));
     spec.fit_mapping = {LayerMapping::kCycle, ExpertMapping::kExact};
   } else {
-    if (a.skew < 0 || a.skew > 10) throw InputError("--skew: must be in [0, 10]");
-    if (a.dispersion < 0 || a.dispersion > 1e9)
-      throw InputError("--dispersion: must be in [0, 1e9]");
+    // The ranges of the experiment keys zipf_exponent, dispersion, dispersion_exponent.
+    require_option_in_range("skew", a.skew, 0, 10);
+    require_option_in_range("dispersion", a.dispersion, 0, 1e9);
+    require_option_in_range("dispersion-exponent", a.dispersion_exponent, -4, 4);
     spec.zipf_exponent = a.skew;
     spec.dispersion = {a.dispersion, a.dispersion_exponent};
   }

@@ -68,26 +68,40 @@ std::vector<double> SyntheticRouting::batch_shares(const std::vector<double>& po
   return p;
 }
 
-std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
-                                           std::int64_t cap, std::mt19937_64& rng) {
+namespace {
+
+// Few assignments: one inverse-CDF draw (binary search) per assignment,
+// redrawn when it lands on a capped expert — O(assignments log E), not E
+// binomials. Stops early, leaving the rest to give_leftover(), once the
+// experts below their cap hold no mass to draw from (a popularity with fewer
+// experts than top-k, or all-zero, would otherwise redraw for ever). Returns
+// the assignments not drawn.
+std::int64_t draw_each_assignment(std::int64_t assignments, const std::vector<double>& p,
+                                  std::int64_t cap, std::mt19937_64& rng,
+                                  std::vector<std::int32_t>& counts) {
   const std::size_t n = p.size();
-  std::vector<std::int32_t> counts(n, 0);
-  if (assignments < static_cast<std::int64_t>(n)) {
-    // Few assignments: draw each one (inverse CDF by binary search), redrawing
-    // any that lands on a capped expert — O(assignments log E), not E binomials.
-    std::vector<double> cumulative(n);
-    std::partial_sum(p.begin(), p.end(), cumulative.begin());
-    std::uniform_real_distribution<double> uniform(0.0, cumulative.back());
-    for (std::int64_t a = 0; a < assignments;) {
-      const auto e = static_cast<std::size_t>(
-          std::upper_bound(cumulative.begin(), cumulative.end(), uniform(rng)) -
-          cumulative.begin());
-      if (e >= n || counts[e] >= cap) continue;
-      ++counts[e];
-      ++a;
-    }
-    return counts;
+  std::vector<double> cumulative(n);
+  std::partial_sum(p.begin(), p.end(), cumulative.begin());
+  const double total = cumulative.back();
+  double open_mass = total;  // of the experts below their cap
+  std::uniform_real_distribution<double> uniform(0.0, total);
+  std::int64_t a = 0;
+  while (a < assignments && open_mass > 1e-9 * total) {
+    const auto e = static_cast<std::size_t>(
+        std::upper_bound(cumulative.begin(), cumulative.end(), uniform(rng)) - cumulative.begin());
+    if (e >= n || counts[e] >= cap) continue;
+    ++a;
+    if (++counts[e] == cap) open_mass -= p[e];
   }
+  return assignments - a;
+}
+
+// Many assignments: conditional binomials, expert by expert. Returns the
+// assignments the caps left over.
+std::int64_t draw_conditional_binomials(std::int64_t assignments, const std::vector<double>& p,
+                                        std::int64_t cap, std::mt19937_64& rng,
+                                        std::vector<std::int32_t>& counts) {
+  const std::size_t n = p.size();
   std::normal_distribution<double> normal(0.0, 1.0);
   std::int64_t remaining = assignments;
   double remaining_mass = 1.0;
@@ -111,19 +125,36 @@ std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::
     remaining -= c;
     remaining_mass -= p[e];
   }
-  // Rare: caps left assignments over; give them to the experts with room, in
-  // order of popularity (ties: lower index), one at a time.
-  if (remaining > 0) {
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return p[a] > p[b]; });
-    for (std::size_t i = 0; remaining > 0; i = (i + 1) % n) {
-      if (counts[order[i]] < cap) {
-        ++counts[order[i]];
-        --remaining;
-      }
+  return remaining;
+}
+
+// Rare: assignments the draws could not place; give them to the experts with
+// room, in order of popularity (ties: lower index), one at a time.
+void give_leftover(std::int64_t remaining, const std::vector<double>& p, std::int64_t cap,
+                   std::vector<std::int32_t>& counts) {
+  if (remaining <= 0) return;
+  const std::size_t n = p.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return p[a] > p[b]; });
+  for (std::size_t i = 0; remaining > 0; i = (i + 1) % n) {
+    if (counts[order[i]] < cap) {
+      ++counts[order[i]];
+      --remaining;
     }
   }
+}
+
+}  // namespace
+
+std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
+                                           std::int64_t cap, std::mt19937_64& rng) {
+  assert(assignments <= cap * static_cast<std::int64_t>(p.size()));  // else no room for all
+  std::vector<std::int32_t> counts(p.size(), 0);
+  const std::int64_t remaining = assignments < static_cast<std::int64_t>(p.size())
+                                     ? draw_each_assignment(assignments, p, cap, rng, counts)
+                                     : draw_conditional_binomials(assignments, p, cap, rng, counts);
+  give_leftover(remaining, p, cap, counts);
   return counts;
 }
 

@@ -122,6 +122,9 @@ class SyntheticRouting final : public RoutingSource {
 // above `cap`: conditional binomials (normal approximation at variance >= 50;
 // excess beyond a cap is re-spread), or with fewer assignments than experts
 // one inverse-CDF draw per assignment, redrawn when it lands on a capped expert.
+// What the draws cannot place (the experts with room have no probability left)
+// goes to the experts with room in order of `p`. Needs `p` finite and >= 0 and
+// assignments <= cap * p.size(); always ends.
 std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
                                            std::int64_t cap, std::mt19937_64& rng);
 
