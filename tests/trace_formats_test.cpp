@@ -3,6 +3,8 @@
 // naming the file and the record, line or key.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "fixtures.h"
@@ -212,4 +214,42 @@ TEST_CASE("trace convert and trace stats on the command line") {
       {"trace", "convert", csv.string(), (dir.path / "t.bin").string(), "--to", "long_csv"});
   CHECK(to.status == 0);
   CHECK(detect_trace_format(dir.path / "t.bin") == TraceFormat::kLongCsv);
+}
+
+TEST_CASE("trace generate: --drift-at before OUT gives every layer a new hot set at that step") {
+  testing::TempDir dir("generate");
+  const auto out = (dir.path / "g.csv").string();
+  const auto r = testing::cli({"trace", "generate", "--model", "deepseek-v3", "--steps", "6",
+                               "--tokens", "4096", "--skew", "2", "--drift-at", "3", out});
+  INFO("stderr: ", r.err);
+  REQUIRE(r.status == 0);
+  const auto trace = read_count_trace(out);
+  CHECK(trace.steps == 6);
+  CHECK(trace.layer_ids.size() == 58);
+  // Cosine similarity of two steps' counts in layer 0: near 1 under one hot
+  // set, low across a drift (two random orders of a Zipf-2 popularity).
+  const auto similarity = [&](std::size_t a, std::size_t b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (std::size_t e = 0; e < 256; ++e) {
+      const double x = trace.at(a, 0)[e], y = trace.at(b, 0)[e];
+      ab += x * y, aa += x * x, bb += y * y;
+    }
+    return ab / std::sqrt(aa * bb);
+  };
+  // (Measured: 0.9998 within, 0.018 across.)
+  CHECK(similarity(0, 2) > 0.9);
+  CHECK(similarity(3, 5) > 0.9);
+  CHECK(similarity(0, 3) < 0.5);
+  CHECK(similarity(2, 5) < 0.5);
+  for (std::size_t s = 0; s < trace.steps; ++s) {
+    const auto c = trace.at(s, 0);
+    CHECK(std::accumulate(c.begin(), c.end(), 0) == 4096 * 8);
+  }
+  for (const char* bad : {"0", "3,2", "x", "3,,4"}) {
+    CAPTURE(bad);
+    const auto refused = testing::cli({"trace", "generate", "--model", "deepseek-v3", "--steps",
+                                       "6", "--tokens", "8", "--drift-at", bad, out});
+    CHECK(refused.status == 2);
+    CHECK(refused.err.find("--drift-at: '") != std::string::npos);
+  }
 }

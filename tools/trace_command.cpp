@@ -1,5 +1,8 @@
 // `vibesim trace`: inspect, convert, fit and generate routing traces.
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -187,7 +190,7 @@ struct GenerateArguments {
   std::string model, from, to, out;
   std::int64_t steps = 0, tokens = 0;
   double skew = 1.0, dispersion = 0.0, dispersion_exponent = 1.0;
-  std::vector<std::int64_t> drift_at;
+  std::vector<std::string> drift_at;  // each STEP[,STEP...]; the option may repeat
   std::uint64_t seed = 1;
 };
 
@@ -200,6 +203,31 @@ MoeModel load_model_named(const CliContext& context, const std::string& name) {
     throw InputError(
         fmt::format("--model: no model '{}' ({} does not exist)", name, path.string()));
   return load_moe_model(path);
+}
+
+// The steps of --drift-at "3,7" (or repeated options), positive and ascending.
+// One comma-separated value, not several words: a list of words would also
+// take OUT when it follows.
+std::vector<std::int64_t> drift_steps(const std::vector<std::string>& texts) {
+  std::vector<std::int64_t> steps;
+  for (const auto& text : texts) {
+    std::size_t begin = 0;
+    while (begin <= text.size()) {
+      const auto end = std::min(text.find(',', begin), text.size());
+      const std::string_view item(text.data() + begin, end - begin);
+      std::int64_t step = 0;
+      const auto [rest, ec] = std::from_chars(item.data(), item.data() + item.size(), step);
+      if (ec != std::errc{} || rest != item.data() + item.size() || step < 1 ||
+          (!steps.empty() && step <= steps.back()))
+        throw InputError(
+            fmt::format("--drift-at: '{}' is not a step after the previous one (expected ascending "
+                        "positive steps, STEP[,STEP...])",
+                        item));
+      steps.push_back(step);
+      begin = end + 1;
+    }
+  }
+  return steps;
 }
 
 SyntheticRoutingSpec generate_spec(const GenerateArguments& a) {
@@ -218,10 +246,7 @@ SyntheticRoutingSpec generate_spec(const GenerateArguments& a) {
     spec.zipf_exponent = a.skew;
     spec.dispersion = {a.dispersion, a.dispersion_exponent};
   }
-  spec.drift_at_batches = a.drift_at;
-  if (!std::is_sorted(spec.drift_at_batches.begin(), spec.drift_at_batches.end()) ||
-      (!a.drift_at.empty() && a.drift_at.front() < 1))
-    throw InputError("--drift-at: steps must be positive and ascending");
+  spec.drift_at_batches = drift_steps(a.drift_at);
   // Every step its own draw, up to a pool of 4,096 per layer.
   spec.pool_size = static_cast<int>(std::min<std::int64_t>(a.steps, 4096));
   return spec;
@@ -266,8 +291,9 @@ int generate_command(const CliContext& context, const std::vector<std::string>& 
       "dispersion", po::value(&a.dispersion)->default_value(0.0),
       "batch dispersion coefficient (without --from; 0: multinomial batches)")(
       "dispersion-exponent", po::value(&a.dispersion_exponent)->default_value(1.0),
-      "batch dispersion exponent")("drift-at", po::value(&a.drift_at)->multitoken(),
-                                   "steps at which every layer gets a new hot set")(
+      "batch dispersion exponent")("drift-at", po::value(&a.drift_at)->composing(),
+                                   "STEP[,STEP...]: steps at which every layer gets a new hot "
+                                   "set (ascending; the option may repeat)")(
       "seed", po::value(&a.seed)->default_value(1), "random seed")(
       "to", po::value(&a.to), "output format (default: from OUT)");
   const auto vm = parse_command_line(context, args, options, "out", &a.out);
@@ -301,7 +327,7 @@ int trace_command(const CliContext& context, const std::vector<std::string>& arg
                "vibesim trace fit TRACE -o ROUTING.json\n"
                "  fit per-layer popularity and batch dispersion (a synthetic routing model)\n"
                "vibesim trace generate --model M --steps S --tokens N [--from ROUTING.json | "
-               "--skew X] [--drift-at STEP...] OUT\n"
+               "--skew X] [--drift-at STEP,...] OUT\n"
                "  write a synthetic per-step count trace\n"
                "Each takes --help.\n");
     return args.empty() ? 2 : 0;
