@@ -7,11 +7,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "io/input_file.h"
+
 namespace vibesim {
 
 nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open file", path.string()));
+  auto in = open_input_file(path);
   std::stringstream text;
   text << in.rdbuf();
   try {

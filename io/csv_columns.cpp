@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "io/config_error.h"
+#include "io/input_file.h"
 
 namespace vibesim {
 
@@ -51,8 +52,8 @@ std::string without_cr(std::string line) {
 
 }  // namespace
 
-CsvLines::CsvLines(const std::filesystem::path& path) : file_(path.string()), in_(path) {
-  if (!in_) throw InputError(fmt::format("{}: cannot open file", file_));
+CsvLines::CsvLines(const std::filesystem::path& path)
+    : file_(path.string()), in_(open_input_file(path)) {
   if (!std::getline(in_, header_)) throw InputError(fmt::format("{}: file is empty", file_));
   header_ = without_cr(std::move(header_));
   if (header_.starts_with(kUtf8Bom)) header_.erase(0, kUtf8Bom.size());

@@ -73,6 +73,7 @@ struct TempDir {
   }
   ~TempDir() { std::filesystem::remove_all(path); }
   std::filesystem::path write(const std::string& file, const std::string& text) const {
+    std::filesystem::create_directories((path / file).parent_path());  // "sub/f" makes sub
     std::ofstream(path / file) << text;
     return path / file;
   }

@@ -37,9 +37,10 @@ std::vector<double> parse_speeds(const std::string& text) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used == 0 || used != item.size() || !(s > 0) || !std::isfinite(s))
-      throw InputError(
-          fmt::format("--gpu-speeds: '{}' is not a positive number (expected s1,s2,...)", item));
+    // Relative speeds; the bounds keep sums and token / speed finite.
+    if (used == 0 || used != item.size() || !(s >= 1e-6 && s <= 1e6))
+      throw InputError(fmt::format(
+          "--gpu-speeds: '{}' is not a speed in [1e-6, 1e6] (expected s1,s2,...)", item));
     speeds.push_back(s);
   }
   return speeds;

@@ -11,6 +11,7 @@
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "io/csv_columns.h"
+#include "io/input_file.h"
 
 namespace vibesim {
 
@@ -103,8 +104,7 @@ std::vector<Request> read_azure_csv(const std::filesystem::path& path) {
 
 std::vector<Request> read_jsonl(const std::filesystem::path& path) {
   const auto file = path.string();
-  std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("{}: cannot open file", file));
+  auto in = open_input_file(path);
   std::vector<Request> requests;
   std::string line;
   double first_ms = 0, previous_ms = 0;

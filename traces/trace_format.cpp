@@ -8,6 +8,7 @@
 #include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "io/csv_columns.h"
+#include "io/input_file.h"
 #include "traces/formats/trace_formats.h"
 
 namespace vibesim {
@@ -40,8 +41,7 @@ bool trace_file_holds_tokens(const std::filesystem::path& path) {
 // The binary magic; else a JSON object (its first byte not white space or a
 // UTF-8 byte-order mark is '{'); else a CSV told apart by its header.
 TraceFormat detect_trace_format(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open file", path.string()));
+  auto in = open_input_file(path, std::ios::binary);
   char head[sizeof kBinaryTraceMagic] = {};
   in.read(head, sizeof head);
   const auto got = static_cast<std::size_t>(in.gcount());
