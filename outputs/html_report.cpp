@@ -1,6 +1,8 @@
 #include "outputs/html_report.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -39,14 +41,22 @@ nlohmann::ordered_json latency_cdf(const std::filesystem::path& layers_csv) {
   std::getline(in, line);  // header: policy,iteration,moe_layer,layer_us,...
   std::map<std::string, std::vector<double>> by_policy;
   std::vector<std::string> order;
-  while (std::getline(in, line)) {
+  for (int line_number = 2; std::getline(in, line); ++line_number) {
     std::vector<std::string> f;
     std::stringstream row(line);
     for (std::string cell; std::getline(row, cell, ',');) f.push_back(cell);
-    if (f.size() < 4)
-      throw InputError(fmt::format("{}: malformed row '{}'", layers_csv.string(), line));
+    double layer_us = -1;
+    if (f.size() >= 4) {
+      const auto [end, ec] = std::from_chars(f[3].data(), f[3].data() + f[3].size(), layer_us);
+      if (ec != std::errc{} || end != f[3].data() + f[3].size()) layer_us = -1;
+    }
+    if (!(layer_us >= 0 && std::isfinite(layer_us)))
+      throw InputError(
+          fmt::format("{}:{}: not a row of layers.csv (policy,iteration,moe_layer,"
+                      "layer_us,...; layer_us a time >= 0)",
+                      layers_csv.string(), line_number));
     if (!by_policy.contains(f[0])) order.push_back(f[0]);
-    by_policy[f[0]].push_back(std::stod(f[3]));
+    by_policy[f[0]].push_back(layer_us);
   }
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (const auto& policy : order) {
@@ -98,14 +108,7 @@ nlohmann::ordered_json sweep_data(const std::filesystem::path& folder) {
   return d;
 }
 
-}  // namespace
-
-nlohmann::ordered_json report_data(const std::filesystem::path& folder) {
-  if (holds_file(folder, "results.json")) return sweep_data(folder);
-  if (!holds_file(folder, "summary.json"))
-    throw InputError(
-        fmt::format("{}: neither a run directory (summary.json) nor a sweep folder (results.json)",
-                    folder.string()));
+nlohmann::ordered_json run_data(const std::filesystem::path& folder) {
   const auto summary = read_json_file(folder / "summary.json");
   nlohmann::ordered_json d;
   d["title"] = fmt::format("{} (seed {})", summary.value("experiment", std::string("run")),
@@ -127,6 +130,25 @@ nlohmann::ordered_json report_data(const std::filesystem::path& folder) {
   if (holds_file(folder, "config.resolved.json"))
     d["config"] = read_text(folder / "config.resolved.json");
   return d;
+}
+
+}  // namespace
+
+nlohmann::ordered_json report_data(const std::filesystem::path& folder) {
+  const bool sweep = holds_file(folder, "results.json");
+  if (!sweep && !holds_file(folder, "summary.json"))
+    throw InputError(
+        fmt::format("{}: neither a run directory (summary.json) nor a sweep folder (results.json)",
+                    folder.string()));
+  // The files are vibesim's own outputs; one edited or from another version
+  // may lack a key or hold another type, which is the user's input to fix.
+  const auto file = folder / (sweep ? "results.json" : "summary.json");
+  try {
+    return sweep ? sweep_data(folder) : run_data(folder);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("{}: not a {} this vibesim can read ({})", file.string(),
+                                 sweep ? "sweep's results" : "run's summary", e.what()));
+  }
 }
 
 std::string html_report(const nlohmann::ordered_json& data, const std::string& chart_js) {

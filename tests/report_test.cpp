@@ -63,3 +63,22 @@ TEST_CASE("report refuses a folder that is neither a run nor a sweep") {
   CHECK(r.err.find("neither a run directory") != std::string::npos);
   CHECK(testing::cli({"report", (dir.path / "missing").string()}).status == 2);
 }
+
+TEST_CASE("report refuses a run whose files are not as vibesim writes them, naming the file") {
+  testing::TempDir dir("report-edited");
+  dir.write("a/summary.json", R"({"experiment": "x"})");  // no policies
+  auto r = testing::cli({"report", (dir.path / "a").string()});
+  CHECK(r.status == 2);  // was an internal error (exit 1)
+  CHECK(r.err.find("a/summary.json: not a run's summary this vibesim can read") !=
+        std::string::npos);
+  dir.write("b/results.json", R"({"points": [{"point": "one", "overrides": {}}]})");
+  r = testing::cli({"report", (dir.path / "b").string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("b/results.json: not a sweep's results") != std::string::npos);
+  dir.write("c/summary.json", R"({"policies": [{"policy": "static"}]})");
+  dir.write("c/layers.csv", "policy,iteration,moe_layer,layer_us\nstatic,0,0,12.5\nstatic,0,1,x\n");
+  r = testing::cli({"report", (dir.path / "c").string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("c/layers.csv:3: not a row of layers.csv") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "c" / "report.html"));
+}

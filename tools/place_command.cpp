@@ -127,10 +127,11 @@ void check_slots(const PlaceArguments& a, int experts, const PolicyEntry& policy
     throw InputError(
         fmt::format("--replicas: {} is not divisible by --gpus {}", a.replicas, a.gpus));
   if (a.groups < 1 || experts % a.groups != 0)
-    throw InputError(fmt::format("--groups: {} does not divide the {} experts in {}", a.groups,
-                                 experts, a.loads_path));
+    throw InputError(fmt::format("--groups: {} is not a positive divisor of the {} experts in {}",
+                                 a.groups, experts, a.loads_path));
   if (a.nodes < 1 || a.gpus % a.nodes != 0)
-    throw InputError(fmt::format("--nodes: {} does not divide --gpus {}", a.nodes, a.gpus));
+    throw InputError(
+        fmt::format("--nodes: {} is not a positive divisor of --gpus {}", a.nodes, a.gpus));
 }
 
 // The GPUs' latency curves: a profile, speeds, or all equal; and their unit.
