@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
+#include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -24,6 +26,8 @@
 #include "traces/expert_load_file.h"
 #include "traces/formats/trace_formats.h"
 #include "traces/request_trace.h"
+#include "traces/routing_fit.h"
+#include "traces/synthetic_routing.h"
 #include "traces/trace_format.h"
 
 namespace vibesim {
@@ -79,13 +83,41 @@ void fit_profile(const path& input, const FuzzScratch&) {
   (void)parse_variability_profile(written, "fuzz");
 }
 
+// As `vibesim trace generate --from FIT` does: load the fit, then draw a few
+// small and large batches of its first layers. The draws must end (a fit with
+// fewer popular experts than top-k once made the sampler spin) and give each
+// batch tokens x top-k assignments, no expert more than once per token.
+void draw_from_routing_fit(const path& input, const FuzzScratch&) {
+  SyntheticRoutingSpec spec;
+  spec.distribution = PopularityDistribution::kFitted;
+  spec.fit = std::make_shared<const RoutingFit>(RoutingFit::load(input));
+  spec.fit_path.resolved = input;
+  spec.fit_mapping = {LayerMapping::kCycle, ExpertMapping::kExact};
+  spec.pool_size = 2;
+  const int layers = static_cast<int>(std::min<std::size_t>(spec.fit->layers.size(), 2));
+  SyntheticRouting routing(layers, spec.fit->num_experts, spec.fit->top_k, spec, 1, 2);
+  for (int layer = 0; layer < layers; ++layer)
+    for (const std::int64_t tokens : {1, 3, 300}) {
+      const auto counts = routing.next_counts({layer, tokens});
+      std::int64_t sum = 0;
+      for (const std::int32_t c : counts) {
+        if (c < 0 || c > tokens)
+          throw FuzzContractViolation(fmt::format("an expert got {} of {} tokens", c, tokens));
+        sum += c;
+      }
+      if (sum != tokens * spec.fit->top_k)
+        throw FuzzContractViolation(
+            fmt::format("{} assignments for {} tokens of top-{}", sum, tokens, spec.fit->top_k));
+    }
+}
+
 void parse_fit_values(const path& input, const FuzzScratch& scratch) {
   const auto spec = FidelitySpec::load(
       scratch.locations.config_dir / "fidelity" / "paper-mi325x.json", scratch.locations);
   (void)load_parameter_values(input, spec);
 }
 
-const std::array<FuzzTarget, 17> kTargets{{
+const std::array<FuzzTarget, 18> kTargets{{
     {"experiment",
      "an experiment file (vibesim run EXPERIMENT), loaded and round-tripped",
      "experiment.json",
@@ -148,6 +180,12 @@ const std::array<FuzzTarget, 17> kTargets{{
      "current.json",
      {"fuzz/corpus/expert_location"},
      [](const path& input, const FuzzScratch&) { (void)read_expert_location_file(input, 2); }},
+    {"routing_fit",
+     "a routing fit (vibesim trace fit's output; trace generate --from, routing.fit), loaded "
+     "and drawn from",
+     "fit.json",
+     {"configs/routing"},
+     draw_from_routing_fit},
     {"profile_fit_csv",
      "the per-GPU measurements CSV that vibesim profile fit reads",
      "fleet.csv",
