@@ -1,5 +1,8 @@
 #include "tools/cli.h"
 
+#include <limits>
+#include <sstream>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <boost/program_options/errors.hpp>
@@ -167,6 +170,22 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     fmt::print(err, "vibesim: internal error: {}\n", e.what());
     return 1;
   }
+}
+
+std::vector<ListItem> comma_separated_numbers(const std::string& text) {
+  std::vector<ListItem> items;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    std::size_t used = 0;
+    double value = std::numeric_limits<double>::quiet_NaN();
+    try {
+      value = std::stod(item, &used);
+    } catch (const std::exception&) {  // not a number, or out of a double's range
+    }
+    if (used != item.size()) value = std::numeric_limits<double>::quiet_NaN();
+    items.push_back({std::move(item), value});
+  }
+  return items;
 }
 
 void require_option_in_range(const std::string& name, double value, double lo, double hi) {

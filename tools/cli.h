@@ -63,6 +63,15 @@ std::optional<boost::program_options::variables_map> parse_command_line(
     const boost::program_options::options_description& options,
     std::vector<std::string>* positional_values);
 
+// One item of a comma-separated option value ("0,256,1024"): its text and
+// its value, NaN when the text is not a number in full (so any range check
+// refuses it). An empty value has no items; "3,,4" has an empty one.
+struct ListItem {
+  std::string text;
+  double value;
+};
+std::vector<ListItem> comma_separated_numbers(const std::string& text);
+
 // Refuses a numeric option outside [lo, hi], NaN included:
 // "--name: must be in [lo, hi], got value".
 void require_option_in_range(const std::string& name, double value, double lo, double hi);

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -62,16 +61,8 @@ int devices_command(const CliContext& context, const std::vector<std::string>& a
 
 std::vector<double> parse_token_list(const std::string& text) {
   std::vector<double> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    std::size_t used = 0;
-    double n = -1;
-    try {
-      n = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || !(n >= 0) || n > 1e9 || (!out.empty() && !(n > out.back())))
+  for (const auto& [item, n] : comma_separated_numbers(text)) {
+    if (!(n >= 0) || n > 1e9 || (!out.empty() && !(n > out.back())))
       throw InputError(fmt::format(
           "hw calibrate: --tokens '{}': expected increasing token counts, e.g. 0,256,1024", text));
     out.push_back(std::round(n));

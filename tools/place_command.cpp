@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,17 +27,9 @@ namespace {
 
 std::vector<double> parse_speeds(const std::string& text) {
   std::vector<double> speeds;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    std::size_t used = 0;
-    double s = 0;
-    try {
-      s = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
+  for (const auto& [item, s] : comma_separated_numbers(text)) {
     // Relative speeds; the bounds keep sums and token / speed finite.
-    if (used == 0 || used != item.size() || !(s >= 1e-6 && s <= 1e6))
+    if (!(s >= 1e-6 && s <= 1e6))
       throw InputError(fmt::format(
           "--gpu-speeds: '{}' is not a speed in [1e-6, 1e6] (expected s1,s2,...)", item));
     speeds.push_back(s);

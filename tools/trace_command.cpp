@@ -1,8 +1,7 @@
 // `vibesim trace`: inspect, convert, fit and generate routing traces.
 #include <algorithm>
-#include <charconv>
+#include <cmath>
 #include <filesystem>
-#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -210,23 +209,17 @@ MoeModel load_model_named(const CliContext& context, const std::string& name) {
 // take OUT when it follows.
 std::vector<std::int64_t> drift_steps(const std::vector<std::string>& texts) {
   std::vector<std::int64_t> steps;
-  for (const auto& text : texts) {
-    std::size_t begin = 0;
-    while (begin <= text.size()) {
-      const auto end = std::min(text.find(',', begin), text.size());
-      const std::string_view item(text.data() + begin, end - begin);
-      std::int64_t step = 0;
-      const auto [rest, ec] = std::from_chars(item.data(), item.data() + item.size(), step);
-      if (ec != std::errc{} || rest != item.data() + item.size() || step < 1 ||
-          (!steps.empty() && step <= steps.back()))
+  for (const auto& text : texts)
+    for (const auto& [item, step] : comma_separated_numbers(text)) {
+      // A whole number, below 2^53 so that the double holds it exactly.
+      if (!(step >= 1 && step <= 9e15 && step == std::floor(step)) ||
+          (!steps.empty() && step <= static_cast<double>(steps.back())))
         throw InputError(
             fmt::format("--drift-at: '{}' is not a step after the previous one (expected ascending "
                         "positive steps, STEP[,STEP...])",
                         item));
-      steps.push_back(step);
-      begin = end + 1;
+      steps.push_back(static_cast<std::int64_t>(step));
     }
-  }
   return steps;
 }
 
