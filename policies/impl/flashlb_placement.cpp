@@ -95,6 +95,10 @@ std::vector<int> proportional_replicas(const std::vector<double>& weight, int ex
 }
 
 // The deployment of `replicas` (per expert) onto G GPUs of K slots: [gpu][slot].
+// Per GPU it keeps, for every expert, the variance that expert's next replica
+// would add there (its own term, then each hosted replica's covariance terms
+// in hosting order, the same sums in the same order as recomputing them), and
+// how many replicas of each expert it hosts: O(G + N) per replica placed.
 std::vector<std::vector<int>> lpt_deployment(const LoadStatistics& s,
                                              const std::vector<int>& replicas, int gpus,
                                              int slots) {
@@ -106,16 +110,18 @@ std::vector<std::vector<int>> lpt_deployment(const LoadStatistics& s,
   };
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return per_replica(a) > per_replica(b); });
-  std::vector<std::vector<int>> hosted(static_cast<std::size_t>(gpus));
-  std::vector<double> gpu_mean(static_cast<std::size_t>(gpus), 0), gpu_var(hosted.size(), 0);
-  const auto added_variance = [&](std::size_t e, const std::vector<int>& on_gpu) {
-    const auto i = static_cast<Eigen::Index>(e);
-    double v = s.variance(i) / (static_cast<double>(replicas[e]) * replicas[e]);
-    for (const int j : on_gpu)
-      v += 2 * s.covariance(i, j) /
-           (static_cast<double>(replicas[e]) * replicas[static_cast<std::size_t>(j)]);
-    return v;
+  const auto covariance_term = [&](std::size_t i, std::size_t j) {
+    return 2 * s.covariance(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) /
+           (static_cast<double>(replicas[i]) * replicas[j]);
   };
+  std::vector<std::vector<int>> hosted(static_cast<std::size_t>(gpus));
+  std::vector<double> gpu_mean(hosted.size(), 0), gpu_var(hosted.size(), 0);
+  std::vector<std::vector<double>> added_variance(hosted.size(), std::vector<double>(n));
+  for (auto& per_expert : added_variance)
+    for (std::size_t e = 0; e < n; ++e)
+      per_expert[e] = s.variance(static_cast<Eigen::Index>(e)) /
+                      (static_cast<double>(replicas[e]) * replicas[e]);
+  std::vector<std::vector<int>> copies(hosted.size(), std::vector<int>(n, 0));
   for (const auto e : order) {
     for (int r = 0; r < replicas[e]; ++r) {
       int best = -1;
@@ -123,10 +129,8 @@ std::vector<std::vector<int>> lpt_deployment(const LoadStatistics& s,
       for (int pass = 0; pass < 2 && best < 0; ++pass) {  // pass 1: a GPU already hosting it
         for (std::size_t g = 0; g < hosted.size(); ++g) {
           if (static_cast<int>(hosted[g].size()) >= slots) continue;
-          const bool hosts =
-              std::count(hosted[g].begin(), hosted[g].end(), static_cast<int>(e)) > 0;
-          if (hosts && pass == 0) continue;
-          const double var = gpu_var[g] + added_variance(e, hosted[g]);
+          if (copies[g][e] > 0 && pass == 0) continue;
+          const double var = gpu_var[g] + added_variance[g][e];
           const double risk =
               gpu_mean[g] + per_replica(e) + kZScore * std::sqrt(std::max(0.0, var));
           if (best < 0 || risk < best_risk)
@@ -137,6 +141,8 @@ std::vector<std::vector<int>> lpt_deployment(const LoadStatistics& s,
       gpu_mean[g] += per_replica(e);
       gpu_var[g] = best_var;
       hosted[g].push_back(static_cast<int>(e));
+      ++copies[g][e];
+      for (std::size_t i = 0; i < n; ++i) added_variance[g][i] += covariance_term(i, e);
     }
   }
   return hosted;
@@ -240,15 +246,19 @@ std::vector<std::vector<int>> FlashLbPlacement::place_layer(const PlacementConte
 // Old GPU g' → new GPU: greedily by most experts shared, so that re-placing
 // moves as few experts as FlashLB's relabelling allows (GPUs are alike to it).
 std::vector<std::vector<int>> relabel_gpus(const std::vector<std::vector<int>>& deployment,
-                                           std::span<const int> old_slots, int slots) {
+                                           std::span<const int> old_slots, int slots, int experts) {
   const auto gpus = deployment.size();
   std::vector<std::vector<int>> shared(gpus, std::vector<int>(gpus, 0));
-  for (std::size_t to = 0; to < gpus; ++to)
+  std::vector<int> old_copies(static_cast<std::size_t>(experts));  // per expert, on GPU `to`
+  for (std::size_t to = 0; to < gpus; ++to) {
+    std::fill(old_copies.begin(), old_copies.end(), 0);
+    for (auto k = to * static_cast<std::size_t>(slots); k < (to + 1) * slots; ++k)
+      if (old_slots[k] >= 0 && old_slots[k] < experts)
+        ++old_copies[static_cast<std::size_t>(old_slots[k])];
     for (std::size_t from = 0; from < gpus; ++from)
       for (const int e : deployment[from])
-        shared[to][from] +=
-            static_cast<int>(std::count(old_slots.begin() + static_cast<long>(to) * slots,
-                                        old_slots.begin() + static_cast<long>(to + 1) * slots, e));
+        shared[to][from] += old_copies[static_cast<std::size_t>(e)];
+  }
   std::vector<std::vector<int>> out(gpus);
   std::vector<bool> taken_to(gpus, false), taken_from(gpus, false);
   for (std::size_t k = 0; k < gpus; ++k) {
@@ -272,7 +282,7 @@ Placement FlashLbPlacement::place(const PlacementContext& c) const {
     if (relabel)
       deployment =
           relabel_gpus(deployment, c.current->physical_to_logical[static_cast<std::size_t>(l)],
-                       c.max_slots_per_gpu);
+                       c.max_slots_per_gpu, c.num_experts);
     std::vector<int> layer;
     for (const auto& gpu : deployment) layer.insert(layer.end(), gpu.begin(), gpu.end());
     p.physical_to_logical.push_back(std::move(layer));
