@@ -18,10 +18,9 @@ void ModelledExecutor::run(const LayerWork& work, std::span<double> compute_ns) 
 void ProfiledExecutor::run(const LayerWork& work, std::span<double> compute_ns) {
   assert(!curves_.empty());
   for (int g = 0; g < work.num_gpus; ++g) {
-    double tokens = 0;
-    for (const std::int32_t n : work.gpu_slots(g)) tokens += n;
     compute_ns[static_cast<std::size_t>(g)] =
-        curve_of_gpu(curves_, static_cast<std::size_t>(g)).latency_ns(tokens);
+        curve_of_gpu(curves_, static_cast<std::size_t>(g))
+            .latency_ns(static_cast<double>(work.gpu_tokens(g)));
   }
 }
 

@@ -26,6 +26,12 @@ struct LayerWork {
         static_cast<std::size_t>(g) * static_cast<std::size_t>(slots_per_gpu),
         static_cast<std::size_t>(slots_per_gpu));
   }
+  // Token-expert assignments GPU g computes (its slots' tokens summed).
+  [[nodiscard]] std::int64_t gpu_tokens(int g) const {
+    std::int64_t tokens = 0;
+    for (const std::int32_t n : gpu_slots(g)) tokens += n;
+    return tokens;
+  }
 };
 
 class LayerExecutor {

@@ -123,12 +123,11 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   } else {
     for (std::size_t s = 0; s < slot_tokens_.size(); ++s) slot_tokens_[s] = expert_tokens(s);
   }
-  executor_->run(LayerWork{num_gpus_, slots_per_gpu_, slot_tokens_}, compute_ns_);
+  const LayerWork work{num_gpus_, slots_per_gpu_, slot_tokens_};
+  executor_->run(work, compute_ns_);
 
-  const auto slots = static_cast<std::size_t>(slots_per_gpu_);
   for (std::size_t g = 0; g < g_count; ++g) {
-    std::int64_t tokens = 0;
-    for (auto s = g * slots; s < (g + 1) * slots; ++s) tokens += slot_tokens_[s];
+    const auto tokens = work.gpu_tokens(static_cast<int>(g));
     double kernel_ns = compute_ns_[g];
     if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
     if (jitter_cv_ > 0 && kernel_ns > 0)
