@@ -13,6 +13,7 @@
 
 #include "io/config_error.h"
 #include "io/config_object.h"
+#include "io/csv_columns.h"
 #include "outputs/report_page.h"
 
 namespace vibesim {
@@ -36,25 +37,27 @@ std::string read_text(const std::filesystem::path& path) {
 
 // Per policy, kCdfPoints (latency µs, fraction of steps at or below) from layers.csv.
 nlohmann::ordered_json latency_cdf(const std::filesystem::path& layers_csv) {
-  std::ifstream in(layers_csv);
-  std::string line;
-  std::getline(in, line);  // header: policy,iteration,moe_layer,layer_us,...
+  CsvLines csv(layers_csv);  // header: policy,iteration,moe_layer,layer_us,...
+  const auto columns = csv.header_fields();
+  if (columns.size() < 4 || columns[0] != "policy" || columns[3] != "layer_us")
+    throw InputError(
+        fmt::format("{}:1: not the header of layers.csv (policy,iteration,moe_layer,"
+                    "layer_us,...), got '{}'",
+                    layers_csv.string(), csv.header()));
   std::map<std::string, std::vector<double>> by_policy;
   std::vector<std::string> order;
-  for (int line_number = 2; std::getline(in, line); ++line_number) {
-    std::vector<std::string> f;
-    std::stringstream row(line);
-    for (std::string cell; std::getline(row, cell, ',');) f.push_back(cell);
+  while (csv.next()) {
+    const auto f = csv.fields();
     double layer_us = -1;
     if (f.size() >= 4) {
       const auto [end, ec] = std::from_chars(f[3].data(), f[3].data() + f[3].size(), layer_us);
       if (ec != std::errc{} || end != f[3].data() + f[3].size()) layer_us = -1;
     }
     if (!(layer_us >= 0 && std::isfinite(layer_us)))
-      throw InputError(
-          fmt::format("{}:{}: not a row of layers.csv (policy,iteration,moe_layer,"
-                      "layer_us,...; layer_us a time >= 0)",
-                      layers_csv.string(), line_number));
+      throw InputError(fmt::format(
+          "{}: not a row of layers.csv (policy,iteration,moe_layer,layer_us,...; layer_us a "
+          "time >= 0)",
+          csv.where()));
     if (!by_policy.contains(f[0])) order.push_back(f[0]);
     by_policy[f[0]].push_back(layer_us);
   }

@@ -81,4 +81,13 @@ TEST_CASE("report refuses a run whose files are not as vibesim writes them, nami
   CHECK(r.status == 2);
   CHECK(r.err.find("c/layers.csv:3: not a row of layers.csv") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.path / "c" / "report.html"));
+  dir.write("c/layers.csv", "iteration,policy,moe_layer,layer_us\n0,static,0,12.5\n");
+  r = testing::cli({"report", (dir.path / "c").string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("c/layers.csv:1: not the header of layers.csv") != std::string::npos);
+  dir.write("c/layers.csv", "policy,iteration,moe_layer,layer_us\n\"static,0,0,12.5\n");
+  r = testing::cli({"report", (dir.path / "c").string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("c/layers.csv:2: a quoted field is not closed") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "c" / "report.html"));
 }
