@@ -282,6 +282,26 @@ TEST_CASE("a stop signal ends a run at the next step: 128 + signal, nothing left
   }
 }
 
+TEST_CASE("main's stop handler records the first signal and leaves the second to end the process") {
+  struct sigaction before_int {
+  }, before_term{};  // doctest's own handlers, restored below
+  sigaction(SIGINT, nullptr, &before_int);
+  sigaction(SIGTERM, nullptr, &before_term);
+  for (const int signal : {SIGINT, SIGTERM}) {
+    const auto* stop = vibesim::install_stop_signal_handlers();
+    CHECK(*stop == 0);  // installing clears the flag
+    std::raise(signal);
+    CHECK(*stop == signal);
+    struct sigaction now {};
+    sigaction(signal, nullptr, &now);
+    const bool default_action = now.sa_handler == SIG_DFL;
+    CHECK(default_action);  // a second signal is not caught: it ends the process
+  }
+  CHECK(*vibesim::install_stop_signal_handlers() == 0);
+  sigaction(SIGINT, &before_int, nullptr);
+  sigaction(SIGTERM, &before_term, nullptr);
+}
+
 TEST_CASE("--routing drives a run from a trace and the resolved config records it") {
   testing::TempDir dir("cli-routing");
   const auto trace = testing::data_dir() / "routing" / "flame-moe-290m" /

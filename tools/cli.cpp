@@ -109,6 +109,26 @@ std::optional<boost::program_options::variables_map> parse_command_line(
   return parse_with(context, args, options, all, positional);
 }
 
+namespace {
+
+// The one global: a signal handler can only set a flag of this type. The
+// command line polls it (CliContext::checkpoint) and unwinds cleanly.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void request_stop(int signal) {
+  g_stop_signal = signal;
+  std::signal(signal, SIG_DFL);
+}
+
+}  // namespace
+
+const volatile std::sig_atomic_t* install_stop_signal_handlers() {
+  g_stop_signal = 0;
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  return &g_stop_signal;
+}
+
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
             const volatile std::sig_atomic_t* stop_signal, const HardwareFactory& open_hardware) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {

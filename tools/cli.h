@@ -45,6 +45,13 @@ struct CliContext {
   }
 };
 
+// Installs main's SIGINT/SIGTERM handler and returns the flag it sets (0
+// until a signal arrives). The first signal asks for a clean stop at the next
+// checkpoint; the handler then restores the default action, so a second one
+// ends the process at once even where no checkpoint is reached (a staging
+// folder left behind is removed by the next run into the same parent folder).
+const volatile std::sig_atomic_t* install_stop_signal_handlers();
+
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
             const volatile std::sig_atomic_t* stop_signal = nullptr,
             const HardwareFactory& open_hardware = open_cuda_backend);
