@@ -242,25 +242,51 @@ FidelitySpec FidelitySpec::load(const std::filesystem::path& path,
   return s;
 }
 
-std::vector<FactResult> evaluate_facts(const FidelitySpec& spec, const ParameterValues& parameters,
-                                       bool fitted_only, const ConfigLocations& locations,
-                                       const PolicyRegistry& registry,
-                                       const FidelityOptions& options) {
+namespace {
+
+// The experiments of a spec's runs by run name, each loaded once.
+using LoadedRuns = std::map<std::string, Experiment>;
+
+// The facts evaluated (all, or the fitted ones) and the evaluations they need.
+struct FactSelection {
   std::vector<const Fact*> facts;
   std::set<EvaluationKey> keys;
+};
+
+FactSelection select_facts(const FidelitySpec& spec, bool fitted_only) {
+  FactSelection out;
   for (const auto& f : spec.facts) {
     if (fitted_only && !f.fitted) continue;
-    facts.push_back(&f);
+    out.facts.push_back(&f);
     const auto kind = evaluation_of(f.metric);
-    keys.emplace(f.run, f.policy, kind);
-    if (!f.over_run.empty()) keys.emplace(f.over_run, f.policy, kind);
+    out.keys.emplace(f.run, f.policy, kind);
+    if (!f.over_run.empty()) out.keys.emplace(f.over_run, f.policy, kind);
   }
-  std::map<std::string, Experiment> experiments;
-  for (const auto& [run, policy, kind] : keys)
-    if (!experiments.contains(run)) {
-      const auto& r = spec.runs.at(run);
-      experiments.emplace(run, load_experiment(r.experiment, r.overrides, locations, registry));
-    }
+  return out;
+}
+
+// Loads the runs `keys` name (every run of the spec when `keys` is null).
+LoadedRuns load_runs(const FidelitySpec& spec, const std::set<EvaluationKey>* keys,
+                     const ConfigLocations& locations, const PolicyRegistry& registry) {
+  std::set<std::string> names;
+  for (const auto& [name, run] : spec.runs) names.insert(name);
+  if (keys != nullptr) {
+    names.clear();
+    for (const auto& key : *keys) names.insert(std::get<0>(key));
+  }
+  LoadedRuns out;
+  for (const auto& name : names) {
+    const auto& r = spec.runs.at(name);
+    out.emplace(name, load_experiment(r.experiment, r.overrides, locations, registry));
+  }
+  return out;
+}
+
+std::vector<FactResult> evaluate_loaded(const FidelitySpec& spec, const LoadedRuns& experiments,
+                                        const ParameterValues& parameters, bool fitted_only,
+                                        const PolicyRegistry& registry,
+                                        const FidelityOptions& options) {
+  const auto [facts, keys] = select_facts(spec, fitted_only);
   const std::vector<EvaluationKey> work(keys.begin(), keys.end());
   const int seeds = spec.seeds;
   std::vector<SeedValues> values(work.size() * static_cast<std::size_t>(seeds));
@@ -296,6 +322,17 @@ std::vector<FactResult> evaluate_facts(const FidelitySpec& spec, const Parameter
   return out;
 }
 
+}  // namespace
+
+std::vector<FactResult> evaluate_facts(const FidelitySpec& spec, const ParameterValues& parameters,
+                                       bool fitted_only, const ConfigLocations& locations,
+                                       const PolicyRegistry& registry,
+                                       const FidelityOptions& options) {
+  const auto keys = select_facts(spec, fitted_only).keys;
+  return evaluate_loaded(spec, load_runs(spec, &keys, locations, registry), parameters, fitted_only,
+                         registry, options);
+}
+
 namespace {
 
 // The fitted facts of one evaluation kind: shares fit the efficiencies'
@@ -319,13 +356,12 @@ Eigen::VectorXd residuals(const std::vector<FactResult>& results) {
   return r;
 }
 
-ParameterValues shipped_values(const FidelitySpec& spec, const ConfigLocations& locations,
-                               const PolicyRegistry& registry) {
-  for (const auto& [name, run] : spec.runs) {
-    auto x = load_experiment(run.experiment, run.overrides, locations, registry);
+ParameterValues shipped_values(const FidelitySpec& spec, const LoadedRuns& runs) {
+  for (const auto& [name, x] : runs) {
     if (x.cluster.sku.name != spec.gpu) continue;
+    auto sku = x.cluster.sku;  // sku_field reads through a mutable reference
     ParameterValues v;
-    for (const auto& p : spec.parameters) v[p] = sku_field(p)(x.cluster.sku);
+    for (const auto& p : spec.parameters) v[p] = sku_field(p)(sku);
     return v;
   }
   throw InputError(
@@ -354,12 +390,12 @@ Eigen::VectorXd log_ratios_of(const FidelitySpec& spec, const ParameterValues& v
 // Gauss-Newton on the shares over the log ratios (forward differences,
 // QR least squares, step halving). Returns the improved values.
 ParameterValues fit_ratios(const FidelitySpec& shares, const ParameterValues& start,
-                           const ConfigLocations& locations, const PolicyRegistry& registry,
+                           const LoadedRuns& runs, const PolicyRegistry& registry,
                            const FidelityOptions& options) {
   constexpr double kStep = 0.02;  // in log space
   const auto eval = [&](const ParameterValues& v) {
-    return residuals(evaluate_facts(shares, v, true, locations, registry,
-                                    {options.jobs, options.checkpoint, nullptr}));
+    return residuals(evaluate_loaded(shares, runs, v, true, registry,
+                                     {options.jobs, options.checkpoint, nullptr}));
   };
   auto x = log_ratios_of(shares, start);
   auto r = eval(start);
@@ -393,12 +429,12 @@ ParameterValues fit_ratios(const FidelitySpec& shares, const ParameterValues& st
 // One common factor on every parameter until the frontier facts' mean
 // relative error is under 1 % (frontiers scale about in proportion).
 ParameterValues fit_scale(const FidelitySpec& scale_facts, ParameterValues v,
-                          const ConfigLocations& locations, const PolicyRegistry& registry,
+                          const LoadedRuns& runs, const PolicyRegistry& registry,
                           const FidelityOptions& options, bool& converged) {
   converged = false;
   for (int iteration = 0; iteration < 8; ++iteration) {
-    const auto results = evaluate_facts(scale_facts, v, true, locations, registry,
-                                        {options.jobs, options.checkpoint, nullptr});
+    const auto results = evaluate_loaded(scale_facts, runs, v, true, registry,
+                                         {options.jobs, options.checkpoint, nullptr});
     double log_ratio = 0;
     for (const auto& r : results) log_ratio += std::log(r.fact->paper / r.simulated.mean);
     log_ratio /= static_cast<double>(results.size());
@@ -419,12 +455,12 @@ ParameterValues fit_scale(const FidelitySpec& scale_facts, ParameterValues v,
 // (1 us to 1 s) on the squared residuals of the power facts. `moved` is
 // false when it changed by under 1 %.
 ParameterValues fit_window(const FidelitySpec& power_facts, ParameterValues v,
-                           const ConfigLocations& locations, const PolicyRegistry& registry,
+                           const LoadedRuns& runs, const PolicyRegistry& registry,
                            const FidelityOptions& options, bool& moved) {
   const auto cost = [&](double log10_window) {
     v[kPowerWindowParameter] = std::pow(10.0, log10_window);
-    return residuals(evaluate_facts(power_facts, v, true, locations, registry,
-                                    {options.jobs, options.checkpoint, nullptr}))
+    return residuals(evaluate_loaded(power_facts, runs, v, true, registry,
+                                     {options.jobs, options.checkpoint, nullptr}))
         .squaredNorm();
   };
   const double before = v[kPowerWindowParameter];
@@ -457,25 +493,26 @@ FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locat
   const auto shares = with_fitted_facts(spec, Evaluation::kServing);
   const auto scale = with_fitted_facts(spec, Evaluation::kFrontier);
   const auto power = with_fitted_facts(spec, Evaluation::kPower);
+  const auto runs = load_runs(spec, nullptr, locations, registry);
   FitOutcome out;
-  out.start = shipped_values(spec, locations, registry);
+  out.start = shipped_values(spec, runs);
   constexpr int kMaxRounds = 4;
   auto v = out.start;
   for (bool settled = false; !settled && out.rounds < kMaxRounds;) {
     ++out.rounds;
     if (options.progress) options.progress(fmt::format("round {}", out.rounds));
     if (!shares.facts.empty() && shares.parameters.size() > 1)
-      v = fit_ratios(shares, v, locations, registry, options);
+      v = fit_ratios(shares, v, runs, registry, options);
     settled = true;  // the scale needed no change: the ratios were fitted at the final scale
     if (!scale.facts.empty() && !scale.parameters.empty())
-      v = fit_scale(scale, v, locations, registry, options, settled);
+      v = fit_scale(scale, v, runs, registry, options, settled);
     bool window_moved = false;
     if (!power.facts.empty() && !power.parameters.empty())
-      v = fit_window(power, v, locations, registry, options, window_moved);
+      v = fit_window(power, v, runs, registry, options, window_moved);
     settled = settled && !window_moved;
   }
   out.fitted = v;
-  out.fitted_facts = evaluate_facts(spec, v, true, locations, registry, options);
+  out.fitted_facts = evaluate_loaded(spec, runs, v, true, registry, options);
   return out;
 }
 
