@@ -213,4 +213,9 @@ void require_option_in_range(const std::string& name, double value, double lo, d
     throw InputError(fmt::format("--{}: must be in [{}, {}], got {}", name, lo, hi, value));
 }
 
+std::uint64_t seed_option(std::int64_t value) {
+  if (value < 0) throw InputError(fmt::format("--seed: must be >= 0, got {}", value));
+  return static_cast<std::uint64_t>(value);
+}
+
 }  // namespace vibesim

@@ -3,6 +3,7 @@
 // Exit status: 0 success, 2 bad input (one-line message on `err`), 1 internal
 // error, 3 no GPU for `vibesim hw`.
 #include <csignal>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -82,6 +83,10 @@ std::vector<ListItem> comma_separated_numbers(const std::string& text);
 // Refuses a numeric option outside [lo, hi], NaN included:
 // "--name: must be in [lo, hi], got value".
 void require_option_in_range(const std::string& name, double value, double lo, double hi);
+
+// A --seed option's value, read as a signed integer so that "-1" is refused
+// rather than wrapped to 2^64 - 1: [0, 2^63 - 1], as an experiment's `seed`.
+std::uint64_t seed_option(std::int64_t value);
 
 // Subcommands, one file each: `args` excludes the subcommand name.
 int run_command(const CliContext& context, const std::vector<std::string>& args);

@@ -100,16 +100,17 @@ int check_profile_command(const CliContext& context, const std::vector<std::stri
       "options");
   std::string gpu_profile, model_name = "deepseek-v3";
   int gpus = 8;
-  std::uint64_t seed = 1;
+  std::int64_t seed_value = 1;
   options.add_options()("help,h", "show this help")(
       "model", po::value(&model_name)->default_value(model_name), "model whose experts run")(
       "gpus", po::value(&gpus)->default_value(8), "GPUs to draw")(
-      "seed", po::value(&seed)->default_value(1),
+      "seed", po::value(&seed_value)->default_value(1),
       "experiment seed (GPUs drawn as `run` draws them)");
   const auto vm = parse_command_line(context, args, options, "gpu", &gpu_profile);
   if (!vm) return 0;
   if (gpu_profile.empty()) throw InputError("profile check: name a GPU, e.g. mi325x/default");
   if (gpus < 1 || gpus > 4096) throw InputError("--gpus: must be in [1, 4096]");
+  const auto seed = seed_option(seed_value);
   const auto slash = gpu_profile.find('/');
   const auto sku_name = gpu_profile.substr(0, slash);
   const auto profile_name = slash == std::string::npos ? "default" : gpu_profile.substr(slash + 1);

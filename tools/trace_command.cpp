@@ -190,7 +190,7 @@ struct GenerateArguments {
   std::int64_t steps = 0, tokens = 0;
   double skew = 1.0, dispersion = 0.0, dispersion_exponent = 1.0;
   std::vector<std::string> drift_at;  // each STEP[,STEP...]; the option may repeat
-  std::uint64_t seed = 1;
+  std::int64_t seed = 1;              // seed_option() checks it
 };
 
 MoeModel load_model_named(const CliContext& context, const std::string& name) {
@@ -250,7 +250,8 @@ CountTrace generate_trace(const MoeModel& model, const GenerateArguments& a,
   const auto layers = static_cast<int>(model.num_moe_layers());
   const auto experts = static_cast<int>(model.routed_experts);
   const auto top_k = static_cast<int>(model.top_k);
-  SyntheticRouting routing(layers, experts, top_k, generate_spec(a), a.seed, a.seed + 1);
+  const auto seed = seed_option(a.seed);
+  SyntheticRouting routing(layers, experts, top_k, generate_spec(a), seed, seed + 1);
   CountTrace trace;
   trace.top_k = top_k;
   trace.num_experts = experts;
