@@ -54,7 +54,7 @@ std::string without_cr(std::string line) {
 
 CsvLines::CsvLines(const std::filesystem::path& path)
     : file_(path.string()), in_(open_input_file(path)) {
-  if (!std::getline(in_, header_)) throw InputError(fmt::format("{}: file is empty", file_));
+  if (!read_line(in_, header_, file_, 1)) throw InputError(fmt::format("{}: file is empty", file_));
   header_ = without_cr(std::move(header_));
   if (header_.starts_with(kUtf8Bom)) header_.erase(0, kUtf8Bom.size());
 }
@@ -66,7 +66,7 @@ void CsvLines::require_header(std::string_view expected) const {
 }
 
 bool CsvLines::next() {
-  while (std::getline(in_, line_)) {
+  while (read_line(in_, line_, file_, line_number_ + 1)) {
     ++line_number_;
     line_ = without_cr(std::move(line_));
     if (!line_.empty()) return true;

@@ -108,7 +108,7 @@ std::vector<Request> read_jsonl(const std::filesystem::path& path) {
   std::vector<Request> requests;
   std::string line;
   double first_ms = 0, previous_ms = 0;
-  for (std::size_t line_no = 1; std::getline(in, line); ++line_no) {
+  for (std::size_t line_no = 1; read_line(in, line, file, line_no); ++line_no) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const auto where = fmt::format("{}:{}", file, line_no);
     nlohmann::json j;
