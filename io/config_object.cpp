@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -13,10 +12,10 @@ namespace vibesim {
 
 nlohmann::json read_json_file(const std::filesystem::path& path) {
   auto in = open_input_file(path);
-  std::stringstream text;
-  text << in.rdbuf();
   try {
-    return nlohmann::json::parse(text.str());
+    // From the stream, not a copy of the whole file: a file that is not JSON
+    // is refused at its first bad byte (/dev/zero was read until memory ran out).
+    return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
     // e.what() reads "[json.exception.parse_error.101] parse error at line L, column C: ..."
     // or "[json.exception.out_of_range.406] number overflow parsing '1e400'": drop the tag.
