@@ -13,8 +13,16 @@ namespace vibesim {
 
 namespace {
 
-std::filesystem::path temporary_for(const std::filesystem::path& path) {
-  return path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), ::getpid());
+// Where the text finally lands: the file a symbolic link names, else `path`.
+std::filesystem::path final_target(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_symlink(path, ec)) return path;
+  auto resolved = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : resolved;
+}
+
+std::filesystem::path temporary_for(const std::filesystem::path& target) {
+  return target.parent_path() / fmt::format(".{}.tmp-{}", target.filename().string(), ::getpid());
 }
 
 bool write_whole(const std::filesystem::path& file, std::string_view text) {
@@ -26,28 +34,51 @@ bool write_whole(const std::filesystem::path& file, std::string_view text) {
 
 void remove_all_of(std::span<const std::filesystem::path> files) {
   std::error_code ignored;
-  for (const auto& f : files) std::filesystem::remove(f, ignored);
+  for (const auto& f : files)
+    if (!f.empty()) std::filesystem::remove(f, ignored);
 }
 
 }  // namespace
+
+bool is_stream_output(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  return !ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+         !std::filesystem::is_directory(status);
+}
+
+void remove_written_file(const std::filesystem::path& path) {
+  if (is_stream_output(path)) return;
+  std::error_code ignored;
+  std::filesystem::remove(final_target(path), ignored);
+}
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   const OutputFile one{path, text};
   write_files_atomically(std::span(&one, 1));
 }
 
+// Temporaries first (every regular target), then the streams, then the renames.
 void write_files_atomically(std::span<const OutputFile> files) {
-  std::vector<std::filesystem::path> temporaries;
+  std::vector<std::filesystem::path> targets, temporaries;  // per file; empty: a stream
   for (const auto& f : files) {
-    temporaries.push_back(temporary_for(f.path));
-    if (!write_whole(temporaries.back(), f.text)) {
+    const bool stream = is_stream_output(f.path);
+    targets.push_back(stream ? std::filesystem::path() : final_target(f.path));
+    temporaries.push_back(stream ? std::filesystem::path() : temporary_for(targets.back()));
+    if (!stream && !write_whole(temporaries.back(), f.text)) {
       remove_all_of(temporaries);
       throw InputError(fmt::format("{}: cannot write", f.path.string()));
     }
   }
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (targets[i].empty() && !write_whole(files[i].path, files[i].text)) {
+      remove_all_of(temporaries);
+      throw InputError(fmt::format("{}: cannot write", files[i].path.string()));
+    }
   for (std::size_t i = 0; i < files.size(); ++i) {
+    if (targets[i].empty()) continue;
     std::error_code ec;
-    std::filesystem::rename(temporaries[i], files[i].path, ec);
+    std::filesystem::rename(temporaries[i], targets[i], ec);
     if (ec) {
       remove_all_of(std::span(temporaries).subspan(i));
       throw InputError(fmt::format("{}: cannot write", files[i].path.string()));

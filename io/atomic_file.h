@@ -2,6 +2,9 @@
 // Writing output files so that readers never see half of one: the text goes
 // to a hidden temporary beside the target, which is renamed over it only once
 // fully written. On failure the temporary is removed and the target untouched.
+// A symbolic link stays a link: the file it names is replaced. What is not a
+// regular file (/dev/stdout, a FIFO, a terminal, /dev/null) is written in
+// place, never replaced: renaming over a device as root replaced the device.
 #include <filesystem>
 #include <span>
 #include <string>
@@ -13,6 +16,14 @@ struct OutputFile {
   std::filesystem::path path;
   std::string_view text;  // not owned: the caller keeps it alive during the call
 };
+
+// Whether `path` is written in place: it exists (links followed) and is not a
+// regular file. Such a target is never replaced or removed.
+bool is_stream_output(const std::filesystem::path& path);
+
+// Takes back what write_file_atomically wrote to `path` (the file a link
+// names); nothing for a stream output.
+void remove_written_file(const std::filesystem::path& path);
 
 // Throws InputError naming `path` if it cannot be written.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);

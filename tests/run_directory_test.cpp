@@ -1,5 +1,8 @@
 // Run directories and atomic files: all of a run or none of it, never mixed.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -74,4 +77,37 @@ TEST_CASE("files written together: one that cannot be written leaves none of the
   CHECK_THROWS_WITH_AS(write_files_atomically(one_bad), doctest::Contains("d.json: cannot write"),
                        InputError);
   CHECK(testing::names_in(dir.path) == std::vector<std::string>{"a.json", "b.json"});
+}
+
+TEST_CASE("an atomic write through a link replaces the file it names and keeps the link") {
+  testing::TempDir dir("atomic-link");
+  dir.write("target.json", "old\n");
+  std::filesystem::create_symlink(dir.path / "target.json", dir.path / "link.json");
+  write_file_atomically(dir.path / "link.json", "new\n");
+  CHECK(std::filesystem::is_symlink(dir.path / "link.json"));
+  CHECK(testing::read_file(dir.path / "target.json") == "new\n");
+  remove_written_file(dir.path / "link.json");
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"link.json"});  // now dangling
+}
+
+TEST_CASE("what is not a regular file (a FIFO, /dev/stdout) is written in place, never replaced") {
+  testing::TempDir dir("atomic-fifo");
+  const auto fifo = dir.path / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK(is_stream_output(fifo));
+  CHECK_FALSE(is_stream_output(dir.path));
+  CHECK_FALSE(is_stream_output(dir.path / "new.json"));
+  // A reader that does not block, so a write replacing the FIFO fails the
+  // checks below instead of hanging.
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(reader >= 0);
+  write_file_atomically(fifo, "through\n");
+  char buffer[64] = {};
+  const auto got = ::read(reader, buffer, sizeof buffer);
+  ::close(reader);
+  CHECK(std::string(buffer, got > 0 ? static_cast<std::size_t>(got) : 0) == "through\n");
+  CHECK(std::filesystem::is_fifo(fifo));  // was renamed over: a regular file
+  remove_written_file(fifo);
+  CHECK(std::filesystem::is_fifo(fifo));
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"fifo"});
 }

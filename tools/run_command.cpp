@@ -173,8 +173,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
   try {
     run_dir.commit();
   } catch (const InputError&) {
-    std::error_code ec;
-    if (timeline) std::filesystem::remove(a.timeline_path, ec);
+    if (timeline) remove_written_file(a.timeline_path);
     throw;
   }
   fmt::print(context.out, "{}run directory: {}\n", a.quiet ? "" : "\n", run_dir.target().string());
