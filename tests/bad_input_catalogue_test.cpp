@@ -122,7 +122,7 @@ std::vector<BadInput> catalogue() {
       {"place: NaN load",
        {{"l.csv", loads + "0,0,nan\n"}},
        {"place", "--policy", "eplb", "--gpus", "1", "--loads", "{dir}/l.csv"},
-       "l.csv:2: column 'count' must be a finite number >= 0"},
+       "l.csv:2: column 'count' must be a number in [0, 1e+15], got 'nan'"},
       {"place: empty loads",
        {{"l.csv", ""}},
        {"place", "--policy", "eplb", "--gpus", "1", "--loads", "{dir}/l.csv"},

@@ -109,7 +109,16 @@ TEST_CASE("vibesim place rejects bad loads and options with status 2 and writes 
   };
   expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
                 loads_file("neg.json", R"({"logical_count": [[1,-2]]})")},
-               "neg.json: key 'logical_count[0][1]': count must be finite and >= 0");
+               "neg.json: key 'logical_count[0][1]': count must be in [0, 1e+15], got -2");
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("huge.json", R"({"logical_count": [[1.7e308, 1]]})")},
+               "huge.json: key 'logical_count[0][0]': count must be in [0, 1e+15]");
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("huge.csv", "layer,expert,count\n0,0,1.7e308\n0,1,1\n")},
+               "huge.csv:2: column 'count' must be a number in [0, 1e+15], got '1.7e308'");
+  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
+                loads_file("sum.csv", "layer,expert,count\n0,0,9e14\n0,1,1\n0,0,9e14\n")},
+               "sum.csv:4: the rows for layer 0, expert 0 sum past 1e+15");
   expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
                 loads_file("nan.csv", "layer,expert,count\n0,0,5\n0,1,nan\n")},
                "nan.csv:3: column 'count'");

@@ -14,6 +14,15 @@ namespace vibesim {
 
 namespace {
 
+// A load is a token count: far above any real one, and far enough below the
+// largest double that sums over experts and GPUs stay finite (1.7e308 made
+// every policy predict an infinite latency, with exit 0).
+constexpr double kMaxLoadCount = 1e15;
+
+bool valid_count(double count) {
+  return count >= 0 && count <= kMaxLoadCount;
+}  // NaN fails
+
 std::vector<std::vector<double>> read_json_loads(const std::filesystem::path& path) {
   const auto json = read_json_file(path);
   const auto file = path.string();
@@ -37,9 +46,9 @@ std::vector<std::vector<double>> read_json_loads(const std::filesystem::path& pa
       if (!v.is_number())
         throw InputError(fmt::format("{}: key '{}[{}]': not a number", file, key, e));
       const double count = v.get<double>();
-      if (!std::isfinite(count) || count < 0)
-        throw InputError(fmt::format("{}: key '{}[{}]': count must be finite and >= 0, got {}",
-                                     file, key, e, count));
+      if (!valid_count(count))
+        throw InputError(fmt::format("{}: key '{}[{}]': count must be in [0, {:g}], got {}", file,
+                                     key, e, kMaxLoadCount, count));
       row.push_back(count);
     }
     loads.push_back(std::move(row));
@@ -74,10 +83,9 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
     double count = 0;
     const auto [ptr, ec] =
         std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
-    if (ec != std::errc() || ptr != count_text.data() + count_text.size() ||
-        !std::isfinite(count) || count < 0)
-      throw InputError(fmt::format("{}: column 'count' must be a finite number >= 0, got '{}'",
-                                   where, count_text));
+    if (ec != std::errc() || ptr != count_text.data() + count_text.size() || !valid_count(count))
+      throw InputError(fmt::format("{}: column 'count' must be a number in [0, {:g}], got '{}'",
+                                   where, kMaxLoadCount, count_text));
     if (std::max(layer + 1, loads.size()) * std::max(experts, expert + 1) > kMaxLoadCells)
       throw InputError(
           fmt::format("{}: layer {} and expert {} would make a load matrix of more than {} cells",
@@ -87,6 +95,9 @@ std::vector<std::vector<double>> read_csv_loads(const std::filesystem::path& pat
     auto& row = loads[layer];
     if (row.size() <= expert) row.resize(expert + 1, 0.0);
     row[expert] += count;
+    if (!valid_count(row[expert]))
+      throw InputError(fmt::format("{}: the rows for layer {}, expert {} sum past {:g}", where,
+                                   layer, expert, kMaxLoadCount));
   }
   if (loads.empty()) throw InputError(fmt::format("{}: no data rows", csv.file()));
   for (auto& row : loads) row.resize(experts, 0.0);
