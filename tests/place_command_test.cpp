@@ -104,33 +104,29 @@ TEST_CASE("vibesim place rejects bad loads and options with status 2 and writes 
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK_FALSE(std::filesystem::exists(out));
   };
-  const auto loads_file = [&](const std::string& name, const std::string& text) {
-    return dir.write(name, text).string();
+  struct BadLoads {
+    const char* file;
+    const char* text;
+    const char* expected;
   };
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("neg.json", R"({"logical_count": [[1,-2]]})")},
-               "neg.json: key 'logical_count[0][1]': count must be in [0, 1e+15], got -2");
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("huge.json", R"({"logical_count": [[1.7e308, 1]]})")},
-               "huge.json: key 'logical_count[0][0]': count must be in [0, 1e+15]");
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("huge.csv", "layer,expert,count\n0,0,1.7e308\n0,1,1\n")},
-               "huge.csv:2: column 'count' must be a number in [0, 1e+15], got '1.7e308'");
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("sum.csv", "layer,expert,count\n0,0,9e14\n0,1,1\n0,0,9e14\n")},
-               "sum.csv:4: the rows for layer 0, expert 0 sum past 1e+15");
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("nan.csv", "layer,expert,count\n0,0,5\n0,1,nan\n")},
-               "nan.csv:3: column 'count'");
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("ragged.json", R"({"logical_count": [[1,2],[1,2,3]]})")},
-               "ragged.json: key 'logical_count[1]': has 3 experts");
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("far.csv", "layer,expert,count\n0,100000000,1\n")},
-               "far.csv:2: column 'expert' is not an id in [0, 65536)");
-  expect_error({"--policy", "eplb", "--gpus", "2", "--loads",
-                loads_file("wide.csv", "layer,expert,count\n9999,0,1\n0,60000,1\n")},
-               "wide.csv:3: layer 0 and expert 60000 would make a load matrix of more than");
+  for (const auto& [file, text, expected] : std::vector<BadLoads>{
+           {"neg.json", R"({"logical_count": [[1,-2]]})",
+            "neg.json: key 'logical_count[0][1]': count must be in [0, 1e+15], got -2"},
+           {"huge.json", R"({"logical_count": [[1.7e308, 1]]})",
+            "huge.json: key 'logical_count[0][0]': count must be in [0, 1e+15]"},
+           {"huge.csv", "layer,expert,count\n0,0,1.7e308\n0,1,1\n",
+            "huge.csv:2: column 'count' must be a number in [0, 1e+15], got '1.7e308'"},
+           {"sum.csv", "layer,expert,count\n0,0,9e14\n0,1,1\n0,0,9e14\n",
+            "sum.csv:4: the rows for layer 0, expert 0 sum past 1e+15"},
+           {"nan.csv", "layer,expert,count\n0,0,5\n0,1,nan\n", "nan.csv:3: column 'count'"},
+           {"ragged.json", R"({"logical_count": [[1,2],[1,2,3]]})",
+            "ragged.json: key 'logical_count[1]': has 3 experts"},
+           {"far.csv", "layer,expert,count\n0,100000000,1\n",
+            "far.csv:2: column 'expert' is not an id in [0, 65536)"},
+           {"wide.csv", "layer,expert,count\n9999,0,1\n0,60000,1\n",
+            "wide.csv:3: layer 0 and expert 60000 would make a load matrix of more than"}})
+    expect_error({"--policy", "eplb", "--gpus", "2", "--loads", dir.write(file, text).string()},
+                 expected);
   expect_error({"--policy", "vibe", "--gpus", "8", "--loads", good.string()},
                "12 experts per layer are not divisible by --gpus 8");
   expect_error({"--policy", "eplb", "--gpus", "4", "--replicas", "10", "--loads", good.string()},
