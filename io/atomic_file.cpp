@@ -25,8 +25,10 @@ std::filesystem::path temporary_for(const std::filesystem::path& target) {
   return target.parent_path() / fmt::format(".{}.tmp-{}", target.filename().string(), ::getpid());
 }
 
-bool write_whole(const std::filesystem::path& file, std::string_view text) {
-  std::ofstream out(file, std::ios::binary);
+// `append` for a stream: O_APPEND and no truncation, so /dev/stdout reaching
+// a file the shell appends to (>> log) adds to it instead of emptying it.
+bool write_whole(const std::filesystem::path& file, std::string_view text, bool append = false) {
+  std::ofstream out(file, append ? std::ios::binary | std::ios::app : std::ios::binary);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.flush();
   return static_cast<bool>(out);
@@ -42,6 +44,9 @@ void remove_all_of(std::span<const std::filesystem::path> files) {
 
 bool is_stream_output(const std::filesystem::path& path) {
   std::error_code ec;
+  const auto absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+  if (!ec && (absolute.starts_with("/dev/") || absolute.starts_with("/proc/")))
+    return true;  // /dev/stdout, /dev/fd/N: whatever the descriptor leads to
   const auto status = std::filesystem::status(path, ec);
   return !ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
          !std::filesystem::is_directory(status);
@@ -71,7 +76,7 @@ void write_files_atomically(std::span<const OutputFile> files) {
     }
   }
   for (std::size_t i = 0; i < files.size(); ++i)
-    if (targets[i].empty() && !write_whole(files[i].path, files[i].text)) {
+    if (targets[i].empty() && !write_whole(files[i].path, files[i].text, /*append=*/true)) {
       remove_all_of(temporaries);
       throw InputError(fmt::format("{}: cannot write", files[i].path.string()));
     }

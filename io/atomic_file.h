@@ -3,8 +3,9 @@
 // to a hidden temporary beside the target, which is renamed over it only once
 // fully written. On failure the temporary is removed and the target untouched.
 // A symbolic link stays a link: the file it names is replaced. What is not a
-// regular file (/dev/stdout, a FIFO, a terminal, /dev/null) is written in
-// place, never replaced: renaming over a device as root replaced the device.
+// regular file (a FIFO, a terminal, /dev/null), and anything under /dev or
+// /proc (/dev/stdout may lead to a file the shell appends to), is appended to
+// in place, never replaced: renaming over a device as root replaced the device.
 #include <filesystem>
 #include <span>
 #include <string>
@@ -17,8 +18,9 @@ struct OutputFile {
   std::string_view text;  // not owned: the caller keeps it alive during the call
 };
 
-// Whether `path` is written in place: it exists (links followed) and is not a
-// regular file. Such a target is never replaced or removed.
+// Whether `path` is written in place: it lies under /dev or /proc, or it
+// exists (links followed) and is neither a regular file nor a folder. Such a
+// target is never replaced or removed.
 bool is_stream_output(const std::filesystem::path& path);
 
 // Takes back what write_file_atomically wrote to `path` (the file a link

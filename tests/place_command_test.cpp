@@ -1,11 +1,15 @@
 // `vibesim place`: recorded loads in, an SGLang expert-location file out.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "fixtures.h"
+#include "io/atomic_file.h"
 #include "tools/cli.h"
 
 using namespace vibesim;
@@ -268,4 +272,28 @@ TEST_CASE(
     CHECK(bad.err.find("expert 3 has no slot") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir.path / "x.json"));
   }
+}
+
+TEST_CASE(
+    "place into a stream (a FIFO, /dev/stdout): data only there, summary on stderr, no report") {
+  testing::TempDir dir("place-stream");
+  const auto fifo = dir.path / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // so a write cannot block
+  REQUIRE(reader >= 0);
+  const auto loads = dir.write("loads.json", kEplbReadmeLoads);
+  const auto r = cli(
+      {"place", "--policy", "eplb", "--gpus", "4", "--loads", loads.string(), "-o", fifo.string()});
+  std::string data(1 << 16, '\0');
+  const auto got = ::read(reader, data.data(), data.size());
+  ::close(reader);
+  REQUIRE(r.status == 0);
+  data.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+  CHECK(nlohmann::json::parse(data).contains("physical_to_logical_map"));
+  CHECK(r.out.empty());
+  CHECK(r.err.find("fifo: 2 layers, 4 GPUs x 3 slots (eplb)") != std::string::npos);
+  CHECK(r.err.find("report in") == std::string::npos);
+  CHECK(testing::names_in(dir.path) == std::vector<std::string>{"fifo", "loads.json"});
+  CHECK(is_stream_output("/dev/stdout"));
+  CHECK(is_stream_output("/proc/self/fd/1"));
 }

@@ -14,6 +14,7 @@
 #include <boost/program_options.hpp>
 
 #include "hw/hardware_backend.h"
+#include "io/atomic_file.h"
 #include "policies/policy_registry.h"
 #include "sim/experiment.h"
 
@@ -39,6 +40,12 @@ struct CliContext {
   // handler; nullptr when nothing can interrupt (tests).
   const volatile std::sig_atomic_t* stop_signal = nullptr;
   HardwareFactory open_hardware = open_cuda_backend;
+
+  // Where to say what was written to `output`: stderr when the output is a
+  // stream (it may be stdout itself), else stdout.
+  [[nodiscard]] std::ostream& status_stream(const std::filesystem::path& output) const {
+    return is_stream_output(output) ? err : out;
+  }
 
   // Long work calls this often (per layer step, per finished request).
   void checkpoint() const {

@@ -58,9 +58,10 @@ po::options_description place_options(PlaceArguments& a) {
       "vibesim place --policy NAME --loads FILE --gpus G [options]\n\n"
       "Places experts for recorded loads and writes the expert-location file SGLang's\n"
       "--init-expert-location reads: {\"physical_to_logical_map\": layers x slots} and nothing\n"
-      "else (slot s on GPU s / slots_per_gpu). A report beside it (--report, default\n"
-      "OUT.report.json with -o) has log2phy (padded with -1), logcnt, gpu_load (tokens per\n"
-      "GPU, replicas sharing evenly) and predicted_latency (f_g of those tokens per GPU);\n"
+      "else (slot s on GPU s / slots_per_gpu). A report beside it (--report; by default\n"
+      "OUT.report.json with -o OUT, unless OUT is a stream such as /dev/stdout) has\n"
+      "log2phy (padded with -1), logcnt, gpu_load (tokens per GPU, replicas sharing\n"
+      "evenly) and predicted_latency (f_g of those tokens per GPU);\n"
       "with --current also slots_changed (slots an engine must rewrite). A policy that\n"
       "splits replicas' tokens by speed (latency_lpt_shares) adds replica_share (per slot,\n"
       "its expert's token fraction), which gpu_load then follows; SGLang's file cannot\n"
@@ -221,10 +222,10 @@ void print_summary(std::ostream& out, const PlaceArguments& a, const PlacementRe
   const bool in_ns = unit == "ns";
   fmt::print(out,
              "{}: {} layers, {} GPUs x {} slots ({}); mean over layers of max GPU predicted "
-             "latency {:.4g} {}, max/mean GPU tokens {:.3f}; report in {}\n",
+             "latency {:.4g} {}, max/mean GPU tokens {:.3f}{}\n",
              a.out_path, r.predicted.size(), a.gpus, p.slots_per_gpu, a.policy,
              worst_sum / layers / (in_ns ? 1e3 : 1.0), in_ns ? "us" : unit, imbalance_sum / layers,
-             a.report_path);
+             a.report_path.empty() ? "" : "; report in " + a.report_path);
 }
 
 // One line on stderr from a policy that proved its placements: the largest
@@ -295,7 +296,8 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   report.proofs = std::move(proofs);  // c.proofs is not read again
 
   const std::string sglang_text = expert_location_file_text(p);
-  if (a.report_path.empty() && !a.out_path.empty()) {
+  // No report beside a stream output (-o /dev/stdout): it would land in /dev.
+  if (a.report_path.empty() && !a.out_path.empty() && !is_stream_output(a.out_path)) {
     const std::filesystem::path out(a.out_path);
     a.report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
   }
@@ -310,7 +312,7 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
     context.out << sglang_text;
     return 0;
   }
-  print_summary(context.out, a, report, p, curves.unit);
+  print_summary(context.status_stream(a.out_path), a, report, p, curves.unit);
   return 0;
 }
 

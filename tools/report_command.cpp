@@ -53,7 +53,7 @@ int report_command(const CliContext& context, const std::vector<std::string>& ar
                "vibesim report: Chart.js is not installed (Debian package libjs-chart.js); the "
                "report holds tables only\n");
   write_file_atomically(out_path, html_report(report_data(dir), js));
-  fmt::print(context.out, "report: {}\n", out_path);
+  fmt::print(context.status_stream(out_path), "report: {}\n", out_path);
   return 0;
 }
 

@@ -129,7 +129,7 @@ int convert_command(const CliContext& context, const std::vector<std::string>& a
   const bool tokens = std::holds_alternative<TokenTrace>(trace);
   const auto format = output_format(to, files[1], tokens);
   write_routing_trace(trace, files[1], format, batch_tokens);
-  fmt::print(context.out, "{} ({}) -> {} ({})\n", files[0],
+  fmt::print(context.status_stream(files[1]), "{} ({}) -> {} ({})\n", files[0],
              name_of(kTraceFormats, detect_trace_format(files[0])), files[1],
              name_of(kTraceFormats, format));
   return 0;
@@ -180,8 +180,8 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   fit.description = fmt::format("fitted by `vibesim trace fit` to {}",
                                 std::filesystem::path(file).filename().string());
   write_file_atomically(out_path, fit.to_json().dump(2) + "\n");
-  print_fit(context.out, fit);
-  fmt::print(context.out, "wrote {}\n", out_path);
+  print_fit(context.status_stream(out_path), fit);
+  fmt::print(context.status_stream(out_path), "wrote {}\n", out_path);
   return 0;
 }
 
@@ -303,7 +303,7 @@ int generate_command(const CliContext& context, const std::vector<std::string>& 
                     static_cast<double>(model.routed_experts), "--steps");
   const auto format = output_format(a.to, a.out, false);
   write_routing_trace(generate_trace(model, a, context), a.out, format);
-  fmt::print(context.out, "wrote {} ({}, {} steps x {} tokens)\n", a.out,
+  fmt::print(context.status_stream(a.out), "wrote {} ({}, {} steps x {} tokens)\n", a.out,
              name_of(kTraceFormats, format), a.steps, a.tokens);
   return 0;
 }
