@@ -265,15 +265,9 @@ FactSelection select_facts(const FidelitySpec& spec, bool fitted_only) {
   return out;
 }
 
-// Loads the runs `keys` name (every run of the spec when `keys` is null).
-LoadedRuns load_runs(const FidelitySpec& spec, const std::set<EvaluationKey>* keys,
+// The named runs' experiments, each loaded once.
+LoadedRuns load_runs(const FidelitySpec& spec, const std::set<std::string>& names,
                      const ConfigLocations& locations, const PolicyRegistry& registry) {
-  std::set<std::string> names;
-  for (const auto& [name, run] : spec.runs) names.insert(name);
-  if (keys != nullptr) {
-    names.clear();
-    for (const auto& key : *keys) names.insert(std::get<0>(key));
-  }
   LoadedRuns out;
   for (const auto& name : names) {
     const auto& r = spec.runs.at(name);
@@ -328,8 +322,9 @@ std::vector<FactResult> evaluate_facts(const FidelitySpec& spec, const Parameter
                                        bool fitted_only, const ConfigLocations& locations,
                                        const PolicyRegistry& registry,
                                        const FidelityOptions& options) {
-  const auto keys = select_facts(spec, fitted_only).keys;
-  return evaluate_loaded(spec, load_runs(spec, &keys, locations, registry), parameters, fitted_only,
+  std::set<std::string> runs;  // those the selected facts evaluate
+  for (const auto& key : select_facts(spec, fitted_only).keys) runs.insert(std::get<0>(key));
+  return evaluate_loaded(spec, load_runs(spec, runs, locations, registry), parameters, fitted_only,
                          registry, options);
 }
 
@@ -493,7 +488,9 @@ FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locat
   const auto shares = with_fitted_facts(spec, Evaluation::kServing);
   const auto scale = with_fitted_facts(spec, Evaluation::kFrontier);
   const auto power = with_fitted_facts(spec, Evaluation::kPower);
-  const auto runs = load_runs(spec, nullptr, locations, registry);
+  std::set<std::string> names;
+  for (const auto& [name, run] : spec.runs) names.insert(name);
+  const auto runs = load_runs(spec, names, locations, registry);
   FitOutcome out;
   out.start = shipped_values(spec, runs);
   constexpr int kMaxRounds = 4;
