@@ -52,6 +52,14 @@ bool is_stream_output(const std::filesystem::path& path) {
          !std::filesystem::is_directory(status);
 }
 
+void refuse_output_over_input(const std::filesystem::path& output,
+                              const std::filesystem::path& input) {
+  std::error_code ec;  // either missing: not the same file
+  if (is_stream_output(output) || !std::filesystem::equivalent(output, input, ec)) return;
+  throw InputError(fmt::format("{}: is the input file {}; write the output to another file",
+                               output.string(), input.string()));
+}
+
 void remove_written_file(const std::filesystem::path& path) {
   if (is_stream_output(path)) return;
   std::error_code ignored;

@@ -27,6 +27,12 @@ bool is_stream_output(const std::filesystem::path& path);
 // names); nothing for a stream output.
 void remove_written_file(const std::filesystem::path& path);
 
+// Throws InputError if writing `output` would replace `input` (the same
+// file through any name or link): a command that converts or fits a file
+// into its own input destroys what it read. Streams (/dev/stdout) never are.
+void refuse_output_over_input(const std::filesystem::path& output,
+                              const std::filesystem::path& input);
+
 // Throws InputError naming `path` if it cannot be written.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 

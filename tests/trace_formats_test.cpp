@@ -214,6 +214,15 @@ TEST_CASE("trace convert and trace stats on the command line") {
       {"trace", "convert", csv.string(), (dir.path / "t.bin").string(), "--to", "long_csv"});
   CHECK(to.status == 0);
   CHECK(detect_trace_format(dir.path / "t.bin") == TraceFormat::kLongCsv);
+
+  // Into itself, through a link: refused, the per-token trace intact (as
+  // counts it would have lost every token's experts).
+  std::filesystem::create_symlink(csv, dir.path / "link.csv");
+  const auto itself = testing::cli(
+      {"trace", "convert", csv.string(), (dir.path / "link.csv").string(), "--to", "count_csv"});
+  CHECK(itself.status == 2);
+  CHECK(itself.err.find("is the input file") != std::string::npos);
+  CHECK(testing::read_file(csv) == kTokenCsv);
 }
 
 TEST_CASE("trace generate: --drift-at before OUT gives every layer a new hot set at that step") {

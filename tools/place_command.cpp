@@ -260,6 +260,15 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   if (!(a.time_limit_s > 0 && a.time_limit_s <= 1e6))
     throw InputError(
         fmt::format("--time-limit: must be in (0, 1e6] seconds, got {}", a.time_limit_s));
+  // No report beside a stream output (-o /dev/stdout): it would land in /dev.
+  if (a.report_path.empty() && !a.out_path.empty() && !is_stream_output(a.out_path)) {
+    const std::filesystem::path out(a.out_path);
+    a.report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
+  }
+  // --current may be rewritten in place (the new placement replaces the old).
+  for (const auto& output : {a.out_path, a.report_path})
+    for (const auto& input : {a.loads_path, a.profile_path})
+      if (!output.empty() && !input.empty()) refuse_output_over_input(output, input);
   auto placement_policy = context.registry.make(a.policy);
   const auto loads = read_expert_loads(a.loads_path);
   const int experts = static_cast<int>(loads[0].size());
@@ -296,11 +305,6 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   report.proofs = std::move(proofs);  // c.proofs is not read again
 
   const std::string sglang_text = expert_location_file_text(p);
-  // No report beside a stream output (-o /dev/stdout): it would land in /dev.
-  if (a.report_path.empty() && !a.out_path.empty() && !is_stream_output(a.out_path)) {
-    const std::filesystem::path out(a.out_path);
-    a.report_path = (out.parent_path() / (out.stem().string() + ".report.json")).string();
-  }
   std::vector<OutputFile> files;
   const std::string report_json =
       a.report_path.empty() ? "" : report_text(report, p, a.policy, curves.unit);

@@ -49,6 +49,7 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   if (!power.empty()) columns.power = power;
   if (!temperature.empty()) columns.temperature = temperature;
   if (name.empty()) name = std::filesystem::path(csv).stem().string();
+  refuse_output_over_input(out_path, csv);
 
   const auto fit = fit_variability(csv, columns);
   const auto source =

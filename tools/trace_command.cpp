@@ -125,6 +125,7 @@ int convert_command(const CliContext& context, const std::vector<std::string>& a
   if (!vm) return 0;
   if (files.size() != 2) throw InputError("trace convert: give IN and OUT");
   check_batch_tokens(batch_tokens);
+  refuse_output_over_input(files[1], files[0]);
   const auto trace = read_routing_trace(files[0]);
   const bool tokens = std::holds_alternative<TokenTrace>(trace);
   const auto format = output_format(to, files[1], tokens);
@@ -166,6 +167,7 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   const auto vm = parse_command_line(context, args, options, "trace", &file);
   if (!vm) return 0;
   if (file.empty() || out_path.empty()) throw InputError("trace fit: give TRACE and -o OUT.json");
+  refuse_output_over_input(out_path, file);
   const auto trace = read_routing_trace(file);
   RoutingFit fit;
   if (const auto* tokens = std::get_if<TokenTrace>(&trace)) {
@@ -298,6 +300,7 @@ int generate_command(const CliContext& context, const std::vector<std::string>& 
   if (a.tokens < 1 || a.tokens > kMaxBatchTokens)
     throw InputError(
         fmt::format("--tokens: must be in [1, {}], got {}", kMaxBatchTokens, a.tokens));
+  if (!a.from.empty()) refuse_output_over_input(a.out, a.from);
   const auto model = load_model_named(context, a.model);
   check_count_cells(static_cast<double>(a.steps), static_cast<double>(model.num_moe_layers()),
                     static_cast<double>(model.routed_experts), "--steps");
