@@ -83,28 +83,38 @@ double GpuKernelModel::sustained_clock_fraction(double activity) const {
   return interpolate(clock_by_activity_, activity);
 }
 
-KernelTiming GpuKernelModel::roofline(double compute_at_max_ns, double useful_at_max_ns,
-                                      double memory_ns) const {
-  KernelTiming out;
+GpuKernelModel::CappedBusy GpuKernelModel::capped_busy(const RooflineInputs& in) const {
+  CappedBusy out;
   // How busy the math units are with real work at full clock sets switching
   // activity, hence power.
-  const double busy = useful_at_max_ns / std::max(compute_at_max_ns, memory_ns);
+  const double busy = in.useful_at_max_ns / std::max(in.compute_at_max_ns, in.memory_ns);
   out.activity = power_.activity_memory_bound +
                  (power_.activity_compute_bound - power_.activity_memory_bound) * busy;
-  const double capped = sustained_clock_fraction(out.activity);
+  out.capped = sustained_clock_fraction(out.activity);
   // Full clock for the first `free_ns`, then the capped clock.
-  const bool windowed = capped < 1 && power_.limit_window_s > 0;
-  const double free_ns = windowed ? interpolate(time_to_cap_ns_by_activity_, out.activity) : 0;
-  const double compute_ns = compute_at_max_ns <= free_ns
-                                ? compute_at_max_ns
-                                : free_ns + (compute_at_max_ns - free_ns) / capped;
-  const double busy_ns = std::max(compute_ns, memory_ns);
-  out.compute_bound = compute_ns >= memory_ns;
-  if (capped < 1 && busy_ns > free_ns) {
-    out.at_cap_fraction = (busy_ns - free_ns) / busy_ns;
-    out.clock_fraction = capped + (1 - capped) * (1 - out.at_cap_fraction);
+  const bool windowed = out.capped < 1 && power_.limit_window_s > 0;
+  out.free_ns = windowed ? interpolate(time_to_cap_ns_by_activity_, out.activity) : 0;
+  out.compute_ns = in.compute_at_max_ns <= out.free_ns
+                       ? in.compute_at_max_ns
+                       : out.free_ns + (in.compute_at_max_ns - out.free_ns) / out.capped;
+  out.busy_ns = std::max(out.compute_ns, in.memory_ns);
+  return out;
+}
+
+double GpuKernelModel::duration_of(double busy_ns) const {
+  return (busy_ns + launch_ns_) * variation_.relative_time;
+}
+
+KernelTiming GpuKernelModel::roofline(const RooflineInputs& in) const {
+  const auto c = capped_busy(in);
+  KernelTiming out;
+  out.activity = c.activity;
+  out.compute_bound = c.compute_ns >= in.memory_ns;
+  if (c.capped < 1 && c.busy_ns > c.free_ns) {
+    out.at_cap_fraction = (c.busy_ns - c.free_ns) / c.busy_ns;
+    out.clock_fraction = c.capped + (1 - c.capped) * (1 - out.at_cap_fraction);
   }
-  out.duration_ns = (busy_ns + launch_ns_) * variation_.relative_time;
+  out.duration_ns = duration_of(c.busy_ns);
   return out;
 }
 
@@ -113,11 +123,10 @@ KernelTiming GpuKernelModel::dense_kernel(KernelClass kind, double flops, double
   const double ns_per_flop = kind == KernelClass::kAttention ? attention_ns_per_flop_at_max_clock_
                                                              : dense_ns_per_flop_at_max_clock_;
   const double compute_at_max_ns = flops * ns_per_flop;
-  return roofline(compute_at_max_ns, compute_at_max_ns, bytes * ns_per_byte_);
+  return roofline({compute_at_max_ns, compute_at_max_ns, bytes * ns_per_byte_});
 }
 
-KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
-  if (batch.active_experts == 0) return KernelTiming{};
+GpuKernelModel::RooflineInputs GpuKernelModel::expert_roofline(const ExpertBatch& batch) const {
   // Tile padding rows multiply zeros, which toggle little: they take time but
   // not (much) power, so activity counts the real tokens only. Likewise
   // compute units left idle by few tokens per expert (occupancy) take time
@@ -129,9 +138,21 @@ KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
         static_cast<double>(batch.tokens) / static_cast<double>(batch.active_experts);
     compute_ns *= (per_expert + moe_half_efficiency_tokens_) / per_expert;
   }
-  return roofline(compute_ns, useful_ns,
-                  static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
-                      static_cast<double>(batch.tokens) * ns_per_token_memory_);
+  return {compute_ns, useful_ns,
+          static_cast<double>(batch.active_experts) * ns_per_active_expert_ +
+              static_cast<double>(batch.tokens) * ns_per_token_memory_};
+}
+
+KernelTiming GpuKernelModel::time(const ExpertBatch& batch) const {
+  if (batch.active_experts == 0) return KernelTiming{};
+  return roofline(expert_roofline(batch));
+}
+
+// time(batch).duration_ns without the clock and cap details: the simulator's
+// innermost call.
+double GpuKernelModel::duration_ns(const ExpertBatch& batch) const {
+  if (batch.active_experts == 0) return 0;
+  return duration_of(capped_busy(expert_roofline(batch)).busy_ns);
 }
 
 }  // namespace vibesim

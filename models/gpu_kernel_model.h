@@ -69,9 +69,8 @@ class GpuKernelModel {
   GpuKernelModel(const GpuSku& sku, const GpuVariation& variation, const MoeModel& model);
 
   [[nodiscard]] KernelTiming time(const ExpertBatch& batch) const;
-  [[nodiscard]] double duration_ns(const ExpertBatch& batch) const {
-    return time(batch).duration_ns;
-  }
+  // time(batch).duration_ns, without the rest.
+  [[nodiscard]] double duration_ns(const ExpertBatch& batch) const;
 
   // A dense (non-expert) kernel of class `kind` (attention, or dense FFN and
   // shared experts), on this GPU's share of the work — `flops` at the model's
@@ -96,10 +95,22 @@ class GpuKernelModel {
   [[nodiscard]] double solve_time_to_cap_ns(double activity) const;
   [[nodiscard]] double interpolate(const std::array<double, kActivitySteps + 1>& table,
                                    double activity) const;
-  // Roofline with power-capped DVFS: compute time at full clock (padding
-  // included), the part of it doing real work (sets activity), memory time.
-  [[nodiscard]] KernelTiming roofline(double compute_at_max_ns, double useful_at_max_ns,
-                                      double memory_ns) const;
+  // A roofline's inputs: compute time at full clock (padding included), the
+  // part of it doing real work (sets activity), memory time.
+  struct RooflineInputs {
+    double compute_at_max_ns, useful_at_max_ns, memory_ns;
+  };
+  // What power-capped DVFS makes of them: the activity, the capped clock
+  // fraction, the time at full clock before the cap binds, the compute time
+  // and the busy time (the larger of compute and memory).
+  struct CappedBusy {
+    double activity = 0, capped = 1, free_ns = 0, compute_ns = 0, busy_ns = 0;
+  };
+  [[nodiscard]] RooflineInputs expert_roofline(const ExpertBatch& batch) const;
+  [[nodiscard]] CappedBusy capped_busy(const RooflineInputs& in) const;
+  [[nodiscard]] double duration_of(double busy_ns) const;  // launch and relative time added
+  // Roofline with power-capped DVFS, with the clock and cap details.
+  [[nodiscard]] KernelTiming roofline(const RooflineInputs& in) const;
 
   PowerModelSpec power_;
   GpuVariation variation_;

@@ -98,6 +98,19 @@ void MoeLayerStepper::set_placement(const Placement& placement) {
   }
 }
 
+template <typename TokensOfSlot>
+void MoeLayerStepper::gather_tokens(TokensOfSlot tokens_of_slot) {
+  const auto slots_per_gpu = static_cast<std::size_t>(slots_per_gpu_);
+  for (std::size_t g = 0, s = 0; g < tokens_.size(); ++g) {
+    std::int64_t sum = 0;
+    for (const auto end = s + slots_per_gpu; s < end; ++s) {
+      slot_tokens_[s] = tokens_of_slot(s);
+      sum += slot_tokens_[s];
+    }
+    tokens_[g] = static_cast<double>(sum);
+  }
+}
+
 LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_t> expert_counts) {
   const auto& layer = layers_[static_cast<std::size_t>(moe_layer)];
   const auto g_count = static_cast<std::size_t>(num_gpus_);
@@ -109,30 +122,28 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
     return expert_counts[static_cast<std::size_t>(layer.expert[s])];
   };
   if (!layer.share_end.empty()) {
-    for (std::size_t s = 0; s < slot_tokens_.size(); ++s) {
+    gather_tokens([&](std::size_t s) {
       const std::int32_t n = expert_tokens(s);
-      slot_tokens_[s] = static_cast<std::int32_t>(std::llround(n * layer.share_end[s]) -
-                                                  std::llround(n * layer.share_begin[s]));
-    }
+      return static_cast<std::int32_t>(std::llround(n * layer.share_end[s]) -
+                                       std::llround(n * layer.share_begin[s]));
+    });
   } else if (layer.has_replicas) {
-    for (std::size_t s = 0; s < slot_tokens_.size(); ++s) {
+    gather_tokens([&](std::size_t s) {
       const std::int32_t n = expert_tokens(s);
       const int r = layer.replica_count[s];
-      slot_tokens_[s] = n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
-    }
+      return n / r + (layer.replica_rank[s] < n % r ? 1 : 0);
+    });
   } else {
-    for (std::size_t s = 0; s < slot_tokens_.size(); ++s) slot_tokens_[s] = expert_tokens(s);
+    gather_tokens(expert_tokens);
   }
   const LayerWork work{num_gpus_, slots_per_gpu_, slot_tokens_};
   executor_->run(work, compute_ns_);
 
   for (std::size_t g = 0; g < g_count; ++g) {
-    const auto tokens = work.gpu_tokens(static_cast<int>(g));
     double kernel_ns = compute_ns_[g];
     if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
     if (jitter_cv_ > 0 && kernel_ns > 0)
       kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
-    tokens_[g] = static_cast<double>(tokens);
     records_[g] = GpuLayerRecord{tokens_[g], 0.0, kernel_ns, 0.0, 0.0};
   }
 

@@ -98,6 +98,10 @@ class MoeLayerStepper {
     std::vector<double> share_begin, share_end;
   };
   void set_shares(LayerSlots& layer, std::span<const double> share) const;
+  // Sets every slot's tokens to `tokens_of_slot(slot)` (slot_tokens_) and
+  // every GPU's sum of them (tokens_).
+  template <typename TokensOfSlot>
+  void gather_tokens(TokensOfSlot tokens_of_slot);
 
   std::unique_ptr<LayerExecutor> owned_executor_;  // the modelled one, unless given another
   LayerExecutor* executor_;

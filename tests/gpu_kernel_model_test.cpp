@@ -171,3 +171,25 @@ TEST_CASE("a SKU file without per-class efficiencies uses compute_efficiency for
   CHECK(sku.interconnect.collective_bandwidth_efficiency == 1);
   CHECK(sku.interconnect.collective_latency_floor_us == 0);
 }
+
+TEST_CASE(
+    "duration_ns is time().duration_ns exactly, capped, windowed, occupancy-limited or idle") {
+  auto model = testing::toy_model();
+  model.hidden_size = 4000;  // compute bound at the larger batches, as in the DVFS case
+  model.expert_intermediate_size = 4000;
+  for (const double window_s : {0.0, 1e-3})
+    for (const double half_efficiency_tokens : {0.0, 500.0}) {
+      CAPTURE(window_s);
+      CAPTURE(half_efficiency_tokens);
+      auto sku = testing::toy_sku();
+      sku.power.limit_window_s = window_s;
+      sku.kernel.moe_half_efficiency_tokens = half_efficiency_tokens;
+      GpuVariation leaky;
+      leaky.voltage_offset_v = 0.03;
+      const GpuKernelModel gpu(sku, leaky, model);
+      for (const std::int64_t tokens : {0, 1, 700, 8'000, 100'000}) {
+        const auto batch = ExpertBatch::spread_evenly(tokens, 3, 63);
+        CHECK(gpu.duration_ns(batch) == gpu.time(batch).duration_ns);
+      }
+    }
+}
