@@ -15,6 +15,7 @@ LatencyCurve::LatencyCurve(std::vector<double> tokens, std::vector<double> laten
   for (std::size_t i = 1; i < tokens_.size(); ++i)
     if (!(tokens_[i] > tokens_[i - 1]))
       throw std::invalid_argument("LatencyCurve: tokens must increase");
+  non_decreasing_ = std::is_sorted(latency_ns_.begin(), latency_ns_.end());
 }
 
 LatencyCurve LatencyCurve::proportional(double tokens_per_ns) {
@@ -37,16 +38,22 @@ double LatencyCurve::tokens_surely_reaching(double from_tokens, double bound_ns)
       std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, from_tokens) - tokens_.begin());
   // Non-decreasing from the segment holding from_tokens to the end (and so on
   // the extension past the last point).
-  for (std::size_t k = first; k < tokens_.size(); ++k)
-    if (latency_ns_[k] < latency_ns_[k - 1]) return kNever;
+  if (!non_decreasing_)
+    for (std::size_t k = first; k < tokens_.size(); ++k)
+      if (latency_ns_[k] < latency_ns_[k - 1]) return kNever;
   // Interpolating between points at bound + margin or above cannot round below bound.
+  // The first point from `first` on at that latency (they rise from there).
   const double margin = 1e-12 * std::max(1.0, std::abs(bound_ns));
-  for (std::size_t k = first; k < tokens_.size(); ++k)
-    if (tokens_[k] > from_tokens && latency_ns_[k] >= bound_ns + margin) return tokens_[k];
-  return kNever;
+  const auto k = static_cast<std::size_t>(
+      std::lower_bound(latency_ns_.begin() + static_cast<std::ptrdiff_t>(first), latency_ns_.end(),
+                       bound_ns + margin) -
+      latency_ns_.begin());
+  // Only the last point can lie at or before from_tokens (past the last point).
+  return k < tokens_.size() && tokens_[k] > from_tokens ? tokens_[k] : kNever;
 }
 
 bool LatencyCurve::non_decreasing_over(double from_tokens, double to_tokens) const {
+  if (non_decreasing_) return true;
   // The segments (as latency_ns picks them) holding from_tokens and to_tokens.
   const auto segment = [&](double tokens) {
     return static_cast<std::size_t>(
@@ -65,6 +72,12 @@ double LatencyCurve::tokens_within(double from_tokens, double bound_ns) const {
   const auto last = tokens_.size() - 1;
   auto k = static_cast<std::size_t>(
       std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, from_tokens) - tokens_.begin());
+  // Rising points: the first segment ending above the bound, by bisection.
+  if (non_decreasing_)
+    k = static_cast<std::size_t>(
+        std::upper_bound(latency_ns_.begin() + static_cast<std::ptrdiff_t>(k),
+                         latency_ns_.begin() + static_cast<std::ptrdiff_t>(last), bound_ns) -
+        latency_ns_.begin());
   for (; k <= last; ++k) {
     const double slope = (latency_ns_[k] - latency_ns_[k - 1]) / (tokens_[k] - tokens_[k - 1]);
     if (k < last && latency_ns_[k] <= bound_ns) continue;  // the whole segment stays within

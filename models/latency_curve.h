@@ -28,12 +28,15 @@ class LatencyCurve {
   [[nodiscard]] double tokens_within(double from_tokens, double bound_ns) const;
   // Whether latency never decreases between the two token counts.
   [[nodiscard]] bool non_decreasing_over(double from_tokens, double to_tokens) const;
+  // Whether it never decreases anywhere.
+  [[nodiscard]] bool non_decreasing() const { return non_decreasing_; }
   [[nodiscard]] const std::vector<double>& tokens() const { return tokens_; }
   [[nodiscard]] const std::vector<double>& latency_points_ns() const { return latency_ns_; }
 
  private:
   std::vector<double> tokens_;
   std::vector<double> latency_ns_;
+  bool non_decreasing_ = true;  // over every point (most profiles): the searches' shortcut
 };
 
 }  // namespace vibesim

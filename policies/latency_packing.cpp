@@ -154,6 +154,7 @@ class ExchangeSearch {
         f_[other_].non_decreasing_over(t_other, t_other + hot_sorted.back().weight))
       return;
     const double max_delta = std::max(0.0, hot_sorted.back().weight - other_sets.front().weight);
+    if (found_ && !window_open(bound, max_delta)) return;
     const double min_delta = smallest_positive_delta(hot_sorted, other_sets);
     if (min_delta == std::numeric_limits<double>::infinity()) return;  // no move helps the hot GPU
     const bool other_rises = f_[other_].non_decreasing_over(t_other, t_other + max_delta);
@@ -201,6 +202,20 @@ class ExchangeSearch {
     const double x = f_[other_].tokens_surely_reaching(t, best_.pair_max - 1e-9);
     const double d = x - t;                      // +inf when nothing can be skipped
     skip_above_ = d + 1e-6 * (1 + std::abs(d));  // past x even after rounding t + delta
+  }
+
+  // On curves that never decrease, whether some delta in (0, max_delta] might
+  // bring both GPUs below `bound`: the hot GPU must shed more than
+  // t_hot - f_hot^-1(bound), the partner can take at most f_other^-1(bound) -
+  // t_other. With a margin for rounding, so that it only rules out what
+  // consider() would reject.
+  bool window_open(double bound, double max_delta) const {
+    if (!f_[hot_].non_decreasing() || !f_[other_].non_decreasing()) return true;
+    const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
+    const double must_shed = t_hot - f_[hot_].tokens_within(0, bound);
+    const double can_take = f_[other_].tokens_within(t_other, bound) - t_other;
+    const double margin = 1e-9 * (1 + t_hot + t_other);
+    return must_shed - margin < std::min(can_take, max_delta) + margin;
   }
 
   bool allowed(const ItemSet& hs, const ItemSet& os) const {

@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
+#include <random>
+#include <vector>
 
 #include "fixtures.h"
 #include "models/latency_curve.h"
@@ -67,4 +71,64 @@ TEST_CASE(
   const auto proportional = LatencyCurve::proportional(0.5);  // 2 ns per token
   CHECK(proportional.tokens_surely_reaching(0.25, 1.5) == 1);
   CHECK(proportional.tokens_surely_reaching(2, 1.5) == kNever);
+}
+
+// The definitions, walked point by point: what the bisections on curves that
+// never decrease must reproduce exactly.
+namespace {
+double surely_reaching_by_walk(const LatencyCurve& f, double from, double bound) {
+  const auto& x = f.tokens();
+  const auto& y = f.latency_points_ns();
+  auto first =
+      static_cast<std::size_t>(std::upper_bound(x.begin() + 1, x.end() - 1, from) - x.begin());
+  for (auto k = first; k < x.size(); ++k)
+    if (y[k] < y[k - 1]) return std::numeric_limits<double>::infinity();
+  const double margin = 1e-12 * std::max(1.0, std::abs(bound));
+  for (auto k = first; k < x.size(); ++k)
+    if (x[k] > from && y[k] >= bound + margin) return x[k];
+  return std::numeric_limits<double>::infinity();
+}
+
+double within_by_walk(const LatencyCurve& f, double from, double bound) {
+  const auto& x = f.tokens();
+  const auto& y = f.latency_points_ns();
+  if (f.latency_ns(from) > bound) return -std::numeric_limits<double>::infinity();
+  const auto last = x.size() - 1;
+  for (auto k =
+           static_cast<std::size_t>(std::upper_bound(x.begin() + 1, x.end() - 1, from) - x.begin());
+       k <= last; ++k) {
+    const double slope = (y[k] - y[k - 1]) / (x[k] - x[k - 1]);
+    if (k < last && y[k] <= bound) continue;
+    if (k == last && slope <= 0) return std::numeric_limits<double>::infinity();
+    return std::max(x[k - 1] + (bound - y[k - 1]) / slope, from);
+  }
+  return std::numeric_limits<double>::infinity();
+}
+}  // namespace
+
+TEST_CASE("on rising curves (flat steps included) the bisections give the point-by-point answers") {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> step(0.0, 10.0);
+  for (int curve = 0; curve < 200; ++curve) {
+    std::vector<double> x{0}, y{step(rng)};
+    for (int i = 1; i < 2 + curve % 20; ++i) {
+      x.push_back(x.back() + 1 + step(rng));
+      y.push_back(y.back() + (i % 3 == 0 ? 0.0 : step(rng)));  // every third segment flat
+    }
+    const LatencyCurve f(x, y);
+    REQUIRE(f.non_decreasing());
+    for (int q = 0; q < 50; ++q) {
+      const double from = step(rng) * x.back() / 8, bound = y.front() + step(rng) * y.back() / 8;
+      CAPTURE(curve);
+      CAPTURE(from);
+      CAPTURE(bound);
+      CHECK(f.tokens_surely_reaching(from, bound) == surely_reaching_by_walk(f, from, bound));
+      CHECK(f.tokens_within(from, bound) == within_by_walk(f, from, bound));
+      // A point's own latency as the bound: the ties the bisections must get right.
+      const double at_point = y[static_cast<std::size_t>(q) % y.size()];
+      CHECK(f.tokens_surely_reaching(from, at_point) == surely_reaching_by_walk(f, from, at_point));
+      CHECK(f.tokens_within(from, at_point) == within_by_walk(f, from, at_point));
+    }
+  }
+  CHECK_FALSE(LatencyCurve({0, 1, 2}, {5, 4, 6}).non_decreasing());
 }
