@@ -11,7 +11,9 @@ class InputError : public std::runtime_error {
  public:
   // Messages quote user input (keys, values, file names) that may hold line
   // breaks or other control characters; they are shown escaped ("\n",
-  // "\x1b") so that the message stays one line.
+  // "\x1b") so that the message stays one line. One over 900 characters (a
+  // quoted line can be 16 MiB) keeps its first 600 and last 200 bytes, and
+  // says how many were cut between them.
   explicit InputError(const std::string& message);
 };
 

@@ -10,12 +10,14 @@
 
 namespace vibesim {
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
+namespace {
+template <typename Json>
+Json parse_json_file(const std::filesystem::path& path) {
   auto in = open_input_file(path);
   try {
     // From the stream, not a copy of the whole file: a file that is not JSON
     // is refused at its first bad byte (/dev/zero was read until memory ran out).
-    return nlohmann::json::parse(in);
+    return Json::parse(in);
   } catch (const nlohmann::json::exception& e) {
     // e.what() reads "[json.exception.parse_error.101] parse error at line L, column C: ..."
     // or "[json.exception.out_of_range.406] number overflow parsing '1e400'": drop the tag.
@@ -24,6 +26,15 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
     throw InputError(fmt::format("{}: {}", path.string(),
                                  tag_end == std::string::npos ? what : what.substr(tag_end + 2)));
   }
+}
+}  // namespace
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  return parse_json_file<nlohmann::json>(path);
+}
+
+nlohmann::ordered_json read_ordered_json_file(const std::filesystem::path& path) {
+  return parse_json_file<nlohmann::ordered_json>(path);
 }
 
 namespace {

@@ -22,6 +22,9 @@ namespace vibesim {
 
 // Reads a JSON file; a missing file or a syntax error is an InputError.
 nlohmann::json read_json_file(const std::filesystem::path& path);
+// The same, keeping the file's key order (where order means something: a
+// sweep's grid). Read once: a pipe (/dev/stdin) cannot be read twice.
+nlohmann::ordered_json read_ordered_json_file(const std::filesystem::path& path);
 
 class ConfigObject {
  public:

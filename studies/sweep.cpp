@@ -145,15 +145,14 @@ void prepare_dir(const SweepSpec& spec, const std::filesystem::path& dir, bool f
 }  // namespace
 
 SweepSpec SweepSpec::load(const std::filesystem::path& path, const ConfigLocations& locations) {
-  const auto json = read_json_file(path);
+  const auto ordered = read_ordered_json_file(path);
+  const nlohmann::json json = ordered;
   ConfigObject root(json, path.string());
   SweepSpec s;
   s.name = root.string_or("name", path.stem().string());
   s.description = root.string_or("description", "");
   s.base_text = root.string("base");
   s.base = root.experiment_file("base", locations, path);
-  std::ifstream in(path);
-  const auto ordered = nlohmann::ordered_json::parse(in);  // read_json_file parsed it already
   s.grid = parse_grid(root, ordered);
   s.points = parse_list(root, ordered);
   s.frontier = root.boolean_or("frontier", false);

@@ -211,10 +211,15 @@ std::vector<BadInput> catalogue() {
        {},
        {"run", "/dev/zero"},
        "/dev/zero: parse error at line 1, column 1"},
-      {"trace stats: an endless line (it was read whole, until memory ran out)",
+      {"profile fit: an endless line (trace stats read one whole, until memory ran out)",
+       {},
+       {"profile", "fit", "/dev/zero", "--gpu-col", "uuid", "--time-col", "perf", "-o",
+        "{dir}/p.json"},
+       "/dev/zero:1: a line longer than 16 MiB"},
+      {"trace stats: a device (a piped trace reached its reader empty: 'not a routing trace')",
        {},
        {"trace", "stats", "/dev/zero"},
-       "/dev/zero:1: a line longer than 16 MiB"},
+       "/dev/zero: not a regular file; a routing trace is read more than once"},
       {"trace generate: a negative --seed (it used to wrap to 2^64 - 1)",
        {},
        {"trace", "generate", "--model", "deepseek-v3", "--steps", "2", "--tokens", "5", "--seed",
@@ -271,4 +276,23 @@ TEST_CASE("an input error shows control characters from the input escaped, on on
   CHECK(escape_control_characters(std::string("\x1b[31m\x7f", 6) + '\0') == "\\x1b[31m\\x7f\\x00");
   CHECK(std::string(InputError("f.json: key 'a\nb': unknown key").what()) ==
         "f.json: key 'a\\nb': unknown key");
+}
+
+TEST_CASE("an input error quoting a huge line keeps its start and end, cut between characters") {
+  const std::string quoted = "{" + std::string(90'000, 'x') + "é}";
+  const std::string message =
+      "l.csv:1: expected the header 'layer,expert,count', got '" + quoted + "'";
+  const std::string what = InputError(message).what();
+  CHECK(what.size() < 900);
+  CHECK(what.starts_with("l.csv:1: expected the header 'layer,expert,count', got '{xxx"));
+  CHECK(what.ends_with("xxé}'"));
+  CHECK(what.find(" [... " + std::to_string(message.size() - 800) + " bytes cut ...] ") !=
+        std::string::npos);
+  // The cut moves off the middle of a two-byte character (é) at either end.
+  const std::string accents =
+      std::string(599, 'a') + "é" + std::string(1000, 'b') + "é" + std::string(199, 'c');
+  const std::string cut = InputError(accents).what();
+  CHECK(cut.starts_with(std::string(599, 'a') + " [... "));
+  CHECK(cut.ends_with(" bytes cut ...] " + std::string(199, 'c')));
+  CHECK(std::string(InputError(std::string(900, 'a')).what()) == std::string(900, 'a'));
 }

@@ -2,7 +2,9 @@
 // after an interruption, give the same bytes for any number of threads, and
 // refuse bad points and foreign folders.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "fixtures.h"
@@ -34,6 +36,19 @@ TEST_CASE("sweep points: each list entry times the grid, the grid's last key fas
   CHECK(points[1].overrides[2].second == 1.0);
   CHECK(points[2].overrides[0].second == "high-variability");
   CHECK(points[2].overrides[2].second == 0.6);
+}
+
+TEST_CASE("a sweep file is read once, so it can come through a pipe (/dev/stdin)") {
+  int ends[2];
+  REQUIRE(::pipe(ends) == 0);
+  const std::string text = kSweep;  // far below the pipe's buffer: the write does not block
+  REQUIRE(::write(ends[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(ends[1]);
+  // It was read a second time for the grid's key order: empty, an internal error.
+  const auto spec =
+      SweepSpec::load(fmt::format("/dev/fd/{}", ends[0]), ConfigLocations::from_environment());
+  ::close(ends[0]);
+  CHECK(expand_points(spec).size() == 4);
 }
 
 TEST_CASE("a sweep runs every point once, resumes, and gives the same files on 1 or 2 threads") {

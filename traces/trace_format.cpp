@@ -40,8 +40,17 @@ bool trace_file_holds_tokens(const std::filesystem::path& path) {
 
 // The binary magic; else a JSON object (its first byte not white space or a
 // UTF-8 byte-order mark is '{'); else a CSV told apart by its header.
+// A pipe or device is refused: the format is told from the file's start and
+// the reader then opens it again, so a pipe would reach the reader empty
+// ("not a routing trace" for a good trace piped to /dev/stdin).
 TraceFormat detect_trace_format(const std::filesystem::path& path) {
   auto in = open_input_file(path, std::ios::binary);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw InputError(fmt::format(
+        "{}: not a regular file; a routing trace is read more than once, so save a piped trace "
+        "to a file first",
+        path.string()));
   char head[sizeof kBinaryTraceMagic] = {};
   in.read(head, sizeof head);
   const auto got = static_cast<std::size_t>(in.gcount());
