@@ -215,8 +215,13 @@ ConfigPath ConfigObject::file(const std::string& key) {
   const PathRules fallback{std::filesystem::path(source_).parent_path(), {}};
   const auto path = ConfigPath::resolve(text, rules_ != nullptr ? *rules_ : fallback);
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path.resolved, ec))
+  const auto status = std::filesystem::status(path.resolved, ec);
+  if (!std::filesystem::exists(status))
     throw error(key, fmt::format("file '{}' does not exist", path.resolved.string()));
+  // A run records the files it read: a pipe or device cannot be read again.
+  if (!std::filesystem::is_regular_file(status))
+    throw error(key, fmt::format("'{}' is not a regular file (a folder, pipe or device)",
+                                 path.resolved.string()));
   return path;
 }
 
