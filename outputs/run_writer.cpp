@@ -22,6 +22,51 @@ void write_json(const std::filesystem::path& path, const nlohmann::ordered_json&
   write_file_atomically(path, json.dump(2) + "\n");
 }
 
+// A line at most every 10 s of a long single-seed run (a serving run with one
+// token per iteration takes minutes): each policy's rows done of its total.
+// Short runs print nothing, so their output does not depend on timing.
+class ThrottledProgress {
+ public:
+  // The clock is read every `clock_stride` rows (layer steps come by the million).
+  ThrottledProgress(std::ostream* out, std::string unit, std::int64_t total_per_policy,
+                    int clock_stride)
+      : out_(out),
+        unit_(std::move(unit)),
+        total_(total_per_policy),
+        clock_stride_(clock_stride),
+        started_(clock::now()) {
+    next_ = started_ + kInterval;
+  }
+
+  // Counts one row of `policy` (rows of one policy arrive together, in order).
+  void count(const std::string& policy) {
+    if (out_ == nullptr) return;
+    if (policy != policy_) policy_ = policy, done_ = 0;
+    ++done_;
+    if (++since_clock_ < clock_stride_) return;
+    since_clock_ = 0;
+    const auto now = clock::now();
+    if (now < next_) return;
+    next_ = now + kInterval;
+    const std::chrono::duration<double> elapsed = now - started_;
+    fmt::print(*out_, "  {}: {} of {} {} ({:.0f} s)\n", policy_, done_, total_, unit_,
+               elapsed.count());
+    out_->flush();
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kInterval{10};
+  std::ostream* out_;
+  std::string unit_;
+  std::int64_t total_;
+  int clock_stride_;
+  clock::time_point started_, next_;
+  std::string policy_;
+  std::int64_t done_ = 0;
+  int since_clock_ = 0;
+};
+
 // The serving form of a run: requests.csv, summary.json, the frontier when asked for.
 std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& registry,
                                  const std::filesystem::path& folder, const RunOptions& options,
@@ -31,10 +76,13 @@ std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& regi
   ServingResult result;
   result.requests = requests.size();
   auto* timeline = options.timeline;
+  ThrottledProgress progress(options.progress, "requests finished",
+                             static_cast<std::int64_t>(requests.size()), 1);
   ServingObservers observe;
   observe.checkpoint = options.checkpoint;
   observe.request_finished = [&](const std::string& policy, const RequestRecord& r) {
     if (options.checkpoint) options.checkpoint();
+    progress.count(policy);
     csv.write(policy, r);
     if (timeline != nullptr) timeline->request(policy, r);
   };
@@ -59,10 +107,14 @@ std::vector<PolicyMetrics> study_layers(const Experiment& x, const PolicyRegistr
                                         const std::filesystem::path& folder,
                                         const RunOptions& options, std::ostream* tables) {
   LayersCsv layers(folder / "layers.csv");
+  ThrottledProgress progress(
+      options.progress, "layer steps",
+      static_cast<std::int64_t>(x.workload.iterations) * x.model.num_moe_layers(), 1024);
   const auto result = run_layer_study(
       x, registry,
       [&](const LayerRow& row) {
         if (options.checkpoint) options.checkpoint();
+        progress.count(row.policy);
         layers.write(row);
         if (options.timeline != nullptr) options.timeline->layer_step(row);
       },
@@ -102,6 +154,7 @@ std::vector<SeedMetrics> write_seeds(const Experiment& x, const PolicyRegistry& 
     std::filesystem::create_directories(seed_folder);
     auto seed_options = options;
     if (i > 0) seed_options.timeline = nullptr;  // the first seed's timeline only
+    seed_options.progress = nullptr;             // a line per seed, below
     runs[static_cast<std::size_t>(i)] = {
         one.seed, write_one_seed(one, registry, seed_folder, seed_options, nullptr)};
     if (options.progress != nullptr) {

@@ -22,9 +22,11 @@ struct RunOptions {
   int jobs = 1;           // threads for seeds
   // Called often (per layer step, per finished request); may throw to stop the run.
   std::function<void()> checkpoint;
-  std::ostream* tables = nullptr;    // where the result tables go (nullptr: nowhere)
-  std::ostream* progress = nullptr;  // a line per finished seed (nullptr: none)
-  Timeline* timeline = nullptr;      // filled from the first seed's run (nullptr: none)
+  std::ostream* tables = nullptr;  // where the result tables go (nullptr: nowhere)
+  // A line per finished seed; for one seed, a line at most every 10 s of
+  // each policy's requests or layer steps done (nullptr: none).
+  std::ostream* progress = nullptr;
+  Timeline* timeline = nullptr;  // filled from the first seed's run (nullptr: none)
 };
 
 // Returns each seed's headline metrics per policy (one entry for one seed).
