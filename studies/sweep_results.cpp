@@ -58,6 +58,34 @@ const nlohmann::ordered_json* value_of(const nlohmann::ordered_json& point, cons
   return nullptr;
 }
 
+// Whether `p` has every field csv_of reads, of the type it reads: a point's
+// metrics.json is read back when a sweep resumes, and one edited or damaged
+// by hand must be refused, not crash the writer (a missing key read through
+// a const JSON is undefined behaviour).
+bool is_point_metrics(const nlohmann::ordered_json& p) {
+  const auto is_interval = [](const nlohmann::ordered_json& v) {
+    return v.is_object() && v.contains("mean") && v["mean"].is_number() && v.contains("ci95") &&
+           v["ci95"].is_array() && v["ci95"].size() == 2 && v["ci95"][0].is_number() &&
+           v["ci95"][1].is_number();
+  };
+  const auto is_policy = [&](const nlohmann::ordered_json& q) {
+    if (!q.is_object() || !q.contains("policy") || !q["policy"].is_string()) return false;
+    for (const char* section : {"metrics", "ratio_to_baseline"}) {
+      if (!q.contains(section)) continue;
+      if (!q[section].is_object()) return false;
+      for (const auto& [name, value] : q[section].items())
+        if (!is_interval(value)) return false;
+    }
+    return true;
+  };
+  if (!p.is_object()) return false;
+  for (const char* key : {"point", "seeds"})
+    if (!p.contains(key) || !p[key].is_number_integer()) return false;
+  if (!p.contains("overrides") || !p["overrides"].is_object()) return false;
+  if (!p.contains("policies") || !p["policies"].is_array()) return false;
+  return std::all_of(p["policies"].begin(), p["policies"].end(), is_policy);
+}
+
 std::string csv_of(const nlohmann::ordered_json& points, bool errors) {
   std::vector<std::string> keys;
   std::vector<Column> columns;
@@ -122,8 +150,11 @@ void write_sweep_results(const std::filesystem::path& dir, const std::string& sw
     const auto run = fmt::format("points/{:04}", i);
     std::ifstream in(dir / run / "metrics.json");
     nlohmann::ordered_json p = nlohmann::ordered_json::parse(in, nullptr, false);
-    if (!p.is_object() || !p.contains("policies") || !p.contains("overrides"))
-      throw InputError(fmt::format("{}: not a sweep point's metrics", (dir / run).string()));
+    if (!is_point_metrics(p) || p["point"] != i)
+      throw InputError(fmt::format(
+          "{}: not this sweep point's metrics (damaged or edited?); delete the point's folder "
+          "to run it again",
+          (dir / run / "metrics.json").string()));
     p["run"] = run;
     all.push_back(std::move(p));
   }

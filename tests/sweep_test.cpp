@@ -105,6 +105,26 @@ TEST_CASE("a changed sweep, a foreign folder and a bad point are refused") {
   CHECK(forced.out.find("2 points (2 run, 0 already done)") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.path / "a" / "points" / "0002"));
 
+  // A finished point's metrics damaged by hand: refused, naming it (they
+  // crashed the results writer: a number read from a missing key).
+  const auto metrics = dir.path / "a" / "points" / "0001" / "metrics.json";
+  const auto good = testing::read_file(metrics);
+  for (
+      const char* damaged :
+      {"garbage", R"({"policies": 5, "overrides": {}})",
+       R"({"point": 1, "seeds": 1, "overrides": {}, "policies": [{"policy": "x", "metrics": {"a": 1}}]})",
+       R"({"point": 0, "seeds": 1, "overrides": {}, "policies": []})"}) {
+    CAPTURE(damaged);
+    dir.write("a/points/0001/metrics.json", damaged);
+    const auto r =
+        testing::cli({"sweep", other.string(), "--out", (dir.path / "a").string(), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("0001/metrics.json: not this sweep point's metrics") != std::string::npos);
+  }
+  dir.write("a/points/0001/metrics.json", good);
+  CHECK(testing::cli({"sweep", other.string(), "--out", (dir.path / "a").string(), "--quiet"})
+            .status == 0);
+
   std::filesystem::create_directories(dir.path / "junk");
   dir.write("junk/file.txt", "");
   const auto foreign =
