@@ -264,7 +264,7 @@ class ExchangeSearch {
 
 int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<const LatencyCurve> f,
                      double epsilon, bool any_partner, int max_swaps, int pair_swap_items,
-                     const ForbiddenMove& forbidden) {
+                     const ForbiddenMove& forbidden, const std::function<void()>& checkpoint) {
   const auto g_count = bins.tokens.size();
   std::vector<double> latency(g_count);
   SortedItemSets sorted(bins, weight);
@@ -272,6 +272,7 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
   std::vector<std::size_t> by_latency(g_count);
   int swaps = 0;
   while (swaps < max_swaps) {
+    if (checkpoint && swaps % 16 == 0) checkpoint();
     for (std::size_t g = 0; g < g_count; ++g) latency[g] = f[g].latency_ns(bins.tokens[g]);
     const auto hot = static_cast<std::size_t>(std::max_element(latency.begin(), latency.end()) -
                                               latency.begin());

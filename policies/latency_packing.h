@@ -30,10 +30,12 @@ struct GpuBins {
 // at the exchanges next to the point where the two GPUs' latencies cross, and
 // skips the partner when a bound shows it cannot beat the best so far; among
 // exact ties it may pick another exchange than a full scan would.
+// `checkpoint`, if given, is called every 16 rounds (it throws to stop: a
+// stop signal; a round on thousands of GPUs takes milliseconds).
 using ForbiddenMove = std::function<bool(int item, int gpu)>;
 int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<const LatencyCurve> f,
                      double epsilon, bool any_partner, int max_swaps, int pair_swap_items,
-                     const ForbiddenMove& forbidden);
+                     const ForbiddenMove& forbidden, const std::function<void()>& checkpoint = {});
 
 // Weights of the items of a slot layout: item i holds expert item_expert[i]
 // and carries its load split evenly over the items holding that expert.

@@ -66,8 +66,9 @@ struct PlacementContext {
   // Where a policy that proves its placements (`optimal`) reports one proof
   // per layer; null when the caller does not ask. Other policies leave it.
   std::vector<LayerProof>* proofs = nullptr;
-  // A policy that may search for long (`optimal`) calls this between layers;
-  // it throws to stop the search (a stop signal). Empty: nobody asks.
+  // Policies call this between layers, and the searching ones (`optimal`,
+  // `latency_lpt`, `vibe`) within a layer's search too; it throws to stop
+  // (a stop signal). Empty: nobody asks.
   std::function<void()> checkpoint;
 
   [[nodiscard]] int num_layers() const { return static_cast<int>(expert_loads.size()); }

@@ -2,9 +2,15 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "fixtures.h"
+#include "models/latency_curve.h"
+#include "policies/placement_policy.h"
+#include "policies/policy_registry.h"
 #include "tools/cli.h"
 
 using namespace vibesim;
@@ -280,6 +286,36 @@ TEST_CASE("a stop signal ends a run at the next step: 128 + signal, nothing left
     CHECK(err.str().find("stopped by signal") != std::string::npos);
     CHECK(entries(dir.path) == 0);  // neither the run nor its staging folder
   }
+}
+
+TEST_CASE("a stop signal ends a placement between layers and inside a layer's search") {
+  testing::TempDir dir("place-stop");
+  std::string loads = "layer,expert,count\n";
+  for (int e = 0; e < 64; ++e) loads += fmt::format("0,{},{}\n", e, 1 + e % 7);
+  const auto file = dir.write("l.csv", loads);
+  // `place` never polled the signal: latency_lpt on 4,096 GPUs ran for hours past SIGTERM.
+  for (const char* policy : {"latency_lpt", "vibe", "flashlb", "latency_lpt_shares"}) {
+    CAPTURE(policy);
+    volatile std::sig_atomic_t stop = SIGTERM;
+    std::ostringstream out, err;
+    const int status = run_cli({"place", "--policy", policy, "--loads", file.string(), "--gpus",
+                                "8", "-o", (dir.path / "p.json").string()},
+                               out, err, &stop);
+    CHECK(status == 128 + SIGTERM);
+    CHECK_FALSE(std::filesystem::exists(dir.path / "p.json"));
+  }
+  // Within one layer: latency_lpt's packing and swap search poll it too.
+  PlacementContext c;
+  c.num_experts = 1024;
+  c.num_gpus = 64;
+  c.max_slots_per_gpu = 16;
+  c.expert_loads = {std::vector<double>(1024)};
+  for (std::size_t e = 0; e < 1024; ++e) c.expert_loads[0][e] = 1.0 + static_cast<double>(e % 13);
+  c.gpu_latency.assign(64, LatencyCurve::proportional(1.0));
+  int calls = 0;
+  c.checkpoint = [&calls] { ++calls; };
+  (void)PolicyRegistry::builtin().make("latency_lpt")->place(c);
+  CHECK(calls > 4);  // once for the layer, every 256 of its 1,024 items, every 16 swap rounds
 }
 
 TEST_CASE("main's stop handler records the first signal and leaves the second to end the process") {

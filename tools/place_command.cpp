@@ -283,6 +283,7 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   c.max_slots_per_gpu = a.replicas / a.gpus;
   c.expert_loads = loads;
   c.search_seconds_per_layer = a.time_limit_s;
+  c.checkpoint = [&context] { context.checkpoint(); };  // SIGINT/SIGTERM stop a long placement
   std::vector<LayerProof> proofs;
   c.proofs = &proofs;
   auto curves = gpu_curves(a);

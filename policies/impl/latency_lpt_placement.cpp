@@ -40,7 +40,8 @@ constexpr int kIncrementalMaxSwaps = 64;
 class LatencyLptPlacement final : public PlacementPolicy {
  public:
   static std::vector<int> refine(const std::vector<int>& current, std::span<const double> w,
-                                 std::span<const LatencyCurve> f, int slots) {
+                                 std::span<const LatencyCurve> f, int slots,
+                                 const std::function<void()>& checkpoint) {
     const auto g_count = f.size();
     const auto item_weight = replica_weights(current, w);
     GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
@@ -51,7 +52,7 @@ class LatencyLptPlacement final : public PlacementPolicy {
     }
     improve_by_swaps(bins, item_weight, f, kIncrementalEpsilon, /*any_partner=*/true,
                      kIncrementalMaxSwaps, /*pair_swap_items=*/0,
-                     no_two_replicas_per_gpu(bins, current));
+                     no_two_replicas_per_gpu(bins, current), checkpoint);
     return slots_of(bins, current);
   }
 
@@ -61,9 +62,11 @@ class LatencyLptPlacement final : public PlacementPolicy {
     Placement p{c.num_gpus, slots, {}};
     const auto f = with_all_to_all(c.gpu_latency, c.all_to_all_ns_per_token);
     for (std::size_t l = 0; l < c.expert_loads.size(); ++l) {
+      if (c.checkpoint) c.checkpoint();
       const auto& w = c.expert_loads[l];
       if (c.current != nullptr && c.current->slots_per_gpu == slots) {
-        p.physical_to_logical.push_back(refine(c.current->physical_to_logical[l], w, f, slots));
+        p.physical_to_logical.push_back(
+            refine(c.current->physical_to_logical[l], w, f, slots, c.checkpoint));
         continue;
       }
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
@@ -75,7 +78,9 @@ class LatencyLptPlacement final : public PlacementPolicy {
       });
       GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
       std::vector<std::vector<bool>> holds(g_count, std::vector<bool>(w.size(), false));
-      for (int item : order) {
+      for (std::size_t placed = 0; const int item : order) {
+        // The packing is items x GPUs: a million of each on the largest shapes.
+        if (c.checkpoint && ++placed % 256 == 0) c.checkpoint();
         const auto expert =
             static_cast<std::size_t>(replicas.phy_to_log[static_cast<std::size_t>(item)]);
         const double wi = item_weight[static_cast<std::size_t>(item)];
@@ -97,7 +102,7 @@ class LatencyLptPlacement final : public PlacementPolicy {
         holds[best][expert] = true;
       }
       improve_by_swaps(bins, item_weight, f, 0.0, /*any_partner=*/true, 100'000, kPairSwapItems,
-                       no_two_replicas_per_gpu(bins, replicas.phy_to_log));
+                       no_two_replicas_per_gpu(bins, replicas.phy_to_log), c.checkpoint);
       p.physical_to_logical.push_back(slots_of(bins, replicas.phy_to_log));
     }
     return p;

@@ -23,9 +23,11 @@ class LatencyLptSharesPlacement final : public PlacementPolicy {
     Placement p = layout_->place(c);
     const auto f = with_all_to_all(c.gpu_latency, c.all_to_all_ns_per_token);
     p.replica_share.clear();
-    for (std::size_t l = 0; l < p.physical_to_logical.size(); ++l)
+    for (std::size_t l = 0; l < p.physical_to_logical.size(); ++l) {
+      if (c.checkpoint) c.checkpoint();
       p.replica_share.push_back(
           balanced_token_shares(p.physical_to_logical[l], p.slots_per_gpu, c.expert_loads[l], f));
+    }
     return p;
   }
 

@@ -67,6 +67,7 @@ class VibePlacement final : public PlacementPolicy {
     std::vector<int> identity(static_cast<std::size_t>(c.num_experts));
     std::iota(identity.begin(), identity.end(), 0);
     for (int l = 0; l < c.num_layers(); ++l) {
+      if (c.checkpoint) c.checkpoint();
       const auto& w = c.expert_loads[static_cast<std::size_t>(l)];
       GpuBins bins;
       if (c.current &&
@@ -80,7 +81,7 @@ class VibePlacement final : public PlacementPolicy {
           bins.tokens[g] += w[static_cast<std::size_t>(current[s])];
         }
         improve_by_swaps(bins, w, c.gpu_latency, kEpsilon, /*any_partner=*/false, 1000,
-                         /*pair_swap_items=*/0, nullptr);
+                         /*pair_swap_items=*/0, nullptr, c.checkpoint);
       } else {
         bins = greedy_targets(w, c.gpu_latency, slots);
       }
