@@ -288,6 +288,17 @@ TEST_CASE("a stop signal ends a run at the next step: 128 + signal, nothing left
   }
 }
 
+TEST_CASE("an experiment may be given by the name of a shipped one, as a sweep's base") {
+  testing::TempDir dir("cli-by-name");
+  const auto r = testing::cli({"run", "quickstart", "--quiet", "--out", (dir.path / "q").string(),
+                               "--set", "workload.iterations=2"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto config =
+      nlohmann::json::parse(testing::read_file(dir.path / "q" / "config.resolved.json"));
+  CHECK(config["name"] == "quickstart");
+}
+
 TEST_CASE("a stop signal ends a placement between layers and inside a layer's search") {
   testing::TempDir dir("place-stop");
   std::string loads = "layer,expert,count\n";

@@ -1,5 +1,6 @@
 #include "tools/cli.h"
 
+#include <filesystem>
 #include <limits>
 #include <sstream>
 
@@ -211,6 +212,18 @@ std::vector<ListItem> comma_separated_numbers(const std::string& text) {
 void require_option_in_range(const std::string& name, double value, double lo, double hi) {
   if (!(value >= lo && value <= hi))  // written so that NaN fails too
     throw InputError(fmt::format("--{}: must be in [{}, {}], got {}", name, lo, hi, value));
+}
+
+std::string experiment_argument(const CliContext& context, const std::string& text) {
+  std::error_code ec;
+  if (text.empty() || text.ends_with(".json") || text.find('/') != std::string::npos ||
+      std::filesystem::exists(text, ec))
+    return text;
+  const auto shipped = context.locations.experiment_file(text, {});
+  if (!std::filesystem::is_regular_file(shipped, ec))
+    throw InputError(fmt::format("{}: no such file, nor a shipped experiment ({} holds them)", text,
+                                 shipped.parent_path().string()));
+  return shipped.string();
 }
 
 std::uint64_t seed_option(std::int64_t value) {

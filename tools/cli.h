@@ -95,6 +95,12 @@ void require_option_in_range(const std::string& name, double value, double lo, d
 // rather than wrapped to 2^64 - 1: [0, 2^63 - 1], as an experiment's `seed`.
 std::uint64_t seed_option(std::int64_t value);
 
+// EXPERIMENT as a command is given it: a file, or the name of a shipped
+// experiment (`vibesim run drift` runs configs/experiments/drift.json), as a
+// sweep's `base` may be. Anything that exists, or has a folder or a .json
+// ending, is taken as the path it is.
+std::string experiment_argument(const CliContext& context, const std::string& text);
+
 // Subcommands, one file each: `args` excludes the subcommand name.
 int run_command(const CliContext& context, const std::vector<std::string>& args);
 int list_command(const CliContext& context, const std::vector<std::string>& args);

@@ -203,6 +203,7 @@ int replay_command(const CliContext& context, const std::vector<std::string>& ar
       "vibesim hw replay EXPERIMENT --policy P: the experiment's layer steps on real GPUs", a);
   options.add_options()("policy", po::value(&a.spec.policy), "the placement policy (required)");
   if (!parse_command_line(context, args, options, "experiment", &a.experiment_path)) return 0;
+  a.experiment_path = experiment_argument(context, a.experiment_path);
   check_replay_arguments(a, "replay");
   if (!context.registry.contains(a.spec.policy))
     throw InputError(fmt::format("hw replay: unknown --policy '{}'", a.spec.policy));
@@ -250,6 +251,7 @@ int validate_command(const CliContext& context, const std::vector<std::string>& 
   options.add_options()("policies", po::value(&a.policies)->multitoken(),
                         "policies to compare (default: the experiment's)");
   if (!parse_command_line(context, args, options, "experiment", &a.experiment_path)) return 0;
+  a.experiment_path = experiment_argument(context, a.experiment_path);
   check_replay_arguments(a, "validate");
   if (a.spec.profile.empty())
     throw InputError("hw validate: name the calibrated profile with --profile (hw calibrate)");

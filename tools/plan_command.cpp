@@ -73,7 +73,7 @@ int plan_command(const CliContext& context, const std::vector<std::string>& args
     throw InputError("plan: --gpus and --max-gpus must be in [1, 4096], --rate at most 1e9");
   require_option_in_range("jobs", r.jobs, 1, 1024);
   if (vm->count("seeds")) r.overrides.push_back(fmt::format("comparison.seeds={}", seeds));
-  r.experiment = file;
+  r.experiment = experiment_argument(context, file);
   r.checkpoint = [&context] { context.checkpoint(); };
   r.progress = [&context](const std::string& line) { fmt::print(context.out, "{}\n", line); };
   const auto plan = plan_capacity(r, context.locations, context.registry);

@@ -54,7 +54,8 @@ struct RunArguments {
 };
 
 po::options_description run_options(RunArguments& a) {
-  po::options_description options("vibesim run [EXPERIMENT.json] [options]");
+  po::options_description options(
+      "vibesim run [EXPERIMENT.json | NAME] [options] (NAME: a shipped experiment, e.g. drift)");
   options.add_options()("help,h", "show this help")(
       "out,o", po::value(&a.out_dir),
       "run directory to write (default: runs/<experiment>-N, a new one)")(
@@ -141,6 +142,7 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
     return 0;
   }
   if (a.experiment_path.empty()) a.experiment_path = quickstart.string();
+  a.experiment_path = experiment_argument(context, a.experiment_path);
   a.quiet = vm->count("quiet") > 0;
   a.frontier = vm->count("frontier") > 0;
   a.seeds_given = vm->count("seeds") > 0;
