@@ -242,12 +242,12 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("vibesim list names the models and GPUs and profiles and policies") {
+TEST_CASE("vibesim list names the models, GPUs, profiles, experiments and policies") {
   const auto r = cli({"list"});
   REQUIRE(r.status == 0);
   for (const char* name :
        {"deepseek-v3", "qwen3-235b-a22b", "mixtral-8x7b", "olmoe-1b-7b", "mi325x", "mi300x", "h100",
-        "h200", "mi325x/default", "static", "round_robin"})
+        "h200", "mi325x/default", "static", "round_robin", "paper-dsv3-drift-to-sonnet"})
     CHECK(r.out.find(name) != std::string::npos);
 }
 

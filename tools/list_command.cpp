@@ -40,8 +40,8 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     fmt::print(
         context.out,
-        "vibesim list: the models, GPUs, variability profiles, placement policies and every\n"
-        "other choice an experiment can name, with descriptions\n"
+        "vibesim list: the models, GPUs, variability profiles, shipped experiments, placement\n"
+        "policies and every other choice an experiment can name, with descriptions\n"
         "(configs from {})\n",
         context.locations.config_dir.string());
     return 0;
@@ -64,6 +64,11 @@ int list_command(const CliContext& context, const std::vector<std::string>& args
   fmt::print(out, "\nvariability profiles (gpu/profile):\n");
   for (const auto& [name, description] : profiles)
     fmt::print(out, "  {:<28} {}\n", name, description);
+  const auto experiments = context.locations.config_dir / "experiments";
+  fmt::print(out, "\nexperiments ({}; vibesim run NAME):\n", experiments.string());
+  for (const auto& path : json_files(experiments))
+    fmt::print(out, "  {:<32} {}\n", path.stem().string(),
+               read_json_file(path).value("description", std::string{}));
   fmt::print(out, "\npolicies:\n");
   for (const auto& e : context.registry.entries()) {
     fmt::print(out, "  {:<20} {}\n", e.name, e.description);
