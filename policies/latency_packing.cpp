@@ -25,47 +25,7 @@ struct ItemSet {
   std::array<std::size_t, 2> slots{};
 };
 
-// Where moving delta tokens from `hot` to `other` stops helping: with
-// A(d) = f_hot(T_hot - d) and B(d) = f_other(T_other + d), B <= A on
-// [0, below] and B > A on [above, max_delta]. The pair's larger latency is
-// A (non-increasing) left of the crossing and B (non-decreasing) right of it,
-// so on non-decreasing curves the best exchange is the last one at or below
-// `below`, the first at or above `above`, or one in between.
-struct Crossing {
-  double below = 0, above = 0;
-};
-
-Crossing find_crossing(const LatencyCurve& f_hot, double t_hot, const LatencyCurve& f_other,
-                       double t_other, double max_delta) {
-  const auto h = [&](double d) {
-    return f_other.latency_ns(t_other + d) - f_hot.latency_ns(t_hot - d);
-  };
-  double a = 0, b = max_delta, ha = h(a), hb = h(b);
-  // Every move overloads the partner: no exchange lies left of the crossing.
-  if (ha > 0) return {-std::numeric_limits<double>::infinity(), 0};
-  if (hb <= 0) return {b, std::numeric_limits<double>::infinity()};
-  // Illinois regula falsi: exact within a few steps on piecewise-linear curves.
-  const double tolerance = 1e-12 * std::max(1.0, max_delta);
-  int side = 0;
-  for (int i = 0; i < 100 && b - a > tolerance; ++i) {
-    double d = (a * hb - b * ha) / (hb - ha);
-    if (!(d > a && d < b)) d = a + (b - a) / 2;
-    const double hd = h(d);
-    if (hd <= 0) {
-      a = d, ha = hd;
-      if (side == -1) hb /= 2;
-      side = -1;
-    } else {
-      b = d, hb = hd;
-      if (side == 1) ha /= 2;
-      side = 1;
-    }
-    if (hd == 0) return {d, d};
-  }
-  return {a, b};
-}
-
-// The sets of k items (k = 1 or 2) of `items`, in scan order.
+// The sets of k items (k = 1 or 2) of `items`, by position.
 void fill_item_sets(const std::vector<int>& items, std::span<const double> weight, int k,
                     std::vector<ItemSet>& sets) {
   sets.clear();
@@ -112,91 +72,104 @@ class SortedItemSets {
   std::array<std::vector<bool>, 2> stale_;
 };
 
-// The smallest positive hs.weight - os.weight over two weight-sorted lists.
-double smallest_positive_delta(const std::vector<ItemSet>& hot_sorted,
-                               const std::vector<ItemSet>& other_sorted) {
-  double smallest = std::numeric_limits<double>::infinity();
-  std::size_t j = 0;
-  for (const auto& hs : hot_sorted) {
-    while (j < other_sorted.size() && other_sorted[j].weight < hs.weight) ++j;
-    if (j > 0) smallest = std::min(smallest, hs.weight - other_sorted[j - 1].weight);
-  }
-  return smallest;
-}
+// What the searches of one round share: the hot GPU, the size of the item
+// sets exchanged, and the best exchange so far.
+struct SwapRound {
+  SwapRound(const GpuBins& bins_in, std::span<const LatencyCurve> f_in,
+            const ForbiddenMove& forbidden_in, std::size_t hot_gpu)
+      : bins(bins_in), f(f_in), forbidden(forbidden_in), hot(hot_gpu) {}
 
-class ExchangeSearch {
- public:
-  ExchangeSearch(const GpuBins& bins, std::span<const double> weight,
-                 std::span<const LatencyCurve> f, std::size_t hot, std::size_t other, int k,
-                 const ForbiddenMove& forbidden, Exchange& best, bool& found)
-      : bins_(bins),
-        weight_(weight),
-        f_(f),
-        hot_(hot),
-        other_(other),
-        k_(k),
-        forbidden_(forbidden),
-        best_(best),
-        found_(found) {}
+  const GpuBins& bins;
+  std::span<const LatencyCurve> f;
+  const ForbiddenMove& forbidden;
+  std::size_t hot = 0;
+  int k = 1;
+  Exchange best;
+  bool found = false;
 
-  // Per set of hot items (`hot_sets` in scan order, `hot_sorted` by weight;
-  // this search's k), only the partner sets next to the crossing, found by
-  // binary search over the partner's sets sorted by weight (`other_sets`).
-  // Where either curve may decrease over the tokens an exchange can move,
-  // every candidate.
-  void around_crossing(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& hot_sorted,
-                       const std::vector<ItemSet>& other_sets, double other_latency_ns) {
-    if (hot_sets.empty() || other_sets.empty()) return;
-    const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
-    const double bound = best_.pair_max - 1e-9;
-    // The partner is already at the bound and can only rise: nothing helps.
-    if (other_latency_ns >= bound &&
-        f_[other_].non_decreasing_over(t_other, t_other + hot_sorted.back().weight))
-      return;
-    const double max_delta = std::max(0.0, hot_sorted.back().weight - other_sets.front().weight);
-    if (found_ && !window_open(bound, max_delta)) return;
-    const double min_delta = smallest_positive_delta(hot_sorted, other_sets);
-    if (min_delta == std::numeric_limits<double>::infinity()) return;  // no move helps the hot GPU
-    const bool other_rises = f_[other_].non_decreasing_over(t_other, t_other + max_delta);
-    // Even the smallest move overloads a rising partner: nothing here helps.
-    if (other_rises && f_[other_].latency_ns(t_other + min_delta) >= bound) return;
-    update_skip();
-    if (!other_rises || !f_[hot_].non_decreasing_over(t_hot - max_delta, t_hot)) {
-      for (const auto& hs : hot_sets)
-        for (const auto& os : other_sets) consider(hs, os);
-      return;
+  // f_hot.tokens_within(from, bound) for 0 <= from <= tokens on the hot GPU;
+  // on a curve that never decreases, from one inversion per bound, since
+  // then the answer does not depend on `from` until `from` passes it.
+  double hot_tokens_within(double from, double bound) {
+    const auto& curve = f[hot];
+    if (!curve.non_decreasing()) return curve.tokens_within(from, bound);
+    if (bound != inverted_bound_) {
+      inverted_bound_ = bound;
+      inverted_tokens_ = curve.tokens_within(0, bound);
     }
-    const auto c = find_crossing(f_[hot_], t_hot, f_[other_], t_other, max_delta);
-    // No exchange beats f_hot(t_hot - above): left of `above` the hot GPU
-    // keeps at least that, right of it the partner exceeds it.
-    if (std::isfinite(c.above) && f_[hot_].latency_ns(t_hot - c.above) >= best_.pair_max - 1e-9)
-      return;
-    const auto weight_below = [](const ItemSet& x, double w) { return x.weight < w; };
-    for (const auto& hs : hot_sets) {
-      // delta = hs.weight - os.weight: ascending partner weight, descending delta.
-      const auto first_left =
-          static_cast<std::size_t>(std::lower_bound(other_sets.begin(), other_sets.end(),
-                                                    hs.weight - c.below, weight_below) -
-                                   other_sets.begin());
-      // Left of the crossing (delta <= below), where the pair's latency falls
-      // as delta grows: the largest allowed delta > 0 that helps.
-      for (auto j = first_left; j < other_sets.size(); ++j)
-        if (hs.weight - other_sets[j].weight <= 0 || consider(hs, other_sets[j]) != kForbidden)
-          break;
-      // Between the bounds every one; right of them, where the pair's latency
-      // rises with delta, the smallest allowed delta that helps.
-      for (auto j = first_left; j-- > 0;)
-        if (consider(hs, other_sets[j]) != kForbidden &&
-            hs.weight - other_sets[j].weight >= c.above)
-          break;
-    }
+    return from > inverted_tokens_ ? -std::numeric_limits<double>::infinity() : inverted_tokens_;
   }
 
  private:
-  enum Outcome { kForbidden, kNoBetter, kBetter };
+  double inverted_bound_ = std::numeric_limits<double>::quiet_NaN(), inverted_tokens_ = 0;
+};
+
+// The best exchange of the round's hot GPU with one partner.
+class ExchangeSearch {
+ public:
+  ExchangeSearch(SwapRound& round, std::size_t other)
+      : round_(round),
+        bins_(round.bins),
+        f_(round.f),
+        hot_(round.hot),
+        other_(other),
+        k_(round.k),
+        best_(round.best) {}
+
+  // The hot GPU's and the partner's sets of k items, each sorted by weight.
+  // Where both curves never decrease over the tokens an exchange can move,
+  // only the exchanges that shift a number of tokens inside the window that
+  // could still beat the best exchange so far (scan_window); elsewhere every
+  // one.
+  void search(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& other_sets,
+              double other_latency_ns) {
+    if (hot_sets.empty() || other_sets.empty()) return;
+    const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
+    // The partner is already at the bound and can only rise: nothing helps.
+    if (other_latency_ns >= best_.pair_max - 1e-9 &&
+        f_[other_].non_decreasing_over(t_other, t_other + hot_sets.back().weight))
+      return;
+    const double max_delta = std::max(0.0, hot_sets.back().weight - other_sets.front().weight);
+    if (f_[other_].non_decreasing_over(t_other, t_other + max_delta) &&
+        f_[hot_].non_decreasing_over(t_hot - max_delta, t_hot)) {
+      scan_window(hot_sets, other_sets, max_delta);
+      return;
+    }
+    update_skip();
+    for (const auto& hs : hot_sets)
+      for (const auto& os : other_sets)
+        if (consider(hs, os)) update_skip();
+  }
+
+ private:
+  // Both sides by ascending weight, as a merge: a hot set's partner sets in
+  // the window lie between a lower end that only moves up (heavier hot sets,
+  // narrower window) and the window's other edge. Within them, outwards from
+  // the window's middle, near where the two GPUs' latencies cross, so that
+  // the first exchanges tried narrow the window most.
+  void scan_window(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& other_sets,
+                   double max_delta) {
+    auto window = improving_shifts(max_delta);
+    const auto weight_below = [](const ItemSet& x, double w) { return x.weight < w; };
+    auto lowest = other_sets.begin();  // lighter partner sets shift more than the window allows
+    for (const auto& hs : hot_sets) {
+      if (window.least > window.most) return;
+      // delta = hs.weight - os.weight: ascending partner weight, descending delta.
+      while (lowest != other_sets.end() && hs.weight - lowest->weight > window.most) ++lowest;
+      auto past = lowest;
+      while (past != other_sets.end() && hs.weight - past->weight >= window.least) ++past;
+      const auto middle = std::lower_bound(
+          lowest, past, hs.weight - (window.least + window.most) / 2, weight_below);
+      for (auto j = middle; j != past && hs.weight - j->weight >= window.least; ++j)
+        if (consider(hs, *j)) window = improving_shifts(max_delta);
+      for (auto j = middle; j != lowest && hs.weight - (j - 1)->weight <= window.most;)
+        if (consider(hs, *--j)) window = improving_shifts(max_delta);
+    }
+  }
 
   // The partner's side usually fails (it gains work), so it is checked first:
-  // without evaluating its curve where `delta` is surely past the bound.
+  // without evaluating its curve where `delta` is surely past the bound (for
+  // the full scan; the window of improving shifts rules out more).
   void update_skip() {
     const double t = bins_.tokens[other_];
     const double x = f_[other_].tokens_surely_reaching(t, best_.pair_max - 1e-9);
@@ -204,61 +177,113 @@ class ExchangeSearch {
     skip_above_ = d + 1e-6 * (1 + std::abs(d));  // past x even after rounding t + delta
   }
 
-  // On curves that never decrease, whether some delta in (0, max_delta] might
-  // bring both GPUs below `bound`: the hot GPU must shed more than
-  // t_hot - f_hot^-1(bound), the partner can take at most f_other^-1(bound) -
-  // t_other. With a margin for rounding, so that it only rules out what
-  // consider() would reject.
-  bool window_open(double bound, double max_delta) const {
-    if (!f_[hot_].non_decreasing() || !f_[other_].non_decreasing()) return true;
+  // The token shifts delta in [least, most] that might bring both GPUs below
+  // the best pair latency so far, on curves that never decrease over the
+  // shifts up to max_delta: the hot GPU must shed at least t_hot -
+  // f_hot^-1(bound), the partner can take at most f_other^-1(bound) - t_other.
+  // With a margin for rounding, so that it only rules out what consider()
+  // would reject. Empty (least > most) when none can.
+  struct ShiftWindow {
+    double least = 0, most = 0;
+  };
+  ShiftWindow improving_shifts(double max_delta) const {
+    const double bound = best_.pair_max - 1e-9;
     const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
-    const double must_shed = t_hot - f_[hot_].tokens_within(0, bound);
+    const double must_shed =
+        t_hot - round_.hot_tokens_within(std::max(0.0, t_hot - max_delta), bound);
     const double can_take = f_[other_].tokens_within(t_other, bound) - t_other;
     const double margin = 1e-9 * (1 + t_hot + t_other);
-    return must_shed - margin < std::min(can_take, max_delta) + margin;
+    return {must_shed - margin, std::min(can_take, max_delta) + margin};
   }
 
   bool allowed(const ItemSet& hs, const ItemSet& os) const {
-    if (!forbidden_) return true;
+    const auto& forbidden = round_.forbidden;
+    if (!forbidden) return true;
     const auto& h = bins_.items[hot_];
     const auto& o = bins_.items[other_];
     for (int i = 0; i < k_; ++i) {
       const auto a = h[hs.slots[static_cast<std::size_t>(i)]];
       const auto b = o[os.slots[static_cast<std::size_t>(i)]];
-      if (forbidden_(a, static_cast<int>(other_)) || forbidden_(b, static_cast<int>(hot_)))
+      if (forbidden(a, static_cast<int>(other_)) || forbidden(b, static_cast<int>(hot_)))
         return false;
     }
     return true;
   }
 
-  // Records the exchange if it beats the best so far. Whether it is allowed is
-  // asked only then, since that costs most.
-  Outcome consider(const ItemSet& hs, const ItemSet& os) {
+  // Records the exchange if it is allowed and beats the best so far (by more
+  // than 1e-9 ns); whether it is allowed is asked last, since that costs most.
+  bool consider(const ItemSet& hs, const ItemSet& os) {
     const double delta = hs.weight - os.weight;
-    if (delta <= 0 || delta > skip_above_) return kNoBetter;
+    if (delta <= 0 || delta > skip_above_) return false;
     const double bound = best_.pair_max - 1e-9;
     const double other_latency = f_[other_].latency_ns(bins_.tokens[other_] + delta);
-    if (other_latency >= bound) return kNoBetter;
+    if (other_latency >= bound) return false;
     const double pair_max =
         std::max(f_[hot_].latency_ns(bins_.tokens[hot_] - delta), other_latency);
-    if (pair_max >= bound) return kNoBetter;
-    if (!allowed(hs, os)) return kForbidden;
+    if (pair_max >= bound || !allowed(hs, os)) return false;
     best_ = {other_, k_, hs.slots, os.slots, pair_max};
-    found_ = true;
-    update_skip();
-    return kBetter;
+    round_.found = true;
+    return true;
   }
 
+  SwapRound& round_;
   const GpuBins& bins_;
-  std::span<const double> weight_;
   std::span<const LatencyCurve> f_;
   std::size_t hot_, other_;
   int k_;
-  const ForbiddenMove& forbidden_;
   Exchange& best_;
-  bool& found_;
-  double skip_above_ = 0;
+  double skip_above_ = std::numeric_limits<double>::infinity();  // see update_skip
 };
+
+}  // namespace
+
+namespace {
+
+// Every GPU's predicted latency and the GPUs in ascending order of it (ties
+// by index), kept current as swaps change two GPUs at a time.
+class LatencyOrder {
+ public:
+  LatencyOrder(const GpuBins& bins, std::span<const LatencyCurve> f)
+      : bins_(bins), f_(f), latency_(bins.tokens.size()), order_(bins.tokens.size()) {
+    for (std::size_t g = 0; g < latency_.size(); ++g) latency_[g] = f[g].latency_ns(bins.tokens[g]);
+    std::iota(order_.begin(), order_.end(), std::size_t{0});
+    std::sort(order_.begin(), order_.end(), [&](auto a, auto b) { return before(a, b); });
+  }
+
+  [[nodiscard]] const std::vector<double>& latency_ns() const { return latency_; }
+  [[nodiscard]] const std::vector<std::size_t>& coldest_first() const { return order_; }
+
+  // GPU g's tokens changed.
+  void update(std::size_t g) {
+    order_.erase(std::find(order_.begin(), order_.end(), g));
+    latency_[g] = f_[g].latency_ns(bins_.tokens[g]);
+    order_.insert(std::lower_bound(order_.begin(), order_.end(), g,
+                                   [&](auto a, auto b) { return before(a, b); }),
+                  g);
+  }
+
+ private:
+  [[nodiscard]] bool before(std::size_t a, std::size_t b) const {
+    return latency_[a] < latency_[b] || (latency_[a] == latency_[b] && a < b);
+  }
+
+  const GpuBins& bins_;
+  std::span<const LatencyCurve> f_;
+  std::vector<double> latency_;
+  std::vector<std::size_t> order_;
+};
+
+void apply(const Exchange& exchange, std::size_t hot, GpuBins& bins,
+           std::span<const double> weight) {
+  for (std::size_t i = 0; i < static_cast<std::size_t>(exchange.k); ++i) {
+    auto& a = bins.items[hot][exchange.hot_slots[i]];
+    auto& b = bins.items[exchange.other][exchange.other_slots[i]];
+    const double delta = weight[static_cast<std::size_t>(a)] - weight[static_cast<std::size_t>(b)];
+    bins.tokens[hot] -= delta;
+    bins.tokens[exchange.other] += delta;
+    std::swap(a, b);
+  }
+}
 
 }  // namespace
 
@@ -266,55 +291,39 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
                      double epsilon, bool any_partner, int max_swaps, int pair_swap_items,
                      const ForbiddenMove& forbidden, const std::function<void()>& checkpoint) {
   const auto g_count = bins.tokens.size();
-  std::vector<double> latency(g_count);
+  LatencyOrder order(bins, f);
+  const auto& latency = order.latency_ns();
   SortedItemSets sorted(bins, weight);
-  std::vector<ItemSet> hot_sets;  // in scan order
-  std::vector<std::size_t> by_latency(g_count);
   int swaps = 0;
   while (swaps < max_swaps) {
     if (checkpoint && swaps % 16 == 0) checkpoint();
-    for (std::size_t g = 0; g < g_count; ++g) latency[g] = f[g].latency_ns(bins.tokens[g]);
     const auto hot = static_cast<std::size_t>(std::max_element(latency.begin(), latency.end()) -
                                               latency.begin());
     const double mean =
         std::accumulate(latency.begin(), latency.end(), 0.0) / static_cast<double>(g_count);
     if (latency[hot] <= (1 + epsilon) * mean) break;
-    const auto cold = static_cast<std::size_t>(std::min_element(latency.begin(), latency.end()) -
-                                               latency.begin());
-    Exchange best;
-    best.pair_max = latency[hot];
-    bool found = false;
+    const auto cold = order.coldest_first().front();
+    SwapRound round(bins, f, forbidden, hot);
+    round.best.pair_max = latency[hot];
     // Partners coldest first: a good exchange found early lets the searches of
     // the others stop at once.
-    std::iota(by_latency.begin(), by_latency.end(), std::size_t{0});
-    std::sort(by_latency.begin(), by_latency.end(), [&](std::size_t a, std::size_t b) {
-      return latency[a] < latency[b] || (latency[a] == latency[b] && a < b);
-    });
-    for (int k = 1; k <= 2 && !found; ++k) {
-      bool hot_sets_filled = false;
-      for (const std::size_t other : by_latency) {
+    for (int k = 1; k <= 2 && !round.found; ++k) {
+      round.k = k;
+      for (const std::size_t other : order.coldest_first()) {
         if (other == hot || (!any_partner && other != cold)) continue;
         if (k == 2 && (static_cast<int>(bins.items[hot].size()) > pair_swap_items ||
                        static_cast<int>(bins.items[other].size()) > pair_swap_items))
           continue;
-        if (!hot_sets_filled) fill_item_sets(bins.items[hot], weight, k, hot_sets);
-        hot_sets_filled = true;
-        ExchangeSearch(bins, weight, f, hot, other, k, forbidden, best, found)
-            .around_crossing(hot_sets, sorted.of(hot, k), sorted.of(other, k), latency[other]);
+        ExchangeSearch(round, other).search(sorted.of(hot, k), sorted.of(other, k), latency[other]);
       }
     }
-    if (!found) break;
-    for (std::size_t i = 0; i < static_cast<std::size_t>(best.k); ++i) {
-      auto& a = bins.items[hot][best.hot_slots[i]];
-      auto& b = bins.items[best.other][best.other_slots[i]];
-      const double delta =
-          weight[static_cast<std::size_t>(a)] - weight[static_cast<std::size_t>(b)];
-      bins.tokens[hot] -= delta;
-      bins.tokens[best.other] += delta;
-      std::swap(a, b);
+    if (!round.found) break;
+    const auto& best = round.best;
+    apply(best, hot, bins, weight);
+    for (const auto g : {hot, best.other}) {
+      order.update(g);
+      sorted.changed(g);
     }
-    sorted.changed(hot);
-    sorted.changed(best.other);
     ++swaps;
   }
   return swaps;

@@ -27,9 +27,10 @@ struct GpuBins {
 // `pair_swap_items` items, two-for-two swaps are tried too. Returns the number
 // of swaps made. Partners are searched coldest first. Where both curves never
 // decrease over the tokens an exchange can move, a partner's search looks only
-// at the exchanges next to the point where the two GPUs' latencies cross, and
-// skips the partner when a bound shows it cannot beat the best so far; among
-// exact ties it may pick another exchange than a full scan would.
+// at the exchanges whose token shift lies in the window where both GPUs would
+// end below the best pair latency so far (from the curves' inverses; it
+// narrows with each better exchange), so most partners cost two inversions;
+// among exact ties it may pick another exchange than a full scan would.
 // `checkpoint`, if given, is called every 16 rounds (it throws to stop: a
 // stop signal; a round on thousands of GPUs takes milliseconds).
 using ForbiddenMove = std::function<bool(int item, int gpu)>;
