@@ -13,6 +13,7 @@
 #include "outputs/layer_study_outputs.h"
 #include "outputs/seed_summary.h"
 #include "outputs/serving_outputs.h"
+#include "outputs/throttled_progress.h"
 
 namespace vibesim {
 
@@ -21,51 +22,6 @@ namespace {
 void write_json(const std::filesystem::path& path, const nlohmann::ordered_json& json) {
   write_file_atomically(path, json.dump(2) + "\n");
 }
-
-// A line at most every 10 s of a long single-seed run (a serving run with one
-// token per iteration takes minutes): each policy's rows done of its total.
-// Short runs print nothing, so their output does not depend on timing.
-class ThrottledProgress {
- public:
-  // The clock is read every `clock_stride` rows (layer steps come by the million).
-  ThrottledProgress(std::ostream* out, std::string unit, std::int64_t total_per_policy,
-                    int clock_stride)
-      : out_(out),
-        unit_(std::move(unit)),
-        total_(total_per_policy),
-        clock_stride_(clock_stride),
-        started_(clock::now()) {
-    next_ = started_ + kInterval;
-  }
-
-  // Counts one row of `policy` (rows of one policy arrive together, in order).
-  void count(const std::string& policy) {
-    if (out_ == nullptr) return;
-    if (policy != policy_) policy_ = policy, done_ = 0;
-    ++done_;
-    if (++since_clock_ < clock_stride_) return;
-    since_clock_ = 0;
-    const auto now = clock::now();
-    if (now < next_) return;
-    next_ = now + kInterval;
-    const std::chrono::duration<double> elapsed = now - started_;
-    fmt::print(*out_, "  {}: {} of {} {} ({:.0f} s)\n", policy_, done_, total_, unit_,
-               elapsed.count());
-    out_->flush();
-  }
-
- private:
-  using clock = std::chrono::steady_clock;
-  static constexpr std::chrono::seconds kInterval{10};
-  std::ostream* out_;
-  std::string unit_;
-  std::int64_t total_;
-  int clock_stride_;
-  clock::time_point started_, next_;
-  std::string policy_;
-  std::int64_t done_ = 0;
-  int since_clock_ = 0;
-};
 
 // The serving form of a run: requests.csv, summary.json, the frontier when asked for.
 std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& registry,

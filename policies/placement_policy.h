@@ -70,6 +70,16 @@ struct PlacementContext {
   // `latency_lpt`, `vibe`) within a layer's search too; it throws to stop
   // (a stop signal). Empty: nobody asks.
   std::function<void()> checkpoint;
+  // Told when another layer has been placed, by the policies slow enough to
+  // need it (those that poll `checkpoint` between layers): a progress report.
+  // Empty: nobody asks.
+  std::function<void()> layer_placed;
+
+  // What those policies call before placing layer `layer`.
+  void between_layers(int layer) const {
+    if (checkpoint) checkpoint();
+    if (layer > 0 && layer_placed) layer_placed();
+  }
 
   [[nodiscard]] int num_layers() const { return static_cast<int>(expert_loads.size()); }
   [[nodiscard]] int base_slots_per_gpu() const { return num_experts / num_gpus; }

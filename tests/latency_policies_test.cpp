@@ -185,6 +185,22 @@ TEST_CASE("optimal calls the context's checkpoint before each layer and stops wh
   CHECK(quiet_calls == warm_start_calls + 3);
 }
 
+TEST_CASE("the slow policies report each layer placed, once, for place's progress lines") {
+  auto c = two_speed_context({5, 4, 3, 2, 1, 1, 2, 3}, {1.0, 1.1});
+  c.expert_loads = {c.expert_loads[0], c.expert_loads[0], c.expert_loads[0], c.expert_loads[0]};
+  std::vector<std::string> policies{"latency_lpt", "vibe", "flashlb", "latency_lpt_shares"};
+#ifdef VIBESIM_HAVE_CBC
+  policies.push_back("optimal");  // not counting the layers of latency_lpt's start
+#endif
+  for (const auto& policy : policies) {
+    int placed = 0;
+    c.layer_placed = [&placed] { ++placed; };
+    INFO(policy);
+    CHECK(PolicyRegistry::builtin().make(policy)->place(c).physical_to_logical.size() == 4);
+    CHECK(placed == 3);  // told before each layer after the first
+  }
+}
+
 TEST_CASE("optimal stopped by its time limit reports a valid bound and a wider proven gap") {
   // 12 experts x 3 GPUs, 4 each: exhaustive over the 3^12 assignments.
   const auto exhaustive = [](const PlacementContext& c) {

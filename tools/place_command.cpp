@@ -15,6 +15,7 @@
 #include "io/config_error.h"
 #include "models/expert_location_file.h"
 #include "models/gpu_latency_profile.h"
+#include "outputs/throttled_progress.h"
 #include "sim/cluster_setup.h"
 #include "tools/cli.h"
 #include "traces/expert_load_file.h"
@@ -284,6 +285,9 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   c.expert_loads = loads;
   c.search_seconds_per_layer = a.time_limit_s;
   c.checkpoint = [&context] { context.checkpoint(); };  // SIGINT/SIGTERM stop a long placement
+  // A line on stderr at most every 10 s of a long placement (thousands of GPUs).
+  ThrottledProgress progress(&context.err, "layers placed", c.num_layers(), 1);
+  c.layer_placed = [&progress, &a] { progress.count(a.policy); };
   std::vector<LayerProof> proofs;
   c.proofs = &proofs;
   auto curves = gpu_curves(a);

@@ -278,7 +278,7 @@ Placement FlashLbPlacement::place(const PlacementContext& c) const {
   Placement p{c.num_gpus, c.max_slots_per_gpu, {}};
   const bool relabel = c.current != nullptr && c.current->slots_per_gpu == c.max_slots_per_gpu;
   for (int l = 0; l < c.num_layers(); ++l) {
-    if (c.checkpoint) c.checkpoint();
+    c.between_layers(l);
     auto deployment = place_layer(c, l);
     if (relabel)
       deployment =

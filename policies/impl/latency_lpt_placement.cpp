@@ -62,7 +62,7 @@ class LatencyLptPlacement final : public PlacementPolicy {
     Placement p{c.num_gpus, slots, {}};
     const auto f = with_all_to_all(c.gpu_latency, c.all_to_all_ns_per_token);
     for (std::size_t l = 0; l < c.expert_loads.size(); ++l) {
-      if (c.checkpoint) c.checkpoint();
+      c.between_layers(static_cast<int>(l));
       const auto& w = c.expert_loads[l];
       if (c.current != nullptr && c.current->slots_per_gpu == slots) {
         p.physical_to_logical.push_back(

@@ -310,16 +310,24 @@ SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> ite
   return finish_layer(std::move(bins), start, f, lower, at_limit);
 }
 
+// latency_lpt's placement, the search's starting point; its layers are not
+// this policy's progress.
+Placement latency_lpt_start(const PlacementContext& c) {
+  PlacementContext start = c;
+  start.layer_placed = {};
+  return make_latency_lpt_policy()->place(start);
+}
+
 class OptimalPlacement final : public PlacementPolicy {
  public:
   Placement place(const PlacementContext& c) const override {
     const int slots = c.max_slots_per_gpu;
     const auto f = with_all_to_all(c.gpu_latency, c.all_to_all_ns_per_token);
-    const Placement start = make_latency_lpt_policy()->place(c);
+    const Placement start = latency_lpt_start(c);
     Placement p{c.num_gpus, slots, {}};
     if (c.proofs != nullptr) c.proofs->clear();
     for (int l = 0; l < c.num_layers(); ++l) {
-      if (c.checkpoint) c.checkpoint();
+      c.between_layers(l);
       const auto& w = c.expert_loads[static_cast<std::size_t>(l)];
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
       const auto item_weight = replica_weights(replicas.phy_to_log, w);

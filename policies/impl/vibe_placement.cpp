@@ -67,7 +67,7 @@ class VibePlacement final : public PlacementPolicy {
     std::vector<int> identity(static_cast<std::size_t>(c.num_experts));
     std::iota(identity.begin(), identity.end(), 0);
     for (int l = 0; l < c.num_layers(); ++l) {
-      if (c.checkpoint) c.checkpoint();
+      c.between_layers(l);
       const auto& w = c.expert_loads[static_cast<std::size_t>(l)];
       GpuBins bins;
       if (c.current &&
