@@ -363,8 +363,16 @@ std::vector<double> replica_weights(std::span<const int> item_expert,
 }
 
 ForbiddenMove no_two_replicas_per_gpu(const GpuBins& bins, std::span<const int> item_expert) {
-  return [&bins, item_expert](int item, int gpu) {
+  // An expert with one replica cannot meet another: most need no scan.
+  std::vector<int> replicas;
+  for (const int expert : item_expert) {
+    if (static_cast<std::size_t>(expert) >= replicas.size())
+      replicas.resize(static_cast<std::size_t>(expert) + 1, 0);
+    ++replicas[static_cast<std::size_t>(expert)];
+  }
+  return [&bins, item_expert, replicas = std::move(replicas)](int item, int gpu) {
     const int expert = item_expert[static_cast<std::size_t>(item)];
+    if (replicas[static_cast<std::size_t>(expert)] == 1) return false;
     for (int other : bins.items[static_cast<std::size_t>(gpu)])
       if (item_expert[static_cast<std::size_t>(other)] == expert) return true;
     return false;
