@@ -28,9 +28,10 @@ struct GpuBins {
 // of swaps made. Partners are searched coldest first. Where both curves never
 // decrease over the tokens an exchange can move, a partner's search looks only
 // at the exchanges whose token shift lies in the window where both GPUs would
-// end below the best pair latency so far (from the curves' inverses; it
-// narrows with each better exchange), so most partners cost two inversions;
-// among exact ties it may pick another exchange than a full scan would.
+// end below the best pair latency so far (from the curves' inverses, the hot
+// GPU's once per bound; it narrows with each better exchange), so most
+// partners cost one inversion of their curve; among exact ties it may pick
+// another exchange than a full scan would.
 // `checkpoint`, if given, is called every 16 rounds (it throws to stop: a
 // stop signal; a round on thousands of GPUs takes milliseconds).
 using ForbiddenMove = std::function<bool(int item, int gpu)>;
