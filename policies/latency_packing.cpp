@@ -235,10 +235,6 @@ class ExchangeSearch {
   double skip_above_ = std::numeric_limits<double>::infinity();  // see update_skip
 };
 
-}  // namespace
-
-namespace {
-
 // Every GPU's predicted latency and the GPUs in ascending order of it (ties
 // by index), kept current as swaps change two GPUs at a time.
 class LatencyOrder {
@@ -364,12 +360,10 @@ std::vector<double> replica_weights(std::span<const int> item_expert,
 
 ForbiddenMove no_two_replicas_per_gpu(const GpuBins& bins, std::span<const int> item_expert) {
   // An expert with one replica cannot meet another: most need no scan.
-  std::vector<int> replicas;
-  for (const int expert : item_expert) {
-    if (static_cast<std::size_t>(expert) >= replicas.size())
-      replicas.resize(static_cast<std::size_t>(expert) + 1, 0);
-    ++replicas[static_cast<std::size_t>(expert)];
-  }
+  const auto experts =
+      item_expert.empty() ? 0 : *std::max_element(item_expert.begin(), item_expert.end()) + 1;
+  std::vector<int> replicas(static_cast<std::size_t>(experts), 0);
+  for (const int expert : item_expert) ++replicas[static_cast<std::size_t>(expert)];
   return [&bins, item_expert, replicas = std::move(replicas)](int item, int gpu) {
     const int expert = item_expert[static_cast<std::size_t>(item)];
     if (replicas[static_cast<std::size_t>(expert)] == 1) return false;
