@@ -152,8 +152,17 @@ class ExchangeSearch {
     auto window = improving_shifts(max_delta);
     const auto weight_below = [](const ItemSet& x, double w) { return x.weight < w; };
     auto lowest = other_sets.begin();  // lighter partner sets shift more than the window allows
-    for (const auto& hs : hot_sets) {
+    // Lighter hot sets cannot shed enough even for the lightest partner set
+    // (most of them, on a hot GPU just above the mean): start past them.
+    const auto too_light = [&](const ItemSet& hs) {
+      return hs.weight - other_sets.front().weight < window.least;
+    };
+    for (auto hs_it = std::partition_point(hot_sets.begin(), hot_sets.end(), too_light);
+         hs_it != hot_sets.end(); ++hs_it) {
+      const auto& hs = *hs_it;
       if (window.least > window.most) return;
+      // Heavier hot sets shed more than the heaviest partner set allows.
+      if (hs.weight - other_sets.back().weight > window.most) return;
       // delta = hs.weight - os.weight: ascending partner weight, descending delta.
       while (lowest != other_sets.end() && hs.weight - lowest->weight > window.most) ++lowest;
       auto past = lowest;
