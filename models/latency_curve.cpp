@@ -65,8 +65,13 @@ bool LatencyCurve::non_decreasing_over(double from_tokens, double to_tokens) con
 }
 
 double LatencyCurve::tokens_within(double from_tokens, double bound_ns) const {
+  return tokens_within(from_tokens, bound_ns, latency_ns(from_tokens));
+}
+
+double LatencyCurve::tokens_within(double from_tokens, double bound_ns,
+                                   double latency_at_from_ns) const {
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  if (latency_ns(from_tokens) > bound_ns) return -kInf;
+  if (latency_at_from_ns > bound_ns) return -kInf;
   // Segment k joins points k-1 and k; the first and last extend outwards, as
   // in latency_ns.
   const auto last = tokens_.size() - 1;

@@ -26,6 +26,10 @@ class LatencyCurve {
   // +infinity when it never exceeds the bound past from_tokens, -infinity when
   // latency_ns(from_tokens) already does.
   [[nodiscard]] double tokens_within(double from_tokens, double bound_ns) const;
+  // The same, given latency_ns(from_tokens) (a search that keeps every GPU's
+  // latency need not evaluate it again): identical results when it is.
+  [[nodiscard]] double tokens_within(double from_tokens, double bound_ns,
+                                     double latency_at_from_ns) const;
   // Whether latency never decreases between the two token counts.
   [[nodiscard]] bool non_decreasing_over(double from_tokens, double to_tokens) const;
   // Whether it never decreases anywhere.

@@ -124,6 +124,7 @@ class ExchangeSearch {
   void search(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& other_sets,
               double other_latency_ns) {
     if (hot_sets.empty() || other_sets.empty()) return;
+    other_latency_ns_ = other_latency_ns;
     const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
     // The partner is already at the bound and can only rise: nothing helps.
     if (other_latency_ns >= best_.pair_max - 1e-9 &&
@@ -200,7 +201,7 @@ class ExchangeSearch {
     const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
     const double must_shed =
         t_hot - round_.hot_tokens_within(std::max(0.0, t_hot - max_delta), bound);
-    const double can_take = f_[other_].tokens_within(t_other, bound) - t_other;
+    const double can_take = f_[other_].tokens_within(t_other, bound, other_latency_ns_) - t_other;
     const double margin = 1e-9 * (1 + t_hot + t_other);
     return {must_shed - margin, std::min(can_take, max_delta) + margin};
   }
@@ -242,6 +243,7 @@ class ExchangeSearch {
   int k_;
   Exchange& best_;
   double skip_above_ = std::numeric_limits<double>::infinity();  // see update_skip
+  double other_latency_ns_ = 0;  // f_other(tokens on other): the round keeps it
 };
 
 // Every GPU's predicted latency and the GPUs in ascending order of it (ties
