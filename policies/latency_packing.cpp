@@ -47,7 +47,7 @@ class SortedItemSets {
       : bins_(bins), weight_(weight) {
     for (int k = 0; k < 2; ++k) {
       sets_[k].resize(bins.items.size());
-      stale_[k].assign(bins.items.size(), true);
+      stale_[k].assign(bins.items.size(), 1);
     }
   }
 
@@ -58,18 +58,18 @@ class SortedItemSets {
       std::sort(sets.begin(), sets.end(), [](const ItemSet& x, const ItemSet& y) {
         return x.weight < y.weight || (x.weight == y.weight && x.slots < y.slots);
       });
-      stale_[k - 1][gpu] = false;
+      stale_[k - 1][gpu] = 0;
     }
     return sets;
   }
 
-  void changed(std::size_t gpu) { stale_[0][gpu] = stale_[1][gpu] = true; }
+  void changed(std::size_t gpu) { stale_[0][gpu] = stale_[1][gpu] = 1; }
 
  private:
   const GpuBins& bins_;
   std::span<const double> weight_;
   std::array<std::vector<std::vector<ItemSet>>, 2> sets_;
-  std::array<std::vector<bool>, 2> stale_;
+  std::array<std::vector<char>, 2> stale_;  // char, not bool: read per partner per round
 };
 
 // What the searches of one round share: the hot GPU, the size of the item
@@ -315,13 +315,13 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
     // Partners coldest first: a good exchange found early lets the searches of
     // the others stop at once.
     for (int k = 1; k <= 2 && !round.found; ++k) {
+      if (k == 2 && static_cast<int>(bins.items[hot].size()) > pair_swap_items) break;
       round.k = k;
+      const auto& hot_sets = sorted.of(hot, k);
       for (const std::size_t other : order.coldest_first()) {
         if (other == hot || (!any_partner && other != cold)) continue;
-        if (k == 2 && (static_cast<int>(bins.items[hot].size()) > pair_swap_items ||
-                       static_cast<int>(bins.items[other].size()) > pair_swap_items))
-          continue;
-        ExchangeSearch(round, other).search(sorted.of(hot, k), sorted.of(other, k), latency[other]);
+        if (k == 2 && static_cast<int>(bins.items[other].size()) > pair_swap_items) continue;
+        ExchangeSearch(round, other).search(hot_sets, sorted.of(other, k), latency[other]);
       }
     }
     if (!round.found) break;
