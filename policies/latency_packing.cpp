@@ -107,27 +107,27 @@ struct SwapRound {
 // The best exchange of the round's hot GPU with one partner.
 class ExchangeSearch {
  public:
-  ExchangeSearch(SwapRound& round, std::size_t other)
+  // `other_latency_ns`: f_other(tokens on other), which the round keeps.
+  ExchangeSearch(SwapRound& round, std::size_t other, double other_latency_ns)
       : round_(round),
         bins_(round.bins),
         f_(round.f),
         hot_(round.hot),
         other_(other),
         k_(round.k),
-        best_(round.best) {}
+        best_(round.best),
+        other_latency_ns_(other_latency_ns) {}
 
   // The hot GPU's and the partner's sets of k items, each sorted by weight.
   // Where both curves never decrease over the tokens an exchange can move,
   // only the exchanges that shift a number of tokens inside the window that
   // could still beat the best exchange so far (scan_window); elsewhere every
   // one.
-  void search(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& other_sets,
-              double other_latency_ns) {
+  void search(const std::vector<ItemSet>& hot_sets, const std::vector<ItemSet>& other_sets) {
     if (hot_sets.empty() || other_sets.empty()) return;
-    other_latency_ns_ = other_latency_ns;
     const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
     // The partner is already at the bound and can only rise: nothing helps.
-    if (other_latency_ns >= best_.pair_max - 1e-9 &&
+    if (other_latency_ns_ >= best_.pair_max - 1e-9 &&
         f_[other_].non_decreasing_over(t_other, t_other + hot_sets.back().weight))
       return;
     const double max_delta = std::max(0.0, hot_sets.back().weight - other_sets.front().weight);
@@ -242,8 +242,8 @@ class ExchangeSearch {
   std::size_t hot_, other_;
   int k_;
   Exchange& best_;
+  double other_latency_ns_;
   double skip_above_ = std::numeric_limits<double>::infinity();  // see update_skip
-  double other_latency_ns_ = 0;  // f_other(tokens on other): the round keeps it
 };
 
 // Every GPU's predicted latency and the GPUs in ascending order of it (ties
@@ -321,7 +321,7 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
       for (const std::size_t other : order.coldest_first()) {
         if (other == hot || (!any_partner && other != cold)) continue;
         if (k == 2 && static_cast<int>(bins.items[other].size()) > pair_swap_items) continue;
-        ExchangeSearch(round, other).search(hot_sets, sorted.of(other, k), latency[other]);
+        ExchangeSearch(round, other, latency[other]).search(hot_sets, sorted.of(other, k));
       }
     }
     if (!round.found) break;
