@@ -23,19 +23,40 @@ LatencyCurve LatencyCurve::proportional(double tokens_per_ns) {
   return LatencyCurve({0.0, 1.0}, {0.0, 1.0 / tokens_per_ns});
 }
 
-double LatencyCurve::latency_ns(double tokens) const {
+std::size_t LatencyCurve::segment_of(double tokens) const {
   assert(tokens_.size() >= 2);
-  // The segment containing `tokens`, or the first/last one to extrapolate.
-  auto it = std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, tokens);
-  const auto i = static_cast<std::size_t>(it - tokens_.begin());
+  return static_cast<std::size_t>(std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, tokens) -
+                                  tokens_.begin());
+}
+
+double LatencyCurve::on_segment(double tokens, std::size_t i) const {
   const double t = (tokens - tokens_[i - 1]) / (tokens_[i] - tokens_[i - 1]);
   return latency_ns_[i - 1] + t * (latency_ns_[i] - latency_ns_[i - 1]);
 }
 
+double LatencyCurve::latency_ns(double tokens) const {
+  return on_segment(tokens, segment_of(tokens));
+}
+
+CurvePoint LatencyCurve::at(double tokens) const {
+  const auto segment = segment_of(tokens);
+  return {tokens, on_segment(tokens, segment), segment};
+}
+
+double LatencyCurve::latency_ns(double tokens, std::size_t& segment) const {
+  // segment_of's answer exactly: every point before i at or below `tokens`,
+  // point i above it (unless i is the last segment, which extends outwards).
+  const auto last = tokens_.size() - 1;
+  const bool holds = segment >= 1 && segment <= last &&
+                     (segment == 1 || tokens_[segment - 1] <= tokens) &&
+                     (segment == last || tokens_[segment] > tokens);
+  if (!holds) segment = segment_of(tokens);
+  return on_segment(tokens, segment);
+}
+
 double LatencyCurve::tokens_surely_reaching(double from_tokens, double bound_ns) const {
   constexpr double kNever = std::numeric_limits<double>::infinity();
-  const auto first = static_cast<std::size_t>(
-      std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, from_tokens) - tokens_.begin());
+  const auto first = segment_of(from_tokens);
   // Non-decreasing from the segment holding from_tokens to the end (and so on
   // the extension past the last point).
   if (!non_decreasing_)
@@ -55,30 +76,26 @@ double LatencyCurve::tokens_surely_reaching(double from_tokens, double bound_ns)
 bool LatencyCurve::non_decreasing_over(double from_tokens, double to_tokens) const {
   if (non_decreasing_) return true;
   // The segments (as latency_ns picks them) holding from_tokens and to_tokens.
-  const auto segment = [&](double tokens) {
-    return static_cast<std::size_t>(
-        std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, tokens) - tokens_.begin());
-  };
-  for (auto k = segment(from_tokens), last = segment(to_tokens); k <= last; ++k)
+  for (auto k = segment_of(from_tokens), last = segment_of(to_tokens); k <= last; ++k)
     if (latency_ns_[k] < latency_ns_[k - 1]) return false;
   return true;
 }
 
 double LatencyCurve::tokens_within(double from_tokens, double bound_ns) const {
-  return tokens_within(from_tokens, bound_ns, latency_ns(from_tokens));
+  return tokens_within(at(from_tokens), bound_ns);
 }
 
-double LatencyCurve::tokens_within(double from_tokens, double bound_ns,
-                                   double latency_at_from_ns) const {
+double LatencyCurve::tokens_within(const CurvePoint& from, double bound_ns) const {
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  if (latency_at_from_ns > bound_ns) return -kInf;
+  if (from.latency_ns > bound_ns) return -kInf;
+  const double from_tokens = from.tokens;
   // Segment k joins points k-1 and k; the first and last extend outwards, as
   // in latency_ns.
   const auto last = tokens_.size() - 1;
-  auto k = static_cast<std::size_t>(
-      std::upper_bound(tokens_.begin() + 1, tokens_.end() - 1, from_tokens) - tokens_.begin());
-  // Rising points: the first segment ending above the bound, by bisection.
-  if (non_decreasing_)
+  auto k = from.segment;
+  // Rising points: the first segment ending above the bound, by bisection
+  // unless it is this one (a bound just above the latency at from_tokens).
+  if (non_decreasing_ && !(latency_ns_[k] > bound_ns))
     k = static_cast<std::size_t>(
         std::upper_bound(latency_ns_.begin() + static_cast<std::ptrdiff_t>(k),
                          latency_ns_.begin() + static_cast<std::ptrdiff_t>(last), bound_ns) -

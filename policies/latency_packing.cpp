@@ -29,14 +29,15 @@ struct ItemSet {
 void fill_item_sets(const std::vector<int>& items, std::span<const double> weight, int k,
                     std::vector<ItemSet>& sets) {
   sets.clear();
+  const auto n = items.size();
+  sets.reserve(k == 1 ? n : n * (n - 1) / 2);  // once per GPU and size, not by doubling
   const auto w = [&](std::size_t i) { return weight[static_cast<std::size_t>(items[i])]; };
   if (k == 1) {
-    for (std::size_t i = 0; i < items.size(); ++i) sets.push_back({w(i), {i, 0}});
+    for (std::size_t i = 0; i < n; ++i) sets.push_back({w(i), {i, 0}});
     return;
   }
-  for (std::size_t i1 = 0; i1 < items.size(); ++i1)
-    for (std::size_t i2 = i1 + 1; i2 < items.size(); ++i2)
-      sets.push_back({w(i1) + w(i2), {i1, i2}});
+  for (std::size_t i1 = 0; i1 < n; ++i1)
+    for (std::size_t i2 = i1 + 1; i2 < n; ++i2) sets.push_back({w(i1) + w(i2), {i1, i2}});
 }
 
 // Every GPU's item sets of each size, sorted by weight (then position); a
@@ -86,6 +87,9 @@ struct SwapRound {
   int k = 1;
   Exchange best;
   bool found = false;
+  // The hot curve's segment of the last candidate's tokens, where the next
+  // one most likely falls (LatencyCurve::latency_ns).
+  std::size_t hot_segment = 0;
 
   // f_hot.tokens_within(from, bound) for 0 <= from <= tokens on the hot GPU;
   // on a curve that never decreases, from one inversion per bound, since
@@ -107,8 +111,8 @@ struct SwapRound {
 // The best exchange of the round's hot GPU with one partner.
 class ExchangeSearch {
  public:
-  // `other_latency_ns`: f_other(tokens on other), which the round keeps.
-  ExchangeSearch(SwapRound& round, std::size_t other, double other_latency_ns)
+  // `other_now`: the partner's tokens on its curve, which the round keeps.
+  ExchangeSearch(SwapRound& round, std::size_t other, const CurvePoint& other_now)
       : round_(round),
         bins_(round.bins),
         f_(round.f),
@@ -116,7 +120,8 @@ class ExchangeSearch {
         other_(other),
         k_(round.k),
         best_(round.best),
-        other_latency_ns_(other_latency_ns) {}
+        other_now_(other_now),
+        other_segment_(other_now.segment) {}
 
   // The hot GPU's and the partner's sets of k items, each sorted by weight.
   // Where both curves never decrease over the tokens an exchange can move,
@@ -127,7 +132,7 @@ class ExchangeSearch {
     if (hot_sets.empty() || other_sets.empty()) return;
     const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
     // The partner is already at the bound and can only rise: nothing helps.
-    if (other_latency_ns_ >= best_.pair_max - 1e-9 &&
+    if (other_now_.latency_ns >= best_.pair_max - 1e-9 &&
         f_[other_].non_decreasing_over(t_other, t_other + hot_sets.back().weight))
       return;
     const double max_delta = std::max(0.0, hot_sets.back().weight - other_sets.front().weight);
@@ -201,7 +206,7 @@ class ExchangeSearch {
     const double t_hot = bins_.tokens[hot_], t_other = bins_.tokens[other_];
     const double must_shed =
         t_hot - round_.hot_tokens_within(std::max(0.0, t_hot - max_delta), bound);
-    const double can_take = f_[other_].tokens_within(t_other, bound, other_latency_ns_) - t_other;
+    const double can_take = f_[other_].tokens_within(other_now_, bound) - t_other;
     const double margin = 1e-9 * (1 + t_hot + t_other);
     return {must_shed - margin, std::min(can_take, max_delta) + margin};
   }
@@ -226,10 +231,11 @@ class ExchangeSearch {
     const double delta = hs.weight - os.weight;
     if (delta <= 0 || delta > skip_above_) return false;
     const double bound = best_.pair_max - 1e-9;
-    const double other_latency = f_[other_].latency_ns(bins_.tokens[other_] + delta);
+    const double other_latency =
+        f_[other_].latency_ns(bins_.tokens[other_] + delta, other_segment_);
     if (other_latency >= bound) return false;
-    const double pair_max =
-        std::max(f_[hot_].latency_ns(bins_.tokens[hot_] - delta), other_latency);
+    const double pair_max = std::max(
+        f_[hot_].latency_ns(bins_.tokens[hot_] - delta, round_.hot_segment), other_latency);
     if (pair_max >= bound || !allowed(hs, os)) return false;
     best_ = {other_, k_, hs.slots, os.slots, pair_max};
     round_.found = true;
@@ -242,28 +248,37 @@ class ExchangeSearch {
   std::size_t hot_, other_;
   int k_;
   Exchange& best_;
-  double other_latency_ns_;
+  const CurvePoint& other_now_;
   double skip_above_ = std::numeric_limits<double>::infinity();  // see update_skip
+  // The partner's curve segment of the last candidate's tokens, like the
+  // round's hot_segment.
+  std::size_t other_segment_;
 };
 
-// Every GPU's predicted latency and the GPUs in ascending order of it (ties
-// by index), kept current as swaps change two GPUs at a time.
+// Every GPU's predicted latency (and its tokens' point on its curve) and the
+// GPUs in ascending order of latency (ties by index), kept current as swaps
+// change two GPUs at a time.
 class LatencyOrder {
  public:
   LatencyOrder(const GpuBins& bins, std::span<const LatencyCurve> f)
       : bins_(bins), f_(f), latency_(bins.tokens.size()), order_(bins.tokens.size()) {
-    for (std::size_t g = 0; g < latency_.size(); ++g) latency_[g] = f[g].latency_ns(bins.tokens[g]);
+    for (std::size_t g = 0; g < latency_.size(); ++g) {
+      points_.push_back(f[g].at(bins.tokens[g]));
+      latency_[g] = points_[g].latency_ns;
+    }
     std::iota(order_.begin(), order_.end(), std::size_t{0});
     std::sort(order_.begin(), order_.end(), [&](auto a, auto b) { return before(a, b); });
   }
 
   [[nodiscard]] const std::vector<double>& latency_ns() const { return latency_; }
+  [[nodiscard]] const CurvePoint& point(std::size_t g) const { return points_[g]; }
   [[nodiscard]] const std::vector<std::size_t>& coldest_first() const { return order_; }
 
   // GPU g's tokens changed.
   void update(std::size_t g) {
     order_.erase(std::find(order_.begin(), order_.end(), g));
-    latency_[g] = f_[g].latency_ns(bins_.tokens[g]);
+    points_[g] = f_[g].at(bins_.tokens[g]);
+    latency_[g] = points_[g].latency_ns;
     order_.insert(std::lower_bound(order_.begin(), order_.end(), g,
                                    [&](auto a, auto b) { return before(a, b); }),
                   g);
@@ -276,7 +291,8 @@ class LatencyOrder {
 
   const GpuBins& bins_;
   std::span<const LatencyCurve> f_;
-  std::vector<double> latency_;
+  std::vector<double> latency_;  // points_' latencies, contiguous for the max and the mean
+  std::vector<CurvePoint> points_;
   std::vector<std::size_t> order_;
 };
 
@@ -312,6 +328,7 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
     const auto cold = order.coldest_first().front();
     SwapRound round(bins, f, forbidden, hot);
     round.best.pair_max = latency[hot];
+    round.hot_segment = order.point(hot).segment;
     // Partners coldest first: a good exchange found early lets the searches of
     // the others stop at once.
     for (int k = 1; k <= 2 && !round.found; ++k) {
@@ -321,7 +338,7 @@ int improve_by_swaps(GpuBins& bins, std::span<const double> weight, std::span<co
       for (const std::size_t other : order.coldest_first()) {
         if (other == hot || (!any_partner && other != cold)) continue;
         if (k == 2 && static_cast<int>(bins.items[other].size()) > pair_swap_items) continue;
-        ExchangeSearch(round, other, latency[other]).search(hot_sets, sorted.of(other, k));
+        ExchangeSearch(round, other, order.point(other)).search(hot_sets, sorted.of(other, k));
       }
     }
     if (!round.found) break;

@@ -132,3 +132,26 @@ TEST_CASE("on rising curves (flat steps included) the bisections give the point-
   }
   CHECK_FALSE(LatencyCurve({0, 1, 2}, {5, 4, 6}).non_decreasing());
 }
+
+TEST_CASE("a segment hint, right or wrong, gives the latency the bisection gives, bit for bit") {
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> step(0.0, 10.0);
+  const LatencyCurve f({0, 2, 3, 7, 12, 20}, {1, 4, 4, 9, 30, 31});
+  const double points[] = {-5, 0, 2, 3, 7, 11.99, 12, 20, 20.5, 400};  // ends and ties
+  std::size_t hint = 0;                                                // a caller's first call
+  for (int q = 0; q < 2000; ++q) {
+    const double tokens = q < 10 ? points[q] : step(rng) * 2.5 - 1;
+    CAPTURE(tokens);
+    CAPTURE(hint);
+    const std::size_t given = hint;
+    CHECK(f.latency_ns(tokens, hint) == f.latency_ns(tokens));
+    CHECK(hint == f.at(tokens).segment);                     // corrected to the segment used
+    if (q % 3 == 0) hint = given;                            // a stale hint on the next query, too
+    if (q % 7 == 0) hint = static_cast<std::size_t>(q % 9);  // past the last segment
+  }
+  const auto p = f.at(5);
+  CHECK(p.tokens == 5);
+  CHECK(p.latency_ns == f.latency_ns(5));
+  CHECK(p.segment == 3);  // between the points at 3 and 7 tokens
+  CHECK(f.tokens_within(p, 20) == f.tokens_within(5, 20));
+}
