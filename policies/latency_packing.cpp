@@ -403,6 +403,7 @@ ForbiddenMove no_two_replicas_per_gpu(const GpuBins& bins, std::span<const int> 
 
 std::vector<int> slots_of(const GpuBins& bins, std::span<const int> item_expert) {
   std::vector<int> slots;
+  slots.reserve(item_expert.size());
   for (const auto& gpu : bins.items)
     for (int item : gpu) slots.push_back(item_expert[static_cast<std::size_t>(item)]);
   return slots;

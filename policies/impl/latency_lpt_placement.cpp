@@ -45,6 +45,7 @@ class LatencyLptPlacement final : public PlacementPolicy {
     const auto g_count = f.size();
     const auto item_weight = replica_weights(current, w);
     GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
+    for (auto& items : bins.items) items.reserve(static_cast<std::size_t>(slots));
     for (std::size_t s = 0; s < current.size(); ++s) {
       const auto g = s / static_cast<std::size_t>(slots);
       bins.items[g].push_back(static_cast<int>(s));
