@@ -37,6 +37,44 @@ constexpr int kPairSwapItems = 12;
 constexpr double kIncrementalEpsilon = 0.01;
 constexpr int kIncrementalMaxSwaps = 64;
 
+// Step 2: items (replicas) in descending weight, each to the GPU with a free
+// slot whose predicted latency after taking it is lowest, a GPU that already
+// hosts the item's expert only if no other has room.
+GpuBins pack_heaviest_first(std::span<const double> item_weight, std::span<const int> item_expert,
+                            std::size_t experts, std::span<const LatencyCurve> f, int slots,
+                            const std::function<void()>& checkpoint) {
+  const auto g_count = f.size();
+  std::vector<int> order(item_weight.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return item_weight[static_cast<std::size_t>(a)] > item_weight[static_cast<std::size_t>(b)];
+  });
+  GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
+  std::vector<std::vector<bool>> holds(g_count, std::vector<bool>(experts, false));
+  for (std::size_t placed = 0; const int item : order) {
+    // The packing is items x GPUs: a million of each on the largest shapes.
+    if (checkpoint && ++placed % 256 == 0) checkpoint();
+    const auto expert = static_cast<std::size_t>(item_expert[static_cast<std::size_t>(item)]);
+    const double wi = item_weight[static_cast<std::size_t>(item)];
+    std::size_t best = g_count;
+    double best_latency = std::numeric_limits<double>::infinity();
+    bool best_duplicates = true;
+    for (std::size_t g = 0; g < g_count; ++g) {
+      if (static_cast<int>(bins.items[g].size()) >= slots) continue;
+      const double latency = f[g].latency_ns(bins.tokens[g] + wi);
+      const bool duplicates = holds[g][expert];
+      if ((best_duplicates && !duplicates) ||
+          (duplicates == best_duplicates && latency < best_latency)) {
+        best = g, best_latency = latency, best_duplicates = duplicates;
+      }
+    }
+    bins.items[best].push_back(item);
+    bins.tokens[best] += wi;
+    holds[best][expert] = true;
+  }
+  return bins;
+}
+
 class LatencyLptPlacement final : public PlacementPolicy {
  public:
   static std::vector<int> refine(const std::vector<int>& current, std::span<const double> w,
@@ -59,7 +97,6 @@ class LatencyLptPlacement final : public PlacementPolicy {
 
   Placement place(const PlacementContext& c) const override {
     const int slots = c.max_slots_per_gpu;
-    const auto g_count = static_cast<std::size_t>(c.num_gpus);
     Placement p{c.num_gpus, slots, {}};
     const auto f = with_all_to_all(c.gpu_latency, c.all_to_all_ns_per_token);
     for (std::size_t l = 0; l < c.expert_loads.size(); ++l) {
@@ -72,36 +109,8 @@ class LatencyLptPlacement final : public PlacementPolicy {
       }
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
       const auto item_weight = replica_weights(replicas.phy_to_log, w);
-      std::vector<int> order(item_weight.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        return item_weight[static_cast<std::size_t>(a)] > item_weight[static_cast<std::size_t>(b)];
-      });
-      GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
-      std::vector<std::vector<bool>> holds(g_count, std::vector<bool>(w.size(), false));
-      for (std::size_t placed = 0; const int item : order) {
-        // The packing is items x GPUs: a million of each on the largest shapes.
-        if (c.checkpoint && ++placed % 256 == 0) c.checkpoint();
-        const auto expert =
-            static_cast<std::size_t>(replicas.phy_to_log[static_cast<std::size_t>(item)]);
-        const double wi = item_weight[static_cast<std::size_t>(item)];
-        std::size_t best = g_count;
-        double best_latency = std::numeric_limits<double>::infinity();
-        bool best_duplicates = true;
-        for (std::size_t g = 0; g < g_count; ++g) {
-          if (static_cast<int>(bins.items[g].size()) >= slots) continue;
-          const double latency = f[g].latency_ns(bins.tokens[g] + wi);
-          const bool duplicates = holds[g][expert];
-          // A GPU that already hosts this expert only if no other has room.
-          if ((best_duplicates && !duplicates) ||
-              (duplicates == best_duplicates && latency < best_latency)) {
-            best = g, best_latency = latency, best_duplicates = duplicates;
-          }
-        }
-        bins.items[best].push_back(item);
-        bins.tokens[best] += wi;
-        holds[best][expert] = true;
-      }
+      auto bins =
+          pack_heaviest_first(item_weight, replicas.phy_to_log, w.size(), f, slots, c.checkpoint);
       improve_by_swaps(bins, item_weight, f, 0.0, /*any_partner=*/true, 100'000, kPairSwapItems,
                        no_two_replicas_per_gpu(bins, replicas.phy_to_log), c.checkpoint);
       p.physical_to_logical.push_back(slots_of(bins, replicas.phy_to_log));
