@@ -69,6 +69,37 @@ TEST_CASE("the shipped MI325X SKU holds the committed fit's parameters") {
   CHECK(spec.facts.size() > 20);
 }
 
+TEST_CASE("the windowed facts file holds the shipped one's facts, the power window fitted too") {
+  const auto shipped =
+      FidelitySpec::load(testing::config_dir() / "fidelity" / "paper-mi325x.json", locations());
+  const auto windowed = FidelitySpec::load(
+      testing::config_dir() / "fidelity" / "paper-mi325x-windowed.json", locations());
+  auto parameters = shipped.parameters;
+  parameters.push_back(kPowerWindowParameter);
+  CHECK(windowed.parameters == parameters);
+  CHECK(windowed.seeds == shipped.seeds);
+  REQUIRE(windowed.facts.size() == shipped.facts.size());
+  for (std::size_t i = 0; i < shipped.facts.size(); ++i) {
+    const auto& a = shipped.facts[i];
+    const auto& b = windowed.facts[i];
+    INFO(a.name);
+    CHECK(b.name == a.name);
+    CHECK(b.metric == a.metric);
+    CHECK(b.run == a.run);
+    CHECK(b.policy == a.policy);
+    CHECK(b.paper == a.paper);
+    // The MoE kernel's time at the power limit fits the window; the rest as shipped.
+    CHECK(b.fitted == (a.fitted || a.metric == FactMetric::kMoeTimeAtCap));
+  }
+  CHECK(windowed.runs.size() == shipped.runs.size());
+  for (const auto& [name, run] : shipped.runs) {
+    INFO(name);
+    REQUIRE(windowed.runs.contains(name));
+    CHECK(windowed.runs.at(name).experiment == run.experiment);
+    CHECK(windowed.runs.at(name).overrides == run.overrides);
+  }
+}
+
 TEST_CASE("the fit recovers the parameter ratios whose time shares it was given") {
   testing::TempDir dir("fidelity-fit");
   // The shares the simulator gives at known ratios to the MoE efficiency...
