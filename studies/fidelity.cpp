@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -210,21 +211,28 @@ double metric_value(FactMetric m, const SeedValues& v, const SeedValues* over) {
 
 }  // namespace
 
-FidelitySpec FidelitySpec::load(const std::filesystem::path& path,
-                                const ConfigLocations& locations) {
-  const auto json = read_json_file(path);
-  ConfigObject root(json, path.string());
-  FidelitySpec s;
-  s.name = root.string_or("name", path.stem().string());
-  s.description = root.string_or("description", "");
-  s.source = root.string_or("source", "");
-  s.gpu = root.string("gpu");
-  s.parameters = root.string_list("parameters");
-  for (const auto& p : s.parameters)
+namespace {
+
+// A chain of files extending one another ends within this many.
+constexpr int kMaxExtendsDepth = 8;
+
+FidelitySpec load_spec(const std::filesystem::path& path, const ConfigLocations& locations,
+                       int depth);
+
+std::vector<std::string> parse_parameters(ConfigObject& root) {
+  auto parameters = root.string_list("parameters");
+  for (const auto& p : parameters)
     if (!find_choice(kFittableSkuParameters, p))
       throw root.error("parameters", fmt::format("unknown parameter '{}'; fittable are: {}", p,
                                                  names_of(kFittableSkuParameters)));
-  s.seeds = static_cast<int>(root.integer_or("seeds", s.seeds, 1, 100));
+  return parameters;
+}
+
+// The runs and facts of the file itself.
+void parse_runs_and_facts(ConfigObject& root, const std::filesystem::path& path,
+                          const ConfigLocations& locations, FidelitySpec& s) {
+  s.gpu = root.string("gpu");
+  s.parameters = parse_parameters(root);
   auto runs = root.object("runs");
   for (const auto& [name, value] : root.raw("runs").items()) {
     auto r = runs.object(name);
@@ -238,8 +246,59 @@ FidelitySpec FidelitySpec::load(const std::filesystem::path& path,
     ConfigObject f(facts[i], path.string(), fmt::format("facts[{}]", i));
     s.facts.push_back(parse_fact(f, s));
   }
+}
+
+// `"extends": "BASE.json"` (relative to the file): the base's GPU, runs and
+// facts, with its parameters unless the file lists its own, and the facts
+// named in "fit" fitted as well.
+void parse_extension(ConfigObject& root, const std::filesystem::path& path,
+                     const ConfigLocations& locations, int depth, FidelitySpec& s) {
+  if (depth >= kMaxExtendsDepth)
+    throw root.error("extends", fmt::format("more than {} files deep; does a file extend itself?",
+                                            kMaxExtendsDepth));
+  const auto base_path = path.parent_path() / root.string("extends");
+  std::error_code ec;  // a FIFO or a device is refused here, not read
+  if (!std::filesystem::is_regular_file(base_path, ec))
+    throw root.error("extends", fmt::format("{} is not a file", base_path.string()));
+  const auto base = load_spec(base_path, locations, depth + 1);
+  s.gpu = base.gpu;
+  s.parameters = root.has("parameters") ? parse_parameters(root) : base.parameters;
+  s.seeds = base.seeds;
+  s.runs = base.runs;
+  s.facts = base.facts;
+  if (s.source.empty()) s.source = base.source;
+  if (!root.has("fit")) return;
+  for (const auto& name : root.string_list("fit")) {
+    const auto f = std::find_if(s.facts.begin(), s.facts.end(),
+                                [&](const Fact& fact) { return fact.name == name; });
+    if (f == s.facts.end())
+      throw root.error("fit", fmt::format("no fact named '{}' in {}", name, base.name));
+    f->fitted = true;
+  }
+}
+
+FidelitySpec load_spec(const std::filesystem::path& path, const ConfigLocations& locations,
+                       int depth) {
+  const auto json = read_json_file(path);
+  ConfigObject root(json, path.string());
+  FidelitySpec s;
+  s.name = root.string_or("name", path.stem().string());
+  s.description = root.string_or("description", "");
+  s.source = root.string_or("source", "");
+  if (root.has("extends"))
+    parse_extension(root, path, locations, depth, s);
+  else
+    parse_runs_and_facts(root, path, locations, s);
+  s.seeds = static_cast<int>(root.integer_or("seeds", s.seeds, 1, 100));
   root.finish();
   return s;
+}
+
+}  // namespace
+
+FidelitySpec FidelitySpec::load(const std::filesystem::path& path,
+                                const ConfigLocations& locations) {
+  return load_spec(path, locations, 0);
 }
 
 namespace {

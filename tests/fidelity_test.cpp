@@ -69,7 +69,7 @@ TEST_CASE("the shipped MI325X SKU holds the committed fit's parameters") {
   CHECK(spec.facts.size() > 20);
 }
 
-TEST_CASE("the windowed facts file holds the shipped one's facts, the power window fitted too") {
+TEST_CASE("a facts file that extends another takes its runs and facts and fits what it names") {
   const auto shipped =
       FidelitySpec::load(testing::config_dir() / "fidelity" / "paper-mi325x.json", locations());
   const auto windowed = FidelitySpec::load(
@@ -191,4 +191,17 @@ TEST_CASE("a bad facts file names the file and the key") {
                           "role": "maybe"})"),
           "facts[0].role");
   refused(small_facts(""), "facts");
+
+  // A file extending another: the base must be a file, the chain must end,
+  // the named facts must exist, and runs and facts come from the base only.
+  const auto base = dir.write("base.json", small_facts(share_fact("moe_kernel", 0.5)));
+  refused(R"({"extends": "missing.json"})", "extends");
+  refused(R"({"extends": "bad.json"})", "extends");  // itself
+  refused(R"({"extends": "base.json", "fit": ["no such fact"]})", "fit");
+  refused(R"({"extends": "base.json", "facts": []})", "facts");
+  refused(R"({"extends": "base.json", "parameters": ["kernel.warp_speed"]})", "parameters");
+  const auto ok = FidelitySpec::load(
+      dir.write("ok.json", R"({"extends": "base.json", "seeds": 2})"), locations());
+  CHECK(ok.seeds == 2);
+  CHECK(ok.facts.size() == FidelitySpec::load(base, locations()).facts.size());
 }
