@@ -87,6 +87,7 @@ double LatencyCurve::tokens_within(double from_tokens, double bound_ns) const {
 
 double LatencyCurve::tokens_within(const CurvePoint& from, double bound_ns) const {
   constexpr double kInf = std::numeric_limits<double>::infinity();
+  assert(from.segment >= 1 && from.segment < tokens_.size());  // a point of this curve
   if (from.latency_ns > bound_ns) return -kInf;
   const double from_tokens = from.tokens;
   // Segment k joins points k-1 and k; the first and last extend outwards, as
