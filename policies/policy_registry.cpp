@@ -18,6 +18,7 @@ std::unique_ptr<PlacementPolicy> make_latency_lpt_policy();
 std::unique_ptr<PlacementPolicy> make_optimal_policy();
 std::unique_ptr<PlacementPolicy> make_flashlb_policy();
 std::unique_ptr<PlacementPolicy> make_latency_lpt_shares_policy();
+std::unique_ptr<PlacementPolicy> make_latency_lpt_counts_policy();
 
 namespace {
 #ifdef VIBESIM_HAVE_CBC
@@ -51,6 +52,10 @@ PolicyRegistry PolicyRegistry::builtin() {
       "ours: EPLB-style replicas packed by LPT on profiled f_g, then swap local search on "
       "predicted latency",
       make_latency_lpt_policy, kRedundantSlots);
+  add("latency_lpt_counts",
+      "ours: latency_lpt, then per layer a search over replica counts: a replica moved from an "
+      "expert with several to one on the GPU that sets the predicted latency, kept if it is lower",
+      make_latency_lpt_counts_policy, kRedundantSlots, /*in_default_study=*/false);
   add("latency_lpt_shares",
       "ours: latency_lpt's layout, then each replicated expert's tokens split over its replicas "
       "by GPU speed (min-max predicted latency, exact by max-flow); needs weighted dispatch",

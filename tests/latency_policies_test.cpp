@@ -8,6 +8,7 @@
 
 #include "io/config_error.h"
 #include "policies/latency_bound.h"
+#include "policies/latency_packing.h"
 #include "policies/policy_registry.h"
 
 using namespace vibesim;
@@ -303,4 +304,82 @@ TEST_CASE("latency_lpt given a placement in force refines it with few moves and 
   CHECK(makespan(refined, c) < stale);
   CHECK(changed(refined) > 0);
   CHECK(changed(refined) * 2 < changed(full));
+}
+
+namespace {
+
+// Zipf-1.5 loads (20,000 / rank^1.5, shuffled) on 32 GPUs of speeds 0.97-1.03
+// with 9 slots each: EPLB's replica counts leave heavy replicas that no three
+// of a GPU's slots sum to its share.
+PlacementContext strongly_skewed_context(std::uint64_t seed) {
+  PlacementContext c;
+  c.num_experts = 256;
+  c.num_gpus = 32;
+  c.max_slots_per_gpu = 9;
+  std::mt19937_64 rng(seed);
+  for (int l = 0; l < 2; ++l) {
+    std::vector<double> w;
+    for (int e = 0; e < c.num_experts; ++e) w.push_back(std::round(20'000 / std::pow(e + 1, 1.5)));
+    std::shuffle(w.begin(), w.end(), rng);
+    c.expert_loads.push_back(std::move(w));
+  }
+  for (int g = 0; g < c.num_gpus; ++g)
+    c.gpu_latency.push_back(LatencyCurve::proportional(1 + 0.03 * ((g * 7) % 11 - 5) / 5));
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "latency_lpt_counts re-counts replicas to within 0.5 % of the fluid bound under strong "
+    "skew, where latency_lpt stays above it") {
+  const auto& registry = PolicyRegistry::builtin();
+  const auto c = strongly_skewed_context(3);
+  const auto lpt = registry.make("latency_lpt")->place(c);
+  const auto counts = registry.make("latency_lpt_counts")->place(c);
+  for (int l = 0; l < c.num_layers(); ++l) {
+    CAPTURE(l);
+    const auto& w = c.expert_loads[static_cast<std::size_t>(l)];
+    const double bound = latency_lower_bound_ns(w, c.gpu_latency, c.num_gpus);
+    const double before = predicted_layer_latency_ns(lpt, l, c, c.gpu_latency);
+    const double after = predicted_layer_latency_ns(counts, l, c, c.gpu_latency);
+    CHECK(before > 1.05 * bound);  // the case the search is for
+    CHECK(after < 1.005 * bound);
+    // Still a valid layout: every expert placed, at most one replica per GPU.
+    CHECK(placement_problem(counts, c.num_layers(), c.num_experts).empty());
+    const auto& slots = counts.physical_to_logical[static_cast<std::size_t>(l)];
+    std::vector<int> replicas(w.size(), 0);
+    for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
+    CHECK(std::count(replicas.begin(), replicas.end(), 0) == 0);
+    for (int g = 0; g < c.num_gpus; ++g) {
+      std::vector<int> on_gpu(slots.begin() + g * 9, slots.begin() + (g + 1) * 9);
+      std::sort(on_gpu.begin(), on_gpu.end());
+      CHECK(std::adjacent_find(on_gpu.begin(), on_gpu.end()) == on_gpu.end());
+    }
+  }
+}
+
+TEST_CASE(
+    "latency_lpt_counts never predicts a layer slower than latency_lpt, and without "
+    "redundant slots it is latency_lpt") {
+  const auto& registry = PolicyRegistry::builtin();
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> load(0, 1000), speed(0.9, 1.1);
+  for (int instance = 0; instance < 12; ++instance) {
+    CAPTURE(instance);
+    PlacementContext c;
+    c.num_experts = 24;
+    c.num_gpus = 4;
+    c.max_slots_per_gpu = 6 + instance % 3;  // 0, 1 or 2 redundant slots per GPU
+    std::vector<double> w;
+    for (int e = 0; e < c.num_experts; ++e) w.push_back(std::round(load(rng) * load(rng) / 1000));
+    c.expert_loads = {w};
+    for (int g = 0; g < c.num_gpus; ++g)
+      c.gpu_latency.push_back(LatencyCurve::proportional(speed(rng)));
+    const auto lpt = registry.make("latency_lpt")->place(c);
+    const auto counts = registry.make("latency_lpt_counts")->place(c);
+    CHECK(predicted_layer_latency_ns(counts, 0, c, c.gpu_latency) <=
+          predicted_layer_latency_ns(lpt, 0, c, c.gpu_latency));
+    if (c.max_slots_per_gpu == 6) CHECK(counts.physical_to_logical == lpt.physical_to_logical);
+  }
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "policies/eplb.h"
+#include "policies/latency_bound.h"
 #include "policies/latency_packing.h"
 #include "policies/placement_policy.h"
 
@@ -36,6 +37,10 @@ constexpr int kPairSwapItems = 12;
 // re-placement moves a few experts rather than re-packing all of them.
 constexpr double kIncrementalEpsilon = 0.01;
 constexpr int kIncrementalMaxSwaps = 64;
+
+// latency_lpt_counts stops searching replica counts within this much of the
+// lower bound: the tolerance `optimal` proves to.
+constexpr double kCountsSearchGap = 1e-3;
 
 // Step 2: items (replicas) in descending weight, each to the GPU with a free
 // slot whose predicted latency after taking it is lowest, a GPU that already
@@ -75,8 +80,88 @@ GpuBins pack_heaviest_first(std::span<const double> item_weight, std::span<const
   return bins;
 }
 
+// One layer packed from scratch with the given replicas (item i holds expert
+// item_expert[i], an even share of its load): steps 2 and 3. The slot
+// layout, its predicted latency, and the GPU that sets it.
+struct PackedLayer {
+  std::vector<int> slots;  // expert per physical slot
+  double predicted_ns = 0;
+  std::size_t hot_gpu = 0;  // the lowest-index GPU at predicted_ns
+};
+
+PackedLayer pack_layer(const std::vector<int>& item_expert, std::span<const double> w,
+                       std::span<const LatencyCurve> f, int slots,
+                       const std::function<void()>& checkpoint) {
+  const auto item_weight = replica_weights(item_expert, w);
+  auto bins = pack_heaviest_first(item_weight, item_expert, w.size(), f, slots, checkpoint);
+  improve_by_swaps(bins, item_weight, f, 0.0, /*any_partner=*/true, 100'000, kPairSwapItems,
+                   no_two_replicas_per_gpu(bins, item_expert), checkpoint);
+  PackedLayer out{slots_of(bins, item_expert), 0.0, 0};
+  for (std::size_t g = 0; g < f.size(); ++g)
+    if (const double l = f[g].latency_ns(bins.tokens[g]); l > out.predicted_ns)
+      out.predicted_ns = l, out.hot_gpu = g;
+  return out;
+}
+
+// `latency_lpt_counts`' search: replica counts other than EPLB's rule gives.
+// From latency_lpt's layer, repeatedly: for each expert on the GPU that sets
+// the predicted latency (heaviest replica first), take one replica from an
+// expert with two or more (lightest replicas first), re-pack the layer, and
+// keep the first change that lowers the predicted latency (by more than
+// 1e-9 ns); stop when none does, or once within kCountsSearchGap of the
+// layer's lower bound (nothing left worth a search). EPLB's rule evens the
+// replicas' loads, but a GPU holds whole replicas: under strong skew its
+// counts leave replica loads that no set of them sums to a GPU's share.
+PackedLayer search_replica_counts(PackedLayer best, std::vector<int> count,
+                                  std::span<const double> w, std::span<const LatencyCurve> f,
+                                  int slots, const std::function<void()>& checkpoint) {
+  const auto g_count = static_cast<int>(f.size());
+  const double good_enough_ns =
+      (1 + kCountsSearchGap) * latency_lower_bound_ns(w, f, /*max_replicas=*/g_count);
+  const auto per_replica = [&](int e) {
+    return w[static_cast<std::size_t>(e)] / count[static_cast<std::size_t>(e)];
+  };
+  const auto items_of = [&](const std::vector<int>& c) {
+    std::vector<int> items(c.size());
+    std::iota(items.begin(), items.end(), 0);
+    for (std::size_t e = 0; e < c.size(); ++e)
+      items.insert(items.end(), c[e] - 1, static_cast<int>(e));
+    return items;
+  };
+  for (bool moved = true; moved && best.predicted_ns > good_enough_ns;) {
+    moved = false;
+    const auto hot_begin = best.slots.begin() + static_cast<std::ptrdiff_t>(best.hot_gpu) * slots;
+    std::vector<int> receivers(hot_begin, hot_begin + slots), donors;
+    std::erase_if(receivers, [&](int e) { return count[static_cast<std::size_t>(e)] >= g_count; });
+    std::sort(receivers.begin(), receivers.end());
+    receivers.erase(std::unique(receivers.begin(), receivers.end()), receivers.end());
+    std::stable_sort(receivers.begin(), receivers.end(),
+                     [&](int a, int b) { return per_replica(a) > per_replica(b); });
+    for (std::size_t e = 0; e < count.size(); ++e)
+      if (count[e] >= 2) donors.push_back(static_cast<int>(e));
+    std::stable_sort(donors.begin(), donors.end(),
+                     [&](int a, int b) { return per_replica(a) < per_replica(b); });
+    for (std::size_t r = 0; r < receivers.size() && !moved; ++r)
+      for (std::size_t d = 0; d < donors.size() && !moved; ++d) {
+        if (donors[d] == receivers[r]) continue;
+        auto trial = count;
+        --trial[static_cast<std::size_t>(donors[d])];
+        ++trial[static_cast<std::size_t>(receivers[r])];
+        auto packed = pack_layer(items_of(trial), w, f, slots, checkpoint);
+        if (packed.predicted_ns < best.predicted_ns - 1e-9) {
+          best = std::move(packed);
+          count = std::move(trial);
+          moved = true;
+        }
+      }
+  }
+  return best;
+}
+
 class LatencyLptPlacement final : public PlacementPolicy {
  public:
+  explicit LatencyLptPlacement(bool search_counts) : search_counts_(search_counts) {}
+
   static std::vector<int> refine(const std::vector<int>& current, std::span<const double> w,
                                  std::span<const LatencyCurve> f, int slots,
                                  const std::function<void()>& checkpoint) {
@@ -108,21 +193,27 @@ class LatencyLptPlacement final : public PlacementPolicy {
         continue;
       }
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
-      const auto item_weight = replica_weights(replicas.phy_to_log, w);
-      auto bins =
-          pack_heaviest_first(item_weight, replicas.phy_to_log, w.size(), f, slots, c.checkpoint);
-      improve_by_swaps(bins, item_weight, f, 0.0, /*any_partner=*/true, 100'000, kPairSwapItems,
-                       no_two_replicas_per_gpu(bins, replicas.phy_to_log), c.checkpoint);
-      p.physical_to_logical.push_back(slots_of(bins, replicas.phy_to_log));
+      auto packed = pack_layer(replicas.phy_to_log, w, f, slots, c.checkpoint);
+      if (search_counts_)
+        packed =
+            search_replica_counts(std::move(packed), replicas.log_count, w, f, slots, c.checkpoint);
+      p.physical_to_logical.push_back(std::move(packed.slots));
     }
     return p;
   }
+
+ private:
+  bool search_counts_;
 };
 
 }  // namespace
 
 std::unique_ptr<PlacementPolicy> make_latency_lpt_policy() {
-  return std::make_unique<LatencyLptPlacement>();
+  return std::make_unique<LatencyLptPlacement>(/*search_counts=*/false);
+}
+
+std::unique_ptr<PlacementPolicy> make_latency_lpt_counts_policy() {
+  return std::make_unique<LatencyLptPlacement>(/*search_counts=*/true);
 }
 
 }  // namespace vibesim
