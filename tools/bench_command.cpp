@@ -440,6 +440,9 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
       {"placement_ms.latency_lpt_shares_dsv3", "ms",
        "latency_lpt_shares: latency_lpt's layout plus token shares by max-flow, 288 slots",
        [&] { return placement_ms(context, "latency_lpt_shares", 288, min_seconds); }},
+      {"placement_ms.latency_lpt_counts_dsv3", "ms",
+       "latency_lpt_counts: latency_lpt plus the replica-count search, 288 slots",
+       [&] { return placement_ms(context, "latency_lpt_counts", 288, min_seconds); }},
       {"placement_ms.flashlb_dsv3", "ms",
        "FlashLB placing the same from 16 recorded load windows, 288 slots",
        [&] {
