@@ -41,7 +41,7 @@ TEST_CASE("the registry describes every policy and lists the valid names for an 
   for (const auto& e : registry.entries()) CHECK_FALSE(e.description.empty());
   CHECK_THROWS_WITH_AS(registry.make("nope"),
                        "unknown policy 'nope'; valid values are: static, round_robin, eplb, vibe, "
-                       "latency_lpt, latency_lpt_shares, flashlb, optimal",
+                       "latency_lpt, latency_lpt_counts, latency_lpt_shares, flashlb, optimal",
                        InputError);
 }
 
