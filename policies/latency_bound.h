@@ -12,6 +12,11 @@
 
 namespace vibesim {
 
+// How close to its lower bound a layer's predicted latency counts as optimal:
+// `optimal` proves to this relative gap, and `latency_lpt_counts` stops
+// searching replica counts there.
+inline constexpr double kOptimalityGap = 1e-3;
+
 double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<const LatencyCurve> f,
                               int max_replicas);
 

@@ -351,8 +351,9 @@ TEST_CASE(
     std::vector<int> replicas(w.size(), 0);
     for (int e : slots) ++replicas[static_cast<std::size_t>(e)];
     CHECK(std::count(replicas.begin(), replicas.end(), 0) == 0);
+    const int per_gpu = c.max_slots_per_gpu;
     for (int g = 0; g < c.num_gpus; ++g) {
-      std::vector<int> on_gpu(slots.begin() + g * 9, slots.begin() + (g + 1) * 9);
+      std::vector<int> on_gpu(slots.begin() + g * per_gpu, slots.begin() + (g + 1) * per_gpu);
       std::sort(on_gpu.begin(), on_gpu.end());
       CHECK(std::adjacent_find(on_gpu.begin(), on_gpu.end()) == on_gpu.end());
     }

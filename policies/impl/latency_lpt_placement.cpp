@@ -38,10 +38,6 @@ constexpr int kPairSwapItems = 12;
 constexpr double kIncrementalEpsilon = 0.01;
 constexpr int kIncrementalMaxSwaps = 64;
 
-// latency_lpt_counts stops searching replica counts within this much of the
-// lower bound: the tolerance `optimal` proves to.
-constexpr double kCountsSearchGap = 1e-3;
-
 // Step 2: items (replicas) in descending weight, each to the GPU with a free
 // slot whose predicted latency after taking it is lowest, a GPU that already
 // hosts the item's expert only if no other has room.
@@ -108,8 +104,8 @@ PackedLayer pack_layer(const std::vector<int>& item_expert, std::span<const doub
 // the predicted latency (heaviest replica first), take one replica from an
 // expert with two or more (lightest replicas first), re-pack the layer, and
 // keep the first change that lowers the predicted latency (by more than
-// 1e-9 ns); stop when none does, or once within kCountsSearchGap of the
-// layer's lower bound (nothing left worth a search). EPLB's rule evens the
+// 1e-9 ns); stop when none does, or once within kOptimalityGap of the
+// layer's lower bound (what `optimal` would call proven). EPLB's rule evens the
 // replicas' loads, but a GPU holds whole replicas: under strong skew its
 // counts leave replica loads that no set of them sums to a GPU's share.
 PackedLayer search_replica_counts(PackedLayer best, std::vector<int> count,
@@ -117,7 +113,7 @@ PackedLayer search_replica_counts(PackedLayer best, std::vector<int> count,
                                   int slots, const std::function<void()>& checkpoint) {
   const auto g_count = static_cast<int>(f.size());
   const double good_enough_ns =
-      (1 + kCountsSearchGap) * latency_lower_bound_ns(w, f, /*max_replicas=*/g_count);
+      (1 + kOptimalityGap) * latency_lower_bound_ns(w, f, /*max_replicas=*/g_count);
   const auto per_replica = [&](int e) {
     return w[static_cast<std::size_t>(e)] / count[static_cast<std::size_t>(e)];
   };

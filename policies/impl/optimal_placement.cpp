@@ -42,9 +42,9 @@ namespace {
 
 // The LP relaxation's bound is the fluid bound, which branching closes only
 // slowly: proving the last 0.1 % can take minutes on 16 experts x 4 GPUs. So
-// the solve stops once its incumbent is proven within kRelativeGap of the
-// true minimum, or at the time limit (per layer).
-constexpr double kRelativeGap = 1e-3;
+// the solve stops once its incumbent is proven within kOptimalityGap
+// (policies/latency_bound.h) of the true minimum, or at the time limit (per
+// layer).
 
 // f on [0, max_tokens] as segments between consecutive breakpoints.
 struct Segments {
@@ -171,10 +171,10 @@ SolvedLayer finish_layer(GpuBins solved, const GpuBins& start, std::span<const L
 SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> item_expert,
                         std::span<const LatencyCurve> f, int slots, const GpuBins& start,
                         double seconds_limit) {
-  // No packing beats the lower bound: a start within kRelativeGap of it is
+  // No packing beats the lower bound: a start within kOptimalityGap of it is
   // proven without a solve, and the bound tightens the relaxation of the rest.
   const double bound = packing_lower_bound_ns(weight, f, slots);
-  if (makespan_ns(start, f) <= bound * (1 + kRelativeGap))
+  if (makespan_ns(start, f) <= bound * (1 + kOptimalityGap))
     return finish_layer(start, start, f, bound, false);
   const auto items = weight.size();
   const auto gpus = f.size();
@@ -285,7 +285,7 @@ SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> ite
                    start_values.data());
   Cbc_setLogLevel(cbc.get(), 0);
   Cbc_setMaximumSeconds(cbc.get(), seconds_limit);
-  Cbc_setAllowableFractionGap(cbc.get(), kRelativeGap);
+  Cbc_setAllowableFractionGap(cbc.get(), kOptimalityGap);
   Cbc_setParameter(cbc.get(), "threads", "1");
   Cbc_solve(cbc.get());
   // Secondary status 4: stopped on time. The best possible objective is a
