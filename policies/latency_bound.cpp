@@ -12,21 +12,39 @@ namespace {
 // The largest n in [0, hi] with f(n) <= t, or 0 when there is none: exact
 // for any piecewise-linear f, so the bound holds where profiled curves dip.
 // Unlike LatencyCurve::tokens_within (the first crossing after a given load),
-// this looks past a dip for the last one.
-double largest_load_within(const LatencyCurve& f, double t, double hi) {
-  if (f.latency_ns(hi) <= t) return hi;
-  std::vector<double> points{0.0};
-  for (double n : f.tokens())
-    if (n > 0 && n < hi) points.push_back(n);
-  points.push_back(hi);
-  for (std::size_t k = points.size() - 1; k > 0; --k) {  // the last segment reaching down to t
-    const double a = points[k - 1], b = points[k];
-    const double fa = f.latency_ns(a), fb = f.latency_ns(b);
-    if (fb <= t) return b;
-    if (fa <= t) return a + (t - fa) / (fb - fa) * (b - a);
+// this looks past a dip for the last one. The bound's bisection asks this of
+// every GPU sixty times, so the curve's points in (0, hi) and its latencies
+// there are found once; the last point at or below t is then a binary search
+// on their suffix minima (the largest j with suffix_min[j] <= t has
+// latency[j] <= t, and no later point does).
+class FluidCapacity {
+ public:
+  FluidCapacity(const LatencyCurve& f, double hi) {
+    tokens_.push_back(0.0);
+    for (double n : f.tokens())
+      if (n > 0 && n < hi) tokens_.push_back(n);
+    tokens_.push_back(hi);
+    for (double n : tokens_) latency_ns_.push_back(f.latency_ns(n));
+    suffix_min_ns_ = latency_ns_;
+    for (std::size_t k = suffix_min_ns_.size() - 1; k > 0; --k)
+      suffix_min_ns_[k - 1] = std::min(suffix_min_ns_[k - 1], suffix_min_ns_[k]);
   }
-  return 0;
-}
+
+  [[nodiscard]] double largest_load_within(double t) const {
+    const auto past = std::upper_bound(suffix_min_ns_.begin(), suffix_min_ns_.end(), t);
+    if (past == suffix_min_ns_.begin()) return 0;
+    const auto j = static_cast<std::size_t>(past - suffix_min_ns_.begin()) - 1;
+    if (j + 1 == tokens_.size()) return tokens_[j];
+    const double a = tokens_[j], b = tokens_[j + 1];
+    const double fa = latency_ns_[j], fb = latency_ns_[j + 1];
+    return a + (t - fa) / (fb - fa) * (b - a);
+  }
+
+ private:
+  std::vector<double> tokens_;
+  std::vector<double> latency_ns_;     // f at tokens_
+  std::vector<double> suffix_min_ns_;  // min of latency_ns_ from k on; never decreases
+};
 
 }  // namespace
 
@@ -39,11 +57,16 @@ double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<co
   double hottest_bound = f[0].latency_ns(hottest);
   for (const auto& fg : f) hottest_bound = std::min(hottest_bound, fg.latency_ns(hottest));
   double lo = 0, hi = 0;
-  for (const auto& fg : f) hi = std::max(hi, fg.latency_ns(total));
+  std::vector<FluidCapacity> capacities;
+  capacities.reserve(f.size());
+  for (const auto& fg : f) {
+    hi = std::max(hi, fg.latency_ns(total));
+    capacities.emplace_back(fg, total);
+  }
   for (int i = 0; i < 60; ++i) {
     const double mid = 0.5 * (lo + hi);
     double capacity = 0;
-    for (const auto& fg : f) capacity += largest_load_within(fg, mid, total);
+    for (const auto& g : capacities) capacity += g.largest_load_within(mid);
     (capacity >= total ? hi : lo) = mid;
   }
   return std::max(hi, hottest_bound);

@@ -152,6 +152,21 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("the fluid bound looks past a dip in a profiled curve to its last crossing") {
+  // GPU 0 dips: f = n up to 10 tokens (10 ns), then down to 5 ns at 20. GPU 1
+  // is f = n. Below 5 ns the two take t tokens each, under the total of 20;
+  // at 5 ns GPU 0 can take all 20 (its last point at or below 5 ns). A bound
+  // that stopped at GPU 0's first crossing would say 10 ns.
+  const std::vector<LatencyCurve> f{LatencyCurve({0, 10, 20, 30}, {0, 10, 5, 30}),
+                                    LatencyCurve::proportional(1.0)};
+  const std::vector<double> w(20, 1.0);
+  CHECK(latency_lower_bound_ns(w, f, 1) == doctest::Approx(5.0));
+  // 30 tokens in all: past 5 ns GPU 0 takes 20 + (t - 5) / 2.5 (on 20-30,
+  // f = 5 + 2.5 (n - 20)) and GPU 1 t, which sum to 30 at t = 60 / 7.
+  const std::vector<double> w30(30, 1.0);
+  CHECK(latency_lower_bound_ns(w30, f, 1) == doctest::Approx(60.0 / 7.0));
+}
+
 TEST_CASE("the packing bound counts the items the heaviest one's GPU must also hold") {
   // 2 equal GPUs x 4 slots: the fluid bound is 31 / 2 = 15.5 and the
   // heaviest item alone 20, but expert 0's GPU also holds 3 others, at least
