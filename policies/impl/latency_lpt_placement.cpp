@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -76,58 +77,98 @@ GpuBins pack_heaviest_first(std::span<const double> item_weight, std::span<const
   return bins;
 }
 
-// One layer packed from scratch with the given replicas (item i holds expert
-// item_expert[i], an even share of its load): steps 2 and 3. The slot
-// layout, its predicted latency, and the GPU that sets it.
+// One layer's packing: the GPUs' items (item i holds expert item_expert[i],
+// an even share of its load), its predicted latency, and the GPU that sets it.
 struct PackedLayer {
-  std::vector<int> slots;  // expert per physical slot
+  GpuBins bins;
+  std::vector<int> item_expert;
   double predicted_ns = 0;
   std::size_t hot_gpu = 0;  // the lowest-index GPU at predicted_ns
 };
 
-PackedLayer pack_layer(const std::vector<int>& item_expert, std::span<const double> w,
+// Steps 3 and on: the swap search on `layer`'s bins, then its prediction.
+void improve_and_predict(PackedLayer& layer, std::span<const double> item_weight,
+                         std::span<const LatencyCurve> f, const std::function<void()>& checkpoint) {
+  improve_by_swaps(layer.bins, item_weight, f, 0.0, /*any_partner=*/true, 100'000, kPairSwapItems,
+                   no_two_replicas_per_gpu(layer.bins, layer.item_expert), checkpoint);
+  layer.predicted_ns = 0;
+  for (std::size_t g = 0; g < f.size(); ++g)
+    if (const double l = f[g].latency_ns(layer.bins.tokens[g]); l > layer.predicted_ns)
+      layer.predicted_ns = l, layer.hot_gpu = g;
+}
+
+// One layer packed from scratch with the given replicas: steps 2 and 3.
+PackedLayer pack_layer(std::vector<int> item_expert, std::span<const double> w,
                        std::span<const LatencyCurve> f, int slots,
                        const std::function<void()>& checkpoint) {
   const auto item_weight = replica_weights(item_expert, w);
-  auto bins = pack_heaviest_first(item_weight, item_expert, w.size(), f, slots, checkpoint);
-  improve_by_swaps(bins, item_weight, f, 0.0, /*any_partner=*/true, 100'000, kPairSwapItems,
-                   no_two_replicas_per_gpu(bins, item_expert), checkpoint);
-  PackedLayer out{slots_of(bins, item_expert), 0.0, 0};
-  for (std::size_t g = 0; g < f.size(); ++g)
-    if (const double l = f[g].latency_ns(bins.tokens[g]); l > out.predicted_ns)
-      out.predicted_ns = l, out.hot_gpu = g;
+  PackedLayer out{pack_heaviest_first(item_weight, item_expert, w.size(), f, slots, checkpoint),
+                  std::move(item_expert)};
+  improve_and_predict(out, item_weight, f, checkpoint);
+  return out;
+}
+
+// `layer` with one replica of `donor` turned into one of `receiver`, in the
+// same slot, then improved by swaps: the replica on the coldest GPU that does
+// not already hold `receiver` (no such GPU: nullopt). Every replica of the two
+// experts changes weight, the rest of the layout stays, so this costs a swap
+// search from a balanced layout rather than a packing from scratch.
+std::optional<PackedLayer> move_replica(const PackedLayer& layer, int donor, int receiver,
+                                        std::span<const double> w, std::span<const LatencyCurve> f,
+                                        const std::function<void()>& checkpoint) {
+  const auto holds = [&](std::size_t g, int expert) {
+    return std::any_of(layer.bins.items[g].begin(), layer.bins.items[g].end(), [&](int i) {
+      return layer.item_expert[static_cast<std::size_t>(i)] == expert;
+    });
+  };
+  std::optional<std::size_t> gpu;
+  double coldest_ns = std::numeric_limits<double>::infinity();
+  for (std::size_t g = 0; g < f.size(); ++g) {
+    if (!holds(g, donor) || holds(g, receiver)) continue;
+    if (const double l = f[g].latency_ns(layer.bins.tokens[g]); l < coldest_ns)
+      gpu = g, coldest_ns = l;
+  }
+  if (!gpu) return std::nullopt;
+  PackedLayer out = layer;
+  for (const int i : out.bins.items[*gpu])
+    if (auto& e = out.item_expert[static_cast<std::size_t>(i)]; e == donor) {
+      e = receiver;
+      break;
+    }
+  const auto item_weight = replica_weights(out.item_expert, w);
+  for (std::size_t g = 0; g < f.size(); ++g) {
+    out.bins.tokens[g] = 0;
+    for (const int i : out.bins.items[g])
+      out.bins.tokens[g] += item_weight[static_cast<std::size_t>(i)];
+  }
+  improve_and_predict(out, item_weight, f, checkpoint);
   return out;
 }
 
 // `latency_lpt_counts`' search: replica counts other than EPLB's rule gives.
 // From latency_lpt's layer, repeatedly: for each expert on the GPU that sets
-// the predicted latency (heaviest replica first), take one replica from an
-// expert with two or more (lightest replicas first), re-pack the layer, and
-// keep the first change that lowers the predicted latency (by more than
-// 1e-9 ns); stop when none does, or once within kOptimalityGap of the
-// layer's lower bound (what `optimal` would call proven). EPLB's rule evens the
-// replicas' loads, but a GPU holds whole replicas: under strong skew its
-// counts leave replica loads that no set of them sums to a GPU's share.
+// the predicted latency (heaviest replica first), turn one replica of an
+// expert with two or more (lightest replicas first) into one of it
+// (move_replica), and keep the first change that lowers the predicted latency
+// (by more than 1e-9 ns); stop when none does, or once within kOptimalityGap
+// of the layer's lower bound (what `optimal` would call proven). EPLB's rule
+// evens the replicas' loads, but a GPU holds whole replicas: under strong
+// skew its counts leave replica loads that no set of them sums to a GPU's
+// share.
 PackedLayer search_replica_counts(PackedLayer best, std::vector<int> count,
                                   std::span<const double> w, std::span<const LatencyCurve> f,
-                                  int slots, const std::function<void()>& checkpoint) {
+                                  const std::function<void()>& checkpoint) {
   const auto g_count = static_cast<int>(f.size());
   const double good_enough_ns =
       (1 + kOptimalityGap) * latency_lower_bound_ns(w, f, /*max_replicas=*/g_count);
   const auto per_replica = [&](int e) {
     return w[static_cast<std::size_t>(e)] / count[static_cast<std::size_t>(e)];
   };
-  const auto items_of = [&](const std::vector<int>& c) {
-    std::vector<int> items(c.size());
-    std::iota(items.begin(), items.end(), 0);
-    for (std::size_t e = 0; e < c.size(); ++e)
-      items.insert(items.end(), c[e] - 1, static_cast<int>(e));
-    return items;
-  };
   for (bool moved = true; moved && best.predicted_ns > good_enough_ns;) {
     moved = false;
-    const auto hot_begin = best.slots.begin() + static_cast<std::ptrdiff_t>(best.hot_gpu) * slots;
-    std::vector<int> receivers(hot_begin, hot_begin + slots), donors;
+    std::vector<int> receivers, donors;
+    for (const int i : best.bins.items[best.hot_gpu])
+      receivers.push_back(best.item_expert[static_cast<std::size_t>(i)]);
     std::erase_if(receivers, [&](int e) { return count[static_cast<std::size_t>(e)] >= g_count; });
     std::sort(receivers.begin(), receivers.end());
     receivers.erase(std::unique(receivers.begin(), receivers.end()), receivers.end());
@@ -140,13 +181,11 @@ PackedLayer search_replica_counts(PackedLayer best, std::vector<int> count,
     for (std::size_t r = 0; r < receivers.size() && !moved; ++r)
       for (std::size_t d = 0; d < donors.size() && !moved; ++d) {
         if (donors[d] == receivers[r]) continue;
-        auto trial = count;
-        --trial[static_cast<std::size_t>(donors[d])];
-        ++trial[static_cast<std::size_t>(receivers[r])];
-        auto packed = pack_layer(items_of(trial), w, f, slots, checkpoint);
-        if (packed.predicted_ns < best.predicted_ns - 1e-9) {
-          best = std::move(packed);
-          count = std::move(trial);
+        auto trial = move_replica(best, donors[d], receivers[r], w, f, checkpoint);
+        if (trial && trial->predicted_ns < best.predicted_ns - 1e-9) {
+          best = std::move(*trial);
+          --count[static_cast<std::size_t>(donors[d])];
+          ++count[static_cast<std::size_t>(receivers[r])];
           moved = true;
         }
       }
@@ -191,9 +230,8 @@ class LatencyLptPlacement final : public PlacementPolicy {
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
       auto packed = pack_layer(replicas.phy_to_log, w, f, slots, c.checkpoint);
       if (search_counts_)
-        packed =
-            search_replica_counts(std::move(packed), replicas.log_count, w, f, slots, c.checkpoint);
-      p.physical_to_logical.push_back(std::move(packed.slots));
+        packed = search_replica_counts(std::move(packed), replicas.log_count, w, f, c.checkpoint);
+      p.physical_to_logical.push_back(slots_of(packed.bins, packed.item_expert));
     }
     return p;
   }
