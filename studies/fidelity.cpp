@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -20,26 +22,38 @@
 
 namespace vibesim {
 
-const ChoiceTable<SkuField, 6> kFittableSkuParameters{{
+const ChoiceTable<FittableParameter, 8> kFittableSkuParameters{{
     {"kernel.moe_compute_efficiency",
-     [](GpuSku& s) -> double& { return s.kernel.moe_compute_efficiency; },
+     {[](GpuSku& s) -> double& { return s.kernel.moe_compute_efficiency; }, 1e-6, 1},
      "fraction of peak FLOP/s the fused expert kernel reaches"},
     {"kernel.attention_compute_efficiency",
-     [](GpuSku& s) -> double& { return s.kernel.attention_compute_efficiency; },
+     {[](GpuSku& s) -> double& { return s.kernel.attention_compute_efficiency; }, 1e-6, 1},
      "fraction of peak FLOP/s attention reaches"},
     {"kernel.dense_compute_efficiency",
-     [](GpuSku& s) -> double& { return s.kernel.dense_compute_efficiency; },
+     {[](GpuSku& s) -> double& { return s.kernel.dense_compute_efficiency; }, 1e-6, 1},
      "fraction of peak FLOP/s dense FFNs and shared experts reach"},
-    {"kernel.memory_efficiency", [](GpuSku& s) -> double& { return s.kernel.memory_efficiency; },
+    {"kernel.memory_efficiency",
+     {[](GpuSku& s) -> double& { return s.kernel.memory_efficiency; }, 1e-6, 1},
      "fraction of HBM bandwidth kernels reach"},
     {"interconnect.collective_bandwidth_efficiency",
-     [](GpuSku& s) -> double& { return s.interconnect.collective_bandwidth_efficiency; },
+     {[](GpuSku& s) -> double& { return s.interconnect.collective_bandwidth_efficiency; }, 1e-6, 1},
      "fraction of link bandwidth an all-reduce reaches"},
-    {kPowerWindowParameter, [](GpuSku& s) -> double& { return s.power.limit_window_s; },
+    {kPowerWindowParameter,
+     {[](GpuSku& s) -> double& { return s.power.limit_window_s; }, 1e-6, 1},
      "seconds over which the power limit averages power (fitted on the power facts)"},
+    {"power.dynamic_full_w",
+     {[](GpuSku& s) -> double& { return s.power.dynamic_full_w; }, 1, 1e5},
+     "dynamic power (W) at full clock and full switching activity (fitted on the power facts)"},
+    {"power.activity_memory_bound",
+     {[](GpuSku& s) -> double& { return s.power.activity_memory_bound; }, 1e-3, 1},
+     "switching activity of a memory-bound kernel (fitted on the power facts)"},
 }};
 
-const ChoiceTable<FactMetric, 10> kFactMetrics{{
+bool is_power_parameter(const std::string& name) {
+  return name.starts_with("power.");
+}
+
+const ChoiceTable<FactMetric, 12> kFactMetrics{{
     {"time_share.moe_kernel", FactMetric::kMoeShare, "share of GPU time in MoE expert kernels"},
     {"time_share.attention", FactMetric::kAttentionShare, "share of GPU time in attention"},
     {"time_share.other", FactMetric::kOtherShare,
@@ -57,6 +71,12 @@ const ChoiceTable<FactMetric, 10> kFactMetrics{{
      "1 - mean clock fraction during the MoE kernel, one prefill batch"},
     {"power.attention_clock_drop", FactMetric::kAttentionClockDrop,
      "1 - mean clock fraction during attention, one prefill batch"},
+    {"power.prefill_clock", FactMetric::kPrefillClock,
+     "mean clock fraction over one MoE layer of a prefill batch, weighted by time: MoE kernel, "
+     "attention, shared experts, and collectives at full clock"},
+    {"power.decode_moe_power", FactMetric::kDecodeMoePower,
+     "MoE kernel power / TDP in a balanced decode step of 256 sequences (as `vibesim profile "
+     "check`)"},
 }};
 
 namespace {
@@ -73,13 +93,15 @@ Evaluation evaluation_of(FactMetric m) {
     case FactMetric::kAttentionTimeAtCap:
     case FactMetric::kMoeClockDrop:
     case FactMetric::kAttentionClockDrop:
+    case FactMetric::kPrefillClock:
+    case FactMetric::kDecodeMoePower:
       return Evaluation::kPower;
     default:
       return Evaluation::kServing;
   }
 }
 
-SkuField sku_field(const std::string& name) {
+FittableParameter fittable(const std::string& name) {
   return *find_choice(kFittableSkuParameters, name);
 }
 
@@ -117,17 +139,25 @@ Experiment seed_of_run(const Experiment& base, int seed_index, const std::string
                        const ParameterValues& parameters) {
   auto x = seed_experiment(base, seed_index);
   if (x.cluster.sku.name == gpu)
-    for (const auto& [name, value] : parameters) sku_field(name)(x.cluster.sku) = value;
+    for (const auto& [name, value] : parameters) fittable(name).field(x.cluster.sku) = value;
   return x;
 }
 
 struct PowerState {
   double moe_at_cap = 0, attention_at_cap = 0, moe_clock_drop = 0, attention_clock_drop = 0;
+  double prefill_clock = 0, decode_moe_power = 0;
 };
+
+// The decode step of the power facts: as many sequences as `vibesim profile
+// check` takes, one token each.
+constexpr std::int64_t kDecodeSequences = 256;
 
 // One prefill batch of max_batched_tokens tokens in prompts of the run's fixed
 // input length, balanced over the GPUs: how much of each kernel's time runs
-// at the power limit and how far its clock drops, over the drawn GPUs.
+// at the power limit and how far its clock drops, over the drawn GPUs; and the
+// clock averaged over a whole MoE layer, as a sampling monitor would report a
+// prefill's clock: each kernel's mean clock weighted by its time, the
+// layer's collectives at full clock (no compute kernel runs then).
 PowerState power_state(const Experiment& x) {
   const auto tokens = x.serving.max_batched_tokens;
   const double prompt = static_cast<double>(x.serving.requests.lengths.input_tokens);
@@ -135,8 +165,10 @@ PowerState power_state(const Experiment& x) {
   const BatchShape shape{static_cast<double>(tokens), requests * prompt * (prompt + 1) / 2,
                          static_cast<double>(tokens)};
   const int g_count = x.cluster.num_gpus;
-  const auto work = make_deployment(x.serving.deployment)
-                        ->layer_work(x.model, shape, /*moe_layer=*/true, g_count);
+  const auto deployment = make_deployment(x.serving.deployment);
+  const auto work = deployment->layer_work(x.model, shape, /*moe_layer=*/true, g_count);
+  const double collectives_ns = deployment->layer_collectives_ns(
+      x.model, shape, /*moe_layer=*/true, x.cluster.sku.interconnect, g_count);
   const std::int64_t experts_per_gpu = x.model.routed_experts / g_count;
   double moe_total = 0, moe_capped = 0, attention_total = 0, attention_capped = 0;
   PowerState p;
@@ -151,6 +183,18 @@ PowerState power_state(const Experiment& x) {
     attention_capped += attention.duration_ns * attention.at_cap_fraction;
     p.moe_clock_drop += (1 - moe.clock_fraction) / g_count;
     p.attention_clock_drop += (1 - attention.clock_fraction) / g_count;
+    const auto decode = gpu.time(ExpertBatch::spread_evenly(
+        kDecodeSequences * x.model.top_k / g_count, experts_per_gpu, gpu.tile_mask()));
+    p.decode_moe_power +=
+        gpu.power_w(decode.clock_fraction, decode.activity) / x.cluster.sku.tdp_w / g_count;
+    const auto shared = gpu.dense_kernel(KernelClass::kDense, work.ffn_flops, work.ffn_bytes);
+    const double layer_ns =
+        moe.duration_ns + attention.duration_ns + shared.duration_ns + collectives_ns;
+    if (layer_ns > 0)
+      p.prefill_clock +=
+          (moe.duration_ns * moe.clock_fraction + attention.duration_ns * attention.clock_fraction +
+           shared.duration_ns * shared.clock_fraction + collectives_ns) /
+          layer_ns / g_count;
   }
   p.moe_at_cap = moe_total > 0 ? moe_capped / moe_total : 0;
   p.attention_at_cap = attention_total > 0 ? attention_capped / attention_total : 0;
@@ -204,9 +248,13 @@ double metric_value(FactMetric m, const SeedValues& v, const SeedValues* over) {
     case FactMetric::kMoeClockDrop:
       return v.power.moe_clock_drop;
     case FactMetric::kAttentionClockDrop:
+      return v.power.attention_clock_drop;
+    case FactMetric::kPrefillClock:
+      return v.power.prefill_clock;
+    case FactMetric::kDecodeMoePower:
       break;
   }
-  return v.power.attention_clock_drop;
+  return v.power.decode_moe_power;
 }
 
 }  // namespace
@@ -398,7 +446,7 @@ FidelitySpec with_fitted_facts(const FidelitySpec& spec, Evaluation kind) {
   for (const auto& f : spec.facts)
     if (f.fitted && evaluation_of(f.metric) == kind) out.facts.push_back(f);
   std::erase_if(out.parameters, [&](const std::string& p) {
-    return (p == kPowerWindowParameter) != (kind == Evaluation::kPower);
+    return is_power_parameter(p) != (kind == Evaluation::kPower);
   });
   return out;
 }
@@ -413,9 +461,9 @@ Eigen::VectorXd residuals(const std::vector<FactResult>& results) {
 ParameterValues shipped_values(const FidelitySpec& spec, const LoadedRuns& runs) {
   for (const auto& [name, x] : runs) {
     if (x.cluster.sku.name != spec.gpu) continue;
-    auto sku = x.cluster.sku;  // sku_field reads through a mutable reference
+    auto sku = x.cluster.sku;  // a field is read through a mutable reference
     ParameterValues v;
-    for (const auto& p : spec.parameters) v[p] = sku_field(p)(sku);
+    for (const auto& p : spec.parameters) v[p] = fittable(p).field(sku);
     return v;
   }
   throw InputError(
@@ -441,43 +489,74 @@ Eigen::VectorXd log_ratios_of(const FidelitySpec& spec, const ParameterValues& v
   return x;
 }
 
-// Gauss-Newton on the shares over the log ratios (forward differences,
-// QR least squares, step halving). Returns the improved values.
-ParameterValues fit_ratios(const FidelitySpec& shares, const ParameterValues& start,
-                           const LoadedRuns& runs, const PolicyRegistry& registry,
-                           const FidelityOptions& options) {
-  constexpr double kStep = 0.02;  // in log space
-  const auto eval = [&](const ParameterValues& v) {
-    return residuals(evaluate_loaded(shares, runs, v, true, registry,
-                                     {options.jobs, options.checkpoint, nullptr}));
-  };
-  auto x = log_ratios_of(shares, start);
-  auto r = eval(start);
-  for (int iteration = 0; iteration < 10; ++iteration) {
+// How one Gauss-Newton search runs (gauss_newton).
+struct GaussNewtonSettings {
+  const char* label;             // in progress lines: "  LABEL: iteration K, residual norm R"
+  double difference_step;        // of the forward differences, in x
+  int max_iterations, halvings;  // of the steps, and of one step when it does not improve
+  double converged_step;         // stop once a step's norm is below this
+};
+
+// Least squares on residuals(x) by Gauss-Newton: forward-difference Jacobian
+// (backwards at an upper bound), Eigen's column-pivoting QR, step halving
+// until the residual norm falls, x kept in [lo, hi]: a coordinate at a bound
+// that the step pushes past stays there and the others are solved for again
+// without it (an active set). Stops when no halving improves, after a step
+// under `converged_step`, or after `max_iterations`.
+Eigen::VectorXd gauss_newton(
+    const std::function<Eigen::VectorXd(const Eigen::VectorXd&)>& residuals_at, Eigen::VectorXd x,
+    const Eigen::VectorXd& lo, const Eigen::VectorXd& hi, const GaussNewtonSettings& how,
+    const FidelityOptions& options) {
+  auto r = residuals_at(x);
+  for (int iteration = 0; iteration < how.max_iterations; ++iteration) {
     Eigen::MatrixXd jacobian(r.size(), x.size());
     for (Eigen::Index j = 0; j < x.size(); ++j) {
+      const double h =
+          x(j) + how.difference_step <= hi(j) ? how.difference_step : -how.difference_step;
       auto xj = x;
-      xj(j) += kStep;
-      jacobian.col(j) = (eval(with_ratios(shares, start, xj)) - r) / kStep;
+      xj(j) += h;
+      jacobian.col(j) = (residuals_at(xj) - r) / h;
     }
     Eigen::VectorXd step = jacobian.colPivHouseholderQr().solve(-r);
-    double norm = r.norm();
+    bool at_bound = false;
+    for (Eigen::Index i = 0; i < x.size(); ++i)
+      if ((x(i) <= lo(i) && step(i) < 0) || (x(i) >= hi(i) && step(i) > 0)) {
+        jacobian.col(i).setZero();
+        at_bound = true;
+      }
+    if (at_bound) step = jacobian.colPivHouseholderQr().solve(-r);
+    const double norm = r.norm();
     bool improved = false;
-    for (int halving = 0; halving < 6 && !improved; ++halving, step /= 2) {
-      const Eigen::VectorXd candidate = x + step;
-      const auto rc = eval(with_ratios(shares, start, candidate));
-      if (rc.norm() < norm) {
+    for (int halving = 0; halving < how.halvings && !improved; ++halving, step /= 2) {
+      const Eigen::VectorXd candidate = (x + step).cwiseMax(lo).cwiseMin(hi);
+      if (const auto rc = residuals_at(candidate); rc.norm() < norm) {
         x = candidate;
         r = rc;
         improved = true;
       }
     }
     if (options.progress)
-      options.progress(
-          fmt::format("  shares: iteration {}, residual norm {:.4f}", iteration + 1, r.norm()));
-    if (!improved || step.norm() < 1e-3) break;
+      options.progress(fmt::format("  {}: iteration {}, residual norm {:.5f}", how.label,
+                                   iteration + 1, r.norm()));
+    if (!improved || step.norm() < how.converged_step) break;
   }
-  return with_ratios(shares, start, x);
+  return x;
+}
+
+// The shares fit the parameters' ratios to the first (their logs), unbounded.
+ParameterValues fit_ratios(const FidelitySpec& shares, const ParameterValues& start,
+                           const LoadedRuns& runs, const PolicyRegistry& registry,
+                           const FidelityOptions& options) {
+  const auto residuals_at = [&](const Eigen::VectorXd& log_ratios) {
+    return residuals(evaluate_loaded(shares, runs, with_ratios(shares, start, log_ratios), true,
+                                     registry, {options.jobs, options.checkpoint, nullptr}));
+  };
+  const auto x = log_ratios_of(shares, start);
+  const double infinity = std::numeric_limits<double>::infinity();
+  const Eigen::VectorXd lo = Eigen::VectorXd::Constant(x.size(), -infinity);
+  const Eigen::VectorXd hi = Eigen::VectorXd::Constant(x.size(), infinity);
+  return with_ratios(shares, start,
+                     gauss_newton(residuals_at, x, lo, hi, {"shares", 0.02, 10, 6, 1e-3}, options));
 }
 
 // One common factor on every parameter until the frontier facts' mean
@@ -505,7 +584,7 @@ ParameterValues fit_scale(const FidelitySpec& scale_facts, ParameterValues v,
   return v;
 }
 
-// The power window by golden-section search over log10 of it in [-6, 0]
+// The power window alone by golden-section search over log10 of it in [-6, 0]
 // (1 us to 1 s) on the squared residuals of the power facts. `moved` is
 // false when it changed by under 1 %.
 ParameterValues fit_window(const FidelitySpec& power_facts, ParameterValues v,
@@ -540,6 +619,38 @@ ParameterValues fit_window(const FidelitySpec& power_facts, ParameterValues v,
   return v;
 }
 
+// Several power parameters by Gauss-Newton on their logarithms (all are
+// positive), each kept in its fittable range, on the power facts' residuals.
+// An instantaneous limit (window 0) starts from 1 ms. `moved` is false when
+// none changed by 1 %.
+ParameterValues fit_power_constants(const FidelitySpec& power_facts, const ParameterValues& v,
+                                    const LoadedRuns& runs, const PolicyRegistry& registry,
+                                    const FidelityOptions& options, bool& moved) {
+  const auto& names = power_facts.parameters;
+  const auto n = static_cast<Eigen::Index>(names.size());
+  Eigen::VectorXd lo(n), hi(n), x(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto& name = names[static_cast<std::size_t>(i)];
+    lo(i) = std::log(fittable(name).min);
+    hi(i) = std::log(fittable(name).max);
+    const double value = v.at(name) > 0 ? v.at(name) : 1e-3;  // only the window can be 0
+    x(i) = std::clamp(std::log(value), lo(i), hi(i));
+  }
+  const auto with = [&](const Eigen::VectorXd& logs) {
+    auto out = v;
+    for (Eigen::Index i = 0; i < n; ++i)
+      out[names[static_cast<std::size_t>(i)]] = std::exp(logs(i));
+    return out;
+  };
+  const auto residuals_at = [&](const Eigen::VectorXd& logs) {
+    return residuals(evaluate_loaded(power_facts, runs, with(logs), true, registry,
+                                     {options.jobs, options.checkpoint, nullptr}));
+  };
+  const auto fitted = gauss_newton(residuals_at, x, lo, hi, {"power", 0.01, 20, 8, 1e-4}, options);
+  moved = ((fitted - x).array().abs() > std::log(1.01)).any();
+  return with(fitted);
+}
+
 }  // namespace
 
 FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locations,
@@ -562,10 +673,12 @@ FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locat
     settled = true;  // the scale needed no change: the ratios were fitted at the final scale
     if (!scale.facts.empty() && !scale.parameters.empty())
       v = fit_scale(scale, v, runs, registry, options, settled);
-    bool window_moved = false;
-    if (!power.facts.empty() && !power.parameters.empty())
-      v = fit_window(power, v, runs, registry, options, window_moved);
-    settled = settled && !window_moved;
+    bool power_moved = false;
+    if (!power.facts.empty() && power.parameters == std::vector<std::string>{kPowerWindowParameter})
+      v = fit_window(power, v, runs, registry, options, power_moved);
+    else if (!power.facts.empty() && !power.parameters.empty())
+      v = fit_power_constants(power, v, runs, registry, options, power_moved);
+    settled = settled && !power_moved;
   }
   out.fitted = v;
   out.fitted_facts = evaluate_loaded(spec, runs, v, true, registry, options);
@@ -637,7 +750,8 @@ ParameterValues load_parameter_values(const std::filesystem::path& path, const F
     if (!find_choice(kFittableSkuParameters, name))
       throw p.error(name, fmt::format("unknown parameter; fittable are: {}",
                                       names_of(kFittableSkuParameters)));
-    v[name] = p.number(name, 1e-6, 1);
+    const auto range = fittable(name);
+    v[name] = p.number(name, range.min, range.max);
   }
   p.finish();
   return v;

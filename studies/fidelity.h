@@ -22,11 +22,17 @@
 
 namespace vibesim {
 
-// A SKU parameter the fit may set (a model constant without a data-sheet value).
-using SkuField = double& (*)(GpuSku&);
-// The power window is fitted on the power facts, the others on the shares and frontiers.
+// A SKU parameter the fit may set (a model constant without a data-sheet
+// value): where it lives and the range a fit may give it.
+struct FittableParameter {
+  double& (*field)(GpuSku&);
+  double min, max;
+};
+// The power parameters ("power." ones: the window and the power-model constants)
+// are fitted on the power facts, the others on the shares and frontiers.
 inline constexpr const char* kPowerWindowParameter = "power.limit_window_s";
-extern const ChoiceTable<SkuField, 6> kFittableSkuParameters;
+extern const ChoiceTable<FittableParameter, 8> kFittableSkuParameters;
+[[nodiscard]] bool is_power_parameter(const std::string& name);
 
 enum class FactMetric {
   kMoeShare,            // time share of the MoE expert kernels (serving run)
@@ -39,8 +45,10 @@ enum class FactMetric {
   kAttentionTimeAtCap,
   kMoeClockDrop,  // 1 - mean clock fraction during the MoE kernel
   kAttentionClockDrop,
+  kPrefillClock,    // mean clock fraction over a prefill layer's kernels and collectives
+  kDecodeMoePower,  // MoE kernel power / TDP in a decode step of 256 sequences
 };
-extern const ChoiceTable<FactMetric, 10> kFactMetrics;
+extern const ChoiceTable<FactMetric, 12> kFactMetrics;
 
 struct FidelityRun {
   std::filesystem::path experiment;
@@ -103,9 +111,10 @@ struct FitOutcome {
 // ratios to the first, then one common scale for the frontier facts, in
 // alternation. The time shares do not depend on a common scale (nearly: the
 // latency floors and launch overheads do not scale), which is why the two
-// halves separate. kPowerWindowParameter, when listed, is fitted after them
-// on the power facts (golden-section search); rounds repeat until no step
-// moves its parameters.
+// halves separate. The power parameters, when listed, are fitted after them
+// on the power facts: the window alone by golden-section search, several by
+// Gauss-Newton on their logarithms; rounds repeat until no step moves its
+// parameters.
 FitOutcome fit_parameters(const FidelitySpec& spec, const ConfigLocations& locations,
                           const PolicyRegistry& registry, const FidelityOptions& options);
 

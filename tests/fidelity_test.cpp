@@ -60,8 +60,9 @@ TEST_CASE("the shipped MI325X SKU holds the committed fit's parameters") {
   REQUIRE(spec.parameters.size() == fit["parameters"].size());
   for (const auto& p : spec.parameters) {
     INFO(p);
-    const auto field = *find_choice(kFittableSkuParameters, p);
-    CHECK(field(sku) == doctest::Approx(fit["parameters"][p].get<double>()).epsilon(1e-3));
+    const auto parameter = *find_choice(kFittableSkuParameters, p);
+    CHECK(parameter.field(sku) ==
+          doctest::Approx(fit["parameters"][p].get<double>()).epsilon(1e-3));
   }
   int fitted = 0;
   for (const auto& f : spec.facts) fitted += f.fitted ? 1 : 0;
@@ -166,6 +167,79 @@ TEST_CASE("the fit recovers the power window whose MoE time at the limit it was 
   CHECK(fit.fitted_facts[0].simulated.mean == doctest::Approx(at_cap).epsilon(1e-3));
 }
 
+TEST_CASE("the fit recovers the power window and constants whose power facts it was given") {
+  testing::TempDir dir("fidelity-power");
+  const auto with_power_parameters = [](std::string text) {
+    const auto from = text.find("\"kernel.moe_compute_efficiency\"");
+    const auto to = text.find(']', from);
+    return text.replace(from, to - from,
+                        "\"power.limit_window_s\", \"power.dynamic_full_w\", "
+                        "\"power.activity_memory_bound\"");
+  };
+  const auto fact = [](const std::string& metric, double paper) {
+    return R"({"name": ")" + metric + R"(", "metric": ")" + metric +
+           R"(", "run": "prefill", "paper": )" + std::to_string(paper) + R"(, "role": "fit"})";
+  };
+  const std::vector<std::string> metrics{"power.moe_time_at_cap", "power.moe_clock_drop",
+                                         "power.decode_moe_power"};
+  const auto facts_at = [&](const std::vector<double>& values) {
+    std::string text;
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+      if (i > 0) text += ",";
+      text += fact(metrics[i], values[i]);
+    }
+    return with_power_parameters(small_facts(text));
+  };
+  const auto registry = PolicyRegistry::builtin();
+  // Not the shipped values (instantaneous, 1500 W, 0.095), so the fit must move all three.
+  const ParameterValues truth{{kPowerWindowParameter, 2e-3},
+                              {"power.dynamic_full_w", 2000.0},
+                              {"power.activity_memory_bound", 0.05}};
+  const auto probe = FidelitySpec::load(dir.write("probe.json", facts_at({1, 1, 1})), locations());
+  std::vector<double> at_truth;
+  for (const auto& r : evaluate_facts(probe, truth, false, locations(), registry, {}))
+    at_truth.push_back(r.simulated.mean);
+  const auto spec = FidelitySpec::load(dir.write("facts.json", facts_at(at_truth)), locations());
+  const auto fit = fit_parameters(spec, locations(), registry, {});
+  CHECK(fit.start.at("power.dynamic_full_w") == 1500.0);
+  for (const auto& [name, value] : truth) {
+    INFO(name);
+    CHECK(fit.fitted.at(name) == doctest::Approx(value).epsilon(0.02));
+  }
+  REQUIRE(fit.fitted_facts.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i)
+    CHECK(fit.fitted_facts[i].simulated.mean == doctest::Approx(at_truth[i]).epsilon(1e-3));
+}
+
+TEST_CASE("with power far below the limit no clock drops, over a prefill layer either") {
+  testing::TempDir dir("fidelity-uncapped");
+  std::string facts;
+  for (const std::string metric : {"power.moe_clock_drop", "power.prefill_clock"}) {
+    if (!facts.empty()) facts += ",";
+    facts += R"({"name": ")";
+    facts += metric;
+    facts += R"(", "metric": ")";
+    facts += metric;
+    facts += R"(", "run": "prefill", "paper": 1, "role": "fit"})";
+  }
+  const auto spec = FidelitySpec::load(dir.write("facts.json", small_facts(facts)), locations());
+  // 1 W of dynamic power at full activity: no kernel comes near the cap.
+  auto uncapped = spec;
+  uncapped.parameters = {"power.dynamic_full_w"};
+  const auto results = evaluate_facts(uncapped, {{"power.dynamic_full_w", 1.0}}, false, locations(),
+                                      PolicyRegistry::builtin(), {});
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].simulated.mean == 0.0);
+  CHECK(results[1].simulated.mean == doctest::Approx(1.0).epsilon(1e-12));
+  // As shipped, the MoE kernel is capped and the layer's clock lies between its
+  // clock and full clock.
+  const auto shipped = evaluate_facts(spec, {}, false, locations(), PolicyRegistry::builtin(), {});
+  const double moe_clock = 1 - shipped[0].simulated.mean;
+  CHECK(moe_clock < 0.9);
+  CHECK(shipped[1].simulated.mean > moe_clock);
+  CHECK(shipped[1].simulated.mean < 1.0);
+}
+
 TEST_CASE("a bad facts file names the file and the key") {
   testing::TempDir dir("fidelity-bad");
   const auto refused = [&](const std::string& text, const std::string& key) {
@@ -204,4 +278,30 @@ TEST_CASE("a bad facts file names the file and the key") {
       dir.write("ok.json", R"({"extends": "base.json", "seeds": 2})"), locations());
   CHECK(ok.seeds == 2);
   CHECK(ok.facts.size() == FidelitySpec::load(base, locations()).facts.size());
+}
+
+TEST_CASE("a fit's parameters file holds each parameter to its own range") {
+  testing::TempDir dir("fidelity-parameters");
+  const auto spec =
+      FidelitySpec::load(testing::config_dir() / "fidelity" / "paper-mi325x.json", locations());
+  const auto file = [&](const std::string& name, const std::string& value) {
+    return dir.write("fit.json",
+                     R"({"gpu": "mi325x", "parameters": {")" + name + R"(": )" + value + "}}");
+  };
+  // Watts, not a fraction: 2443 W is accepted, an efficiency of 2 is not.
+  CHECK(load_parameter_values(file("power.dynamic_full_w", "2443"), spec)
+            .at("power.dynamic_full_w") == 2443.0);
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"power.dynamic_full_w", "0"},
+                                                        {"kernel.moe_compute_efficiency", "2"},
+                                                        {"power.activity_memory_bound", "0"}}) {
+    INFO(name << " = " << value);
+    try {
+      (void)load_parameter_values(file(name, value), spec);
+      FAIL("accepted");
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()).find("fit.json") != std::string::npos);
+      CHECK(std::string(e.what()).find("parameters." + name) != std::string::npos);
+    }
+  }
 }
