@@ -3,7 +3,9 @@
 // a roofline over padded expert GEMMs whose compute side runs at the clock the
 // power cap allows (DVFS), so compute-bound kernels slow down by a GPU-specific
 // amount while memory-bound ones stay near peak clock.
+#include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <span>
 
@@ -42,6 +44,31 @@ struct ExpertBatch {
       active += n > 0 ? 1 : 0;
     }
     return ExpertBatch{sum, padded_sum, active};
+  }
+  // The same when their sum, `tokens`, is known (the layer step has it). An
+  // expert's padding, padded(n) - n = (-n) mod tile, is below the tile (at
+  // most 4,096 tokens), so paddings and active experts are summed in 32-bit
+  // lanes, four to a vector register where the 64-bit sums above fit two, a
+  // chunk at a time so that neither sum can overflow. Exactly add_expert's
+  // sums.
+  static ExpertBatch of_experts(std::span<const std::int32_t> expert_tokens, std::int64_t tile_mask,
+                                std::int64_t tokens) {
+    assert(tile_mask >= 0 && tile_mask < 4096);
+    const auto mask = static_cast<std::uint32_t>(tile_mask);
+    constexpr std::size_t kChunk = std::size_t{1} << 18;  // 2^18 x 4,095 < 2^32
+    ExpertBatch batch{tokens, tokens, 0};
+    for (auto rest = expert_tokens; !rest.empty();) {
+      const auto chunk = rest.first(std::min(kChunk, rest.size()));
+      rest = rest.subspan(chunk.size());
+      std::uint32_t padding = 0, active = 0;
+      for (const std::int32_t n : chunk) {
+        padding += (0u - static_cast<std::uint32_t>(n)) & mask;
+        active += n > 0 ? 1u : 0u;
+      }
+      batch.padded_tokens += padding;
+      batch.active_experts += active;
+    }
+    return batch;
   }
   // `tokens` spread as evenly as integers allow over `experts` experts.
   static ExpertBatch spread_evenly(std::int64_t tokens, std::int64_t experts,

@@ -11,7 +11,7 @@ void ModelledExecutor::run(const LayerWork& work, std::span<double> compute_ns) 
     const auto& gpu = gpus_[static_cast<std::size_t>(g)];
     const auto tile_mask = gpu.tile_mask();
     compute_ns[static_cast<std::size_t>(g)] =
-        gpu.duration_ns(ExpertBatch::of_experts(work.gpu_slots(g), tile_mask));
+        gpu.duration_ns(ExpertBatch::of_experts(work.gpu_slots(g), tile_mask, work.gpu_tokens(g)));
   }
 }
 

@@ -20,6 +20,9 @@ struct LayerWork {
   int num_gpus = 0;
   int slots_per_gpu = 0;
   std::span<const std::int32_t> slot_tokens;
+  // Each GPU's slots' tokens summed, when the caller has them (the layer step
+  // sums them as it gathers); else gpu_tokens sums them.
+  std::span<const std::int64_t> gpu_token_sums = {};
 
   [[nodiscard]] std::span<const std::int32_t> gpu_slots(int g) const {
     return slot_tokens.subspan(
@@ -28,6 +31,7 @@ struct LayerWork {
   }
   // Token-expert assignments GPU g computes (its slots' tokens summed).
   [[nodiscard]] std::int64_t gpu_tokens(int g) const {
+    if (!gpu_token_sums.empty()) return gpu_token_sums[static_cast<std::size_t>(g)];
     std::int64_t tokens = 0;
     for (const std::int32_t n : gpu_slots(g)) tokens += n;
     return tokens;

@@ -57,6 +57,7 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExe
   records_.resize(g);
   compute_ns_.resize(g);
   tokens_.resize(g);
+  gpu_token_sums_.resize(g);
   dispatch_ns_.resize(g);
   combine_ns_.resize(g);
 }
@@ -107,6 +108,7 @@ void MoeLayerStepper::gather_tokens(TokensOfSlot tokens_of_slot) {
       slot_tokens_[s] = tokens_of_slot(s);
       sum += slot_tokens_[s];
     }
+    gpu_token_sums_[g] = sum;
     tokens_[g] = static_cast<double>(sum);
   }
 }
@@ -136,7 +138,7 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   } else {
     gather_tokens(expert_tokens);
   }
-  const LayerWork work{num_gpus_, slots_per_gpu_, slot_tokens_};
+  const LayerWork work{num_gpus_, slots_per_gpu_, slot_tokens_, gpu_token_sums_};
   executor_->run(work, compute_ns_);
 
   for (std::size_t g = 0; g < g_count; ++g) {

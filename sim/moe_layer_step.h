@@ -99,7 +99,7 @@ class MoeLayerStepper {
   };
   void set_shares(LayerSlots& layer, std::span<const double> share) const;
   // Sets every slot's tokens to `tokens_of_slot(slot)` (slot_tokens_) and
-  // every GPU's sum of them (tokens_).
+  // every GPU's sum of them (gpu_token_sums_, and as doubles tokens_).
   template <typename TokensOfSlot>
   void gather_tokens(TokensOfSlot tokens_of_slot);
 
@@ -121,6 +121,7 @@ class MoeLayerStepper {
   std::vector<GpuLayerRecord> records_;
   std::vector<std::int32_t> slot_tokens_;
   std::vector<double> compute_ns_;
+  std::vector<std::int64_t> gpu_token_sums_;
   std::vector<double> tokens_;
   std::vector<double> dispatch_ns_;
   std::vector<double> combine_ns_;

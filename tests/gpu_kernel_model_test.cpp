@@ -29,6 +29,29 @@ TEST_CASE(
   CHECK(even.active_experts == 4);
 }
 
+TEST_CASE(
+    "a batch's sums in 32-bit lanes equal add_expert's, across chunks and at extreme counts") {
+  // More counts than one 2^18 chunk of the 32-bit sums, the largest tile,
+  // counts of 0, exact tile multiples and up to INT32_MAX.
+  std::vector<std::int32_t> counts;
+  for (std::int64_t i = 0; i < (std::int64_t{1} << 18) + 1000; ++i)
+    counts.push_back(static_cast<std::int32_t>((i * 2654435761) % 9000));
+  counts.insert(counts.end(), {0, 4096, 4097, 2147483647, 2147483647 - 4095});
+  for (const std::int64_t tile_mask : {0, 63, 4095}) {
+    INFO("tile mask " << tile_mask);
+    ExpertBatch expected;
+    for (const auto n : counts) expected.add_expert(n, tile_mask);
+    std::int64_t sum = 0;
+    for (const auto n : counts) sum += n;
+    for (const auto& batch : {ExpertBatch::of_experts(counts, tile_mask),
+                              ExpertBatch::of_experts(counts, tile_mask, sum)}) {
+      CHECK(batch.tokens == expected.tokens);
+      CHECK(batch.padded_tokens == expected.padded_tokens);
+      CHECK(batch.active_experts == expected.active_experts);
+    }
+  }
+}
+
 TEST_CASE("roofline: a memory-bound kernel takes weight bytes / bandwidth and runs at full clock") {
   const auto model = testing::toy_model();  // 3e6 FLOPs per token, 3e6 weight bytes per expert
   const GpuKernelModel gpu(testing::toy_sku(), GpuVariation{}, model);

@@ -51,8 +51,9 @@ int fidelity_fit_command(const CliContext& context, const std::vector<std::strin
       "vibesim fidelity fit FACTS.json [-o FIT.json] [--jobs N]\n\n"
       "Calibrates the facts file's SKU parameters on its `fit` facts only, starting from the\n"
       "SKU as shipped: Gauss-Newton on the time shares for the parameters' ratios, then a\n"
-      "common scale for the frontier, alternating until both hold. Prints the fitted values\n"
-      "(copy them into the SKU file) and the fitted facts. docs/fidelity.md.\n\noptions",
+      "common scale for the frontier, then the power parameters (power.*) on the power facts,\n"
+      "in rounds until none moves. Prints the fitted values (copy them into the SKU file) and\n"
+      "the fitted facts. docs/fidelity.md.\n\noptions",
       false);
   if (!a) return 0;
   const auto spec = FidelitySpec::load(a->facts_file, context.locations);
