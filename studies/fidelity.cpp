@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -152,6 +153,17 @@ struct PowerState {
 // check` takes, one token each.
 constexpr std::int64_t kDecodeSequences = 256;
 
+// The clock averaged by time over `kernels` and `full_clock_ns` without any
+// kernel (collectives), as a sampling monitor would see it.
+double mean_clock(std::initializer_list<KernelTiming> kernels, double full_clock_ns) {
+  double ns = full_clock_ns, clock_ns = full_clock_ns;
+  for (const auto& k : kernels) {
+    ns += k.duration_ns;
+    clock_ns += k.duration_ns * k.clock_fraction;
+  }
+  return ns > 0 ? clock_ns / ns : 1.0;
+}
+
 // One prefill batch of max_batched_tokens tokens in prompts of the run's fixed
 // input length, balanced over the GPUs: how much of each kernel's time runs
 // at the power limit and how far its clock drops, over the drawn GPUs; and the
@@ -188,13 +200,7 @@ PowerState power_state(const Experiment& x) {
     p.decode_moe_power +=
         gpu.power_w(decode.clock_fraction, decode.activity) / x.cluster.sku.tdp_w / g_count;
     const auto shared = gpu.dense_kernel(KernelClass::kDense, work.ffn_flops, work.ffn_bytes);
-    const double layer_ns =
-        moe.duration_ns + attention.duration_ns + shared.duration_ns + collectives_ns;
-    if (layer_ns > 0)
-      p.prefill_clock +=
-          (moe.duration_ns * moe.clock_fraction + attention.duration_ns * attention.clock_fraction +
-           shared.duration_ns * shared.clock_fraction + collectives_ns) /
-          layer_ns / g_count;
+    p.prefill_clock += mean_clock({moe, attention, shared}, collectives_ns) / g_count;
   }
   p.moe_at_cap = moe_total > 0 ? moe_capped / moe_total : 0;
   p.attention_at_cap = attention_total > 0 ? attention_capped / attention_total : 0;
