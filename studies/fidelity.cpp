@@ -149,10 +149,6 @@ struct PowerState {
   double prefill_clock = 0, decode_moe_power = 0;
 };
 
-// The decode step of the power facts: as many sequences as `vibesim profile
-// check` takes, one token each.
-constexpr std::int64_t kDecodeSequences = 256;
-
 // The clock averaged by time over `kernels` and `full_clock_ns` without any
 // kernel (collectives), as a sampling monitor would see it.
 double mean_clock(std::initializer_list<KernelTiming> kernels, double full_clock_ns) {

@@ -6,6 +6,7 @@
 // the fit may change. `fit` calibrates those parameters on the `fit` facts
 // only; `report` evaluates every fact over seeds, with 95 % intervals, so the
 // held-out ones test the calibration. docs/fidelity.md.
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -33,6 +34,9 @@ struct FittableParameter {
 inline constexpr const char* kPowerWindowParameter = "power.limit_window_s";
 extern const ChoiceTable<FittableParameter, 8> kFittableSkuParameters;
 [[nodiscard]] bool is_power_parameter(const std::string& name);
+// The decode step the power facts and `vibesim profile check` read a decode
+// MoE kernel's clock and power in: this many sequences, one token each.
+inline constexpr std::int64_t kDecodeSequences = 256;
 
 enum class FactMetric {
   kMoeShare,            // time share of the MoE expert kernels (serving run)

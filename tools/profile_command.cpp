@@ -13,6 +13,7 @@
 #include "models/moe_model.h"
 #include "models/variability_fit.h"
 #include "models/variability_profile.h"
+#include "studies/fidelity.h"
 #include "tools/cli.h"
 
 namespace vibesim {
@@ -141,7 +142,7 @@ int check_profile_command(const CliContext& context, const std::vector<std::stri
       return t.duration_ns;
     };
     prefill_ns.push_back(point(16 * 1024 * model.top_k / gpus, prefill_clock, prefill_power));
-    point(256 * model.top_k / gpus, decode_clock, decode_power);
+    point(kDecodeSequences * model.top_k / gpus, decode_clock, decode_power);
   }
   const double mean_ns = mean(prefill_ns);
   for (auto& t : prefill_ns) t /= mean_ns;

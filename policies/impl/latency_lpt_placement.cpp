@@ -155,17 +155,20 @@ std::optional<PackedLayer> move_replica(const PackedLayer& layer, int donor, int
 // evens the replicas' loads, but a GPU holds whole replicas: under strong
 // skew its counts leave replica loads that no set of them sums to a GPU's
 // share.
-PackedLayer search_replica_counts(PackedLayer best, std::vector<int> count,
-                                  std::span<const double> w, std::span<const LatencyCurve> f,
+PackedLayer search_replica_counts(PackedLayer best, std::span<const double> w,
+                                  std::span<const LatencyCurve> f,
                                   const std::function<void()>& checkpoint) {
   const auto g_count = static_cast<int>(f.size());
   const double good_enough_ns =
       (1 + kOptimalityGap) * latency_lower_bound_ns(w, f, /*max_replicas=*/g_count);
+  std::vector<int> count(w.size());
   const auto per_replica = [&](int e) {
     return w[static_cast<std::size_t>(e)] / count[static_cast<std::size_t>(e)];
   };
   for (bool moved = true; moved && best.predicted_ns > good_enough_ns;) {
     moved = false;
+    std::fill(count.begin(), count.end(), 0);  // the replicas of `best`
+    for (const int e : best.item_expert) ++count[static_cast<std::size_t>(e)];
     std::vector<int> receivers, donors;
     for (const int i : best.bins.items[best.hot_gpu])
       receivers.push_back(best.item_expert[static_cast<std::size_t>(i)]);
@@ -184,8 +187,6 @@ PackedLayer search_replica_counts(PackedLayer best, std::vector<int> count,
         auto trial = move_replica(best, donors[d], receivers[r], w, f, checkpoint);
         if (trial && trial->predicted_ns < best.predicted_ns - 1e-9) {
           best = std::move(*trial);
-          --count[static_cast<std::size_t>(donors[d])];
-          ++count[static_cast<std::size_t>(receivers[r])];
           moved = true;
         }
       }
@@ -229,8 +230,7 @@ class LatencyLptPlacement final : public PlacementPolicy {
       }
       const auto replicas = eplb::replicate_experts(w, slots * c.num_gpus, c.num_gpus);
       auto packed = pack_layer(replicas.phy_to_log, w, f, slots, c.checkpoint);
-      if (search_counts_)
-        packed = search_replica_counts(std::move(packed), replicas.log_count, w, f, c.checkpoint);
+      if (search_counts_) packed = search_replica_counts(std::move(packed), w, f, c.checkpoint);
       p.physical_to_logical.push_back(slots_of(packed.bins, packed.item_expert));
     }
     return p;
