@@ -48,6 +48,10 @@ double GpuKernelModel::power_w(double clock_fraction, double activity) const {
          activity * power_.dynamic_full_w * clock_fraction * v_rel * v_rel;
 }
 
+double GpuKernelModel::memory_bound_power_w() const {
+  return power_w(1.0, power_.activity_memory_bound);
+}
+
 double GpuKernelModel::solve_clock_fraction(double activity) const {
   if (power_w(1.0, activity) <= cap_w_) return 1.0;
   if (power_w(min_clock_fraction_, activity) >= cap_w_) return min_clock_fraction_;
@@ -66,7 +70,7 @@ double GpuKernelModel::solve_clock_fraction(double activity) const {
 double GpuKernelModel::solve_time_to_cap_ns(double activity) const {
   const double window_ns = power_.limit_window_s * 1e9;
   const double p1 = power_w(1.0, activity);
-  const double p0 = power_w(1.0, power_.activity_memory_bound);
+  const double p0 = memory_bound_power_w();
   if (window_ns <= 0 || p1 <= cap_w_ || p0 >= cap_w_) return 0;
   return window_ns * std::log((p1 - p0) / (p1 - cap_w_));
 }
@@ -114,6 +118,8 @@ KernelTiming GpuKernelModel::roofline(const RooflineInputs& in) const {
     out.at_cap_fraction = (c.busy_ns - c.free_ns) / c.busy_ns;
     out.clock_fraction = c.capped + (1 - c.capped) * (1 - out.at_cap_fraction);
   }
+  out.power_w = (1 - out.at_cap_fraction) * power_w(1.0, c.activity) +
+                out.at_cap_fraction * power_w(c.capped, c.activity);
   out.duration_ns = duration_of(c.busy_ns);
   return out;
 }

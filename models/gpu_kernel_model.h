@@ -86,8 +86,11 @@ struct KernelTiming {
   double clock_fraction = 1;
   // Fraction of the kernel's busy time with the power limit holding its clock.
   double at_cap_fraction = 0;
-  // Switching activity in [0, 1]; power_w(clock_fraction, activity) gives power.
+  // Switching activity in [0, 1].
   double activity = 0;
+  // Board power averaged over the busy time (W): full clock until the power
+  // limit holds the clock, the capped clock after.
+  double power_w = 0;
   bool compute_bound = false;
 };
 
@@ -111,6 +114,9 @@ class GpuKernelModel {
   // Highest clock fraction in [min/max clock, 1] whose power at `activity` fits the cap.
   [[nodiscard]] double sustained_clock_fraction(double activity) const;
   [[nodiscard]] double power_w(double clock_fraction, double activity) const;
+  // A memory-bound kernel's power at full clock: what the windowed power
+  // limit assumes between compute kernels (communication, weight streaming).
+  [[nodiscard]] double memory_bound_power_w() const;
   [[nodiscard]] std::int64_t tile_mask() const { return tile_tokens_ - 1; }
   [[nodiscard]] const GpuVariation& variation() const { return variation_; }
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
-#include <initializer_list>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -17,6 +16,7 @@
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "models/deployment.h"
+#include "models/prefill_power.h"
 #include "sim/cluster_setup.h"
 #include "sim/experiment.h"
 #include "sim/serving_loop.h"
@@ -54,7 +54,7 @@ bool is_power_parameter(const std::string& name) {
   return name.starts_with("power.");
 }
 
-const ChoiceTable<FactMetric, 12> kFactMetrics{{
+const ChoiceTable<FactMetric, 13> kFactMetrics{{
     {"time_share.moe_kernel", FactMetric::kMoeShare, "share of GPU time in MoE expert kernels"},
     {"time_share.attention", FactMetric::kAttentionShare, "share of GPU time in attention"},
     {"time_share.other", FactMetric::kOtherShare,
@@ -75,6 +75,9 @@ const ChoiceTable<FactMetric, 12> kFactMetrics{{
     {"power.prefill_clock", FactMetric::kPrefillClock,
      "mean clock fraction over one MoE layer of a prefill batch, weighted by time: MoE kernel, "
      "attention, shared experts, and collectives at full clock"},
+    {"power.prefill_power", FactMetric::kPrefillPower,
+     "board power / TDP over one MoE layer of a prefill batch, weighted by time: each kernel's "
+     "mean power, and a memory-bound kernel's power at full clock during the collectives"},
     {"power.decode_moe_power", FactMetric::kDecodeMoePower,
      "MoE kernel power / TDP in a balanced decode step of 256 sequences (as `vibesim profile "
      "check`)"},
@@ -95,6 +98,7 @@ Evaluation evaluation_of(FactMetric m) {
     case FactMetric::kMoeClockDrop:
     case FactMetric::kAttentionClockDrop:
     case FactMetric::kPrefillClock:
+    case FactMetric::kPrefillPower:
     case FactMetric::kDecodeMoePower:
       return Evaluation::kPower;
     default:
@@ -146,57 +150,36 @@ Experiment seed_of_run(const Experiment& base, int seed_index, const std::string
 
 struct PowerState {
   double moe_at_cap = 0, attention_at_cap = 0, moe_clock_drop = 0, attention_clock_drop = 0;
-  double prefill_clock = 0, decode_moe_power = 0;
+  double prefill_clock = 0, prefill_power = 0, decode_moe_power = 0;
 };
-
-// The clock averaged by time over `kernels` and `full_clock_ns` without any
-// kernel (collectives), as a sampling monitor would see it.
-double mean_clock(std::initializer_list<KernelTiming> kernels, double full_clock_ns) {
-  double ns = full_clock_ns, clock_ns = full_clock_ns;
-  for (const auto& k : kernels) {
-    ns += k.duration_ns;
-    clock_ns += k.duration_ns * k.clock_fraction;
-  }
-  return ns > 0 ? clock_ns / ns : 1.0;
-}
 
 // One prefill batch of max_batched_tokens tokens in prompts of the run's fixed
 // input length, balanced over the GPUs: how much of each kernel's time runs
-// at the power limit and how far its clock drops, over the drawn GPUs; and the
-// clock averaged over a whole MoE layer, as a sampling monitor would report a
-// prefill's clock: each kernel's mean clock weighted by its time, the
-// layer's collectives at full clock (no compute kernel runs then).
+// at the power limit and how far its clock drops, over the drawn GPUs; the
+// clock and board power averaged over a whole MoE layer, as a sampling
+// monitor would report a prefill's (models/prefill_power.h); and a decode
+// step's MoE kernel power.
 PowerState power_state(const Experiment& x) {
-  const auto tokens = x.serving.max_batched_tokens;
-  const double prompt = static_cast<double>(x.serving.requests.lengths.input_tokens);
-  const double requests = static_cast<double>(tokens) / prompt;
-  const BatchShape shape{static_cast<double>(tokens), requests * prompt * (prompt + 1) / 2,
-                         static_cast<double>(tokens)};
+  const PrefillBatch batch{x.serving.max_batched_tokens, x.serving.requests.lengths.input_tokens};
   const int g_count = x.cluster.num_gpus;
   const auto deployment = make_deployment(x.serving.deployment);
-  const auto work = deployment->layer_work(x.model, shape, /*moe_layer=*/true, g_count);
-  const double collectives_ns = deployment->layer_collectives_ns(
-      x.model, shape, /*moe_layer=*/true, x.cluster.sku.interconnect, g_count);
   const std::int64_t experts_per_gpu = x.model.routed_experts / g_count;
   double moe_total = 0, moe_capped = 0, attention_total = 0, attention_capped = 0;
   PowerState p;
   for (const auto& gpu : draw_gpus(x)) {
-    const auto moe = gpu.time(ExpertBatch::spread_evenly(tokens * x.model.top_k / g_count,
-                                                         experts_per_gpu, gpu.tile_mask()));
-    const auto attention =
-        gpu.dense_kernel(KernelClass::kAttention, work.attention_flops, work.attention_bytes);
-    moe_total += moe.duration_ns;
-    attention_total += attention.duration_ns;
-    moe_capped += moe.duration_ns * moe.at_cap_fraction;
-    attention_capped += attention.duration_ns * attention.at_cap_fraction;
-    p.moe_clock_drop += (1 - moe.clock_fraction) / g_count;
-    p.attention_clock_drop += (1 - attention.clock_fraction) / g_count;
+    const auto layer =
+        prefill_layer_power(gpu, x.model, *deployment, x.cluster.sku.interconnect, g_count, batch);
+    moe_total += layer.moe.duration_ns;
+    attention_total += layer.attention.duration_ns;
+    moe_capped += layer.moe.duration_ns * layer.moe.at_cap_fraction;
+    attention_capped += layer.attention.duration_ns * layer.attention.at_cap_fraction;
+    p.moe_clock_drop += (1 - layer.moe.clock_fraction) / g_count;
+    p.attention_clock_drop += (1 - layer.attention.clock_fraction) / g_count;
     const auto decode = gpu.time(ExpertBatch::spread_evenly(
         kDecodeSequences * x.model.top_k / g_count, experts_per_gpu, gpu.tile_mask()));
-    p.decode_moe_power +=
-        gpu.power_w(decode.clock_fraction, decode.activity) / x.cluster.sku.tdp_w / g_count;
-    const auto shared = gpu.dense_kernel(KernelClass::kDense, work.ffn_flops, work.ffn_bytes);
-    p.prefill_clock += mean_clock({moe, attention, shared}, collectives_ns) / g_count;
+    p.decode_moe_power += decode.power_w / x.cluster.sku.tdp_w / g_count;
+    p.prefill_clock += layer.mean_clock / g_count;
+    p.prefill_power += layer.mean_power_w / x.cluster.sku.tdp_w / g_count;
   }
   p.moe_at_cap = moe_total > 0 ? moe_capped / moe_total : 0;
   p.attention_at_cap = attention_total > 0 ? attention_capped / attention_total : 0;
@@ -253,6 +236,8 @@ double metric_value(FactMetric m, const SeedValues& v, const SeedValues* over) {
       return v.power.attention_clock_drop;
     case FactMetric::kPrefillClock:
       return v.power.prefill_clock;
+    case FactMetric::kPrefillPower:
+      return v.power.prefill_power;
     case FactMetric::kDecodeMoePower:
       break;
   }

@@ -50,9 +50,10 @@ enum class FactMetric {
   kMoeClockDrop,  // 1 - mean clock fraction during the MoE kernel
   kAttentionClockDrop,
   kPrefillClock,    // mean clock fraction over a prefill layer's kernels and collectives
+  kPrefillPower,    // mean board power / TDP over the same layer
   kDecodeMoePower,  // MoE kernel power / TDP in a decode step of 256 sequences
 };
-extern const ChoiceTable<FactMetric, 12> kFactMetrics;
+extern const ChoiceTable<FactMetric, 13> kFactMetrics;
 
 struct FidelityRun {
   std::filesystem::path experiment;

@@ -115,6 +115,7 @@ TEST_CASE("a windowed power limit: full clock until the average power reaches th
     CHECK(t.clock_fraction == 1.0);
     CHECK(t.at_cap_fraction == 0.0);
     CHECK(t.duration_ns == doctest::Approx(768e3));
+    CHECK(t.power_w == doctest::Approx(700.0));  // above the cap while the average climbs
   }
   SUBCASE("a longer one runs the rest of its work at the capped clock") {
     const auto t = gpu.time(ExpertBatch::spread_evenly(100'000, 1, 0));  // 9.6 ms of compute
@@ -123,6 +124,10 @@ TEST_CASE("a windowed power limit: full clock until the average power reaches th
     CHECK(t.at_cap_fraction == doctest::Approx((duration - free_ns) / duration));
     CHECK(t.clock_fraction == doctest::Approx(9.6e6 / duration));  // work over time
     CHECK(t.clock_fraction > capped);
+    // 700 W until the cap binds, then 500 W: weighted by time.
+    CHECK(t.power_w ==
+          doctest::Approx((free_ns * 700 + (duration - free_ns) * 500) / duration).epsilon(1e-3));
+    CHECK(gpu.memory_bound_power_w() == doctest::Approx(220.0));
   }
   SUBCASE("a window of 0 is the instantaneous limit") {
     sku.power.limit_window_s = 0;
@@ -131,6 +136,7 @@ TEST_CASE("a windowed power limit: full clock until the average power reaches th
     CHECK(t.at_cap_fraction == 1.0);
     CHECK(t.clock_fraction == capped);
     CHECK(t.duration_ns == doctest::Approx(768e3 / capped));
+    CHECK(t.power_w == doctest::Approx(500.0).epsilon(1e-3));
   }
 }
 

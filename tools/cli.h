@@ -106,6 +106,8 @@ int run_command(const CliContext& context, const std::vector<std::string>& args)
 int list_command(const CliContext& context, const std::vector<std::string>& args);
 int place_command(const CliContext& context, const std::vector<std::string>& args);
 int profile_command(const CliContext& context, const std::vector<std::string>& args);
+int profile_check_command(const CliContext& context,
+                          const std::vector<std::string>& args);  // `profile check`
 int bench_command(const CliContext& context, const std::vector<std::string>& args);
 int trace_command(const CliContext& context, const std::vector<std::string>& args);
 int sweep_command(const CliContext& context, const std::vector<std::string>& args);

@@ -3,17 +3,11 @@
 #include <fmt/ostream.h>
 #include <boost/program_options.hpp>
 
-#include "base/derived_seed.h"
-#include "base/statistics.h"
 #include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
-#include "models/gpu_kernel_model.h"
-#include "models/gpu_sku.h"
-#include "models/moe_model.h"
 #include "models/variability_fit.h"
 #include "models/variability_profile.h"
-#include "studies/fidelity.h"
 #include "tools/cli.h"
 
 namespace vibesim {
@@ -81,90 +75,6 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   return 0;
 }
 
-// The range of `values` as "lo - hi" with `digits` decimals.
-std::string range(std::vector<double> values, int digits) {
-  std::sort(values.begin(), values.end());
-  return fmt::format("{:.{}f} - {:.{}f}", values.front(), digits, values.back(), digits);
-}
-
-std::string target(const nlohmann::json& targets, const char* key, int digits) {
-  if (!targets.contains(key)) return "-";
-  const auto& t = targets[key];
-  return fmt::format("{:.{}f} - {:.{}f}", t[0].get<double>(), digits, t[1].get<double>(), digits);
-}
-
-int check_profile_command(const CliContext& context, const std::vector<std::string>& args) {
-  po::options_description options(
-      "vibesim profile check GPU[/PROFILE] [options]\n\n"
-      "Draws a node of GPUs from a profile and prints what the kernel and DVFS model make of\n"
-      "them beside the profile's calibration_targets (the paper's measurements, where given):\n"
-      "a prefill MoE kernel (balanced 16 x 1024-token batch) and a decode one (256 tokens).\n\n"
-      "options");
-  std::string gpu_profile, model_name = "deepseek-v3";
-  int gpus = 8;
-  std::int64_t seed_value = 1;
-  options.add_options()("help,h", "show this help")(
-      "model", po::value(&model_name)->default_value(model_name), "model whose experts run")(
-      "gpus", po::value(&gpus)->default_value(8), "GPUs to draw")(
-      "seed", po::value(&seed_value)->default_value(1),
-      "experiment seed (GPUs drawn as `run` draws them)");
-  const auto vm = parse_command_line(context, args, options, "gpu", &gpu_profile);
-  if (!vm) return 0;
-  if (gpu_profile.empty()) throw InputError("profile check: name a GPU, e.g. mi325x/default");
-  if (gpus < 1 || gpus > 4096) throw InputError("--gpus: must be in [1, 4096]");
-  const auto seed = seed_option(seed_value);
-  const auto slash = gpu_profile.find('/');
-  const auto sku_name = gpu_profile.substr(0, slash);
-  const auto profile_name = slash == std::string::npos ? "default" : gpu_profile.substr(slash + 1);
-  const auto sku = load_gpu_sku(context.locations.config_dir / "gpus" / (sku_name + ".json"));
-  const auto model =
-      load_moe_model(context.locations.config_dir / "models" / (model_name + ".json"));
-  const auto it = sku.profiles.find(profile_name);
-  if (it == sku.profiles.end())
-    throw InputError(
-        fmt::format("profile check: GPU '{}' has no profile '{}'", sku_name, profile_name));
-  ConfigObject config(it->second, sku_name, "profiles." + profile_name);
-  const auto profile = parse_variability_profile(config, profile_name);
-  const nlohmann::json targets = it->second.value("calibration_targets", nlohmann::json::object());
-
-  if (model.routed_experts % gpus != 0)
-    throw InputError(fmt::format("--gpus: {} GPUs do not divide the {} routed experts of {}", gpus,
-                                 model.routed_experts, model.name));
-  const int experts_per_gpu = static_cast<int>(model.routed_experts) / gpus;
-  std::vector<double> prefill_clock, prefill_power, decode_clock, decode_power, prefill_ns;
-  for (const auto& v : profile.draw(gpus, derive_seed(seed, RandomStream::kGpuDraw))) {
-    const GpuKernelModel gpu(sku, v, model);
-    const auto point = [&](std::int64_t tokens, std::vector<double>& clock,
-                           std::vector<double>& power) {
-      const auto t = gpu.time(ExpertBatch::spread_evenly(tokens, experts_per_gpu, gpu.tile_mask()));
-      clock.push_back(t.clock_fraction);
-      power.push_back(gpu.power_w(t.clock_fraction, t.activity) / sku.tdp_w);
-      return t.duration_ns;
-    };
-    prefill_ns.push_back(point(16 * 1024 * model.top_k / gpus, prefill_clock, prefill_power));
-    point(kDecodeSequences * model.top_k / gpus, decode_clock, decode_power);
-  }
-  const double mean_ns = mean(prefill_ns);
-  for (auto& t : prefill_ns) t /= mean_ns;
-  auto& out = context.out;
-  fmt::print(out, "{} / {}: {} GPUs drawn (seed {}), {} experts\n", sku_name, profile_name, gpus,
-             seed, model.name);
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "", "model", "target");
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill MoE kernel: clock / peak",
-             range(prefill_clock, 3), target(targets, "prefill_clock_fraction", 3));
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill MoE kernel: power / TDP",
-             range(prefill_power, 3), target(targets, "prefill_power_fraction", 3));
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "decode MoE kernel: clock / peak",
-             range(decode_clock, 3), target(targets, "decode_clock_fraction", 3));
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "decode MoE kernel: power / TDP",
-             range(decode_power, 3), target(targets, "decode_power_fraction", 3));
-  fmt::print(out, "{:<44} {:>15} {:>15}\n", "prefill kernel time at balanced load / mean",
-             range(prefill_ns, 3), target(targets, "balanced_kernel_time_rel", 3));
-  if (targets.contains("source"))
-    fmt::print(out, "targets: {}\n", targets["source"].get<std::string>());
-  return 0;
-}
-
 }  // namespace
 
 int profile_command(const CliContext& context, const std::vector<std::string>& args) {
@@ -179,7 +89,7 @@ int profile_command(const CliContext& context, const std::vector<std::string>& a
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "fit") return fit_command(context, rest);
-  if (args[0] == "check") return check_profile_command(context, rest);
+  if (args[0] == "check") return profile_check_command(context, rest);
   throw InputError(
       fmt::format("profile: unknown subcommand '{}'; valid subcommands are: fit, check", args[0]));
 }

@@ -1,0 +1,80 @@
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+
+namespace vibesim {
+namespace {
+
+nlohmann::json row_of(const nlohmann::json& report, const std::string& key) {
+  for (const auto& row : report["rows"])
+    if (row["key"] == key) return row;
+  FAIL("no row ", key);
+  return {};
+}
+
+TEST_CASE("profile check sets the paper's power facts beside the model and says how far off") {
+  const auto r = testing::cli({"profile", "check", "mi325x", "--json"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto report = nlohmann::json::parse(r.out);
+  CHECK(report["deployment"] == "tp_ep_all_reduce");
+  // The shipped limit is instantaneous: a capped kernel is at the limit all
+  // its time, against the paper's 82.8 %.
+  const auto at_cap = row_of(report, "moe_time_at_cap_fraction");
+  CHECK(at_cap["min"] == 1.0);
+  CHECK(at_cap["target"] == nlohmann::json{0.828, 0.828});
+  CHECK(at_cap["off_target"].get<double>() == doctest::Approx(1 / 0.828 - 1));
+  // Inside its range: 0.
+  CHECK(row_of(report, "prefill_clock_fraction")["off_target"] == 0.0);
+  // No target given: none computed.
+  CHECK(row_of(report, "prefill_power_fraction")["off_target"].is_null());
+  // The layer averages include the collectives, so the clock lies above the
+  // MoE kernel's.
+  CHECK(row_of(report, "prefill_layer_clock_fraction")["min"].get<double>() >
+        row_of(report, "prefill_clock_fraction")["max"].get<double>());
+
+  const auto table = testing::cli({"profile", "check", "mi325x"});
+  CHECK(table.out.find("+20.8 %") != std::string::npos);  // 1 / 0.828 - 1
+  CHECK(table.out.find("in range") != std::string::npos);
+}
+
+TEST_CASE("profile check reads a GPU file and measures off-target against the nearer end") {
+  testing::TempDir dir("profile-check");
+  auto sku =
+      nlohmann::json::parse(testing::read_file(testing::config_dir() / "gpus" / "mi325x.json"));
+  auto& targets = sku["profiles"]["default"]["calibration_targets"];
+  targets = {{"decode_clock_fraction", 0.5},             // the model gives exactly 1: +100 %
+             {"balanced_kernel_time_rel", {2.0, 3.0}}};  // relative to the mean, which is 1: -50 %
+  const auto file = dir.write("sku.json", sku.dump());
+  const auto r = testing::cli({"profile", "check", file.string(), "--json"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto report = nlohmann::json::parse(r.out);
+  CHECK(row_of(report, "decode_clock_fraction")["off_target"].get<double>() == 1.0);
+  CHECK(row_of(report, "balanced_kernel_time_rel")["off_target"].get<double>() ==
+        doctest::Approx(-0.5));
+  CHECK(row_of(report, "moe_clock_drop")["target"].is_null());
+
+  SUBCASE("a target that is not a range, or a key no row reads, is refused with file and key") {
+    const auto refused = [&](const nlohmann::json& bad, const std::string& expected) {
+      auto copy = sku;
+      copy["profiles"]["default"]["calibration_targets"] = bad;
+      const auto path = dir.write("bad.json", copy.dump());
+      const auto b = testing::cli({"profile", "check", path.string()});
+      INFO(b.err);
+      CHECK(b.status == 2);
+      CHECK(b.err.find(path.string()) != std::string::npos);
+      CHECK(b.err.find(expected) != std::string::npos);
+      CHECK(b.out.empty());
+    };
+    refused({{"moe_clock_drop", {0.5, 0.1}}},
+            "profiles.default.calibration_targets.moe_clock_drop");
+    refused({{"moe_clock_dorp", 0.38}}, "moe_clock_dorp");
+    refused({{"moe_clock_drop", "high"}}, "profiles.default.calibration_targets.moe_clock_drop");
+  }
+}
+
+}  // namespace
+}  // namespace vibesim
