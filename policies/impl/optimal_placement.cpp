@@ -27,6 +27,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "policies/eplb.h"
 #include "policies/latency_bound.h"
@@ -168,6 +169,172 @@ SolvedLayer finish_layer(GpuBins solved, const GpuBins& start, std::span<const L
           LayerProof{std::min(lower_bound_ns, predicted), predicted, stopped_at_limit}};
 }
 
+// The layer's MILP, built in a fixed order (CBC's search depends on it): T
+// and the x columns; each GPU's latency rows; each item's assignment rows;
+// each GPU's slot row; the replica rows. `start` is the MIP start.
+class LayerMilp {
+ public:
+  LayerMilp(std::span<const double> weight, std::span<const LatencyCurve> f, double bound_ns,
+            const GpuBins& start)
+      : weight_(weight), f_(f), x_(weight.size(), std::vector<int>(f.size())) {
+    t_col_ = milp_.add_column(bound_ns, std::numeric_limits<double>::max(), 1.0, false);
+    for (auto& row : x_)
+      for (auto& col : row) col = milp_.add_column(0, 1, 0, true);
+    for (std::size_t g = 0; g < f.size(); ++g)
+      for (int i : start.items[g]) start_at(x_[static_cast<std::size_t>(i)][g], 1.0);
+  }
+
+  // T >= f_g(n_g) for every GPU, n_g its items' tokens; `start_tokens` the
+  // start's n_g (a segment choice needs its start too).
+  void add_latency_rows(std::span<const double> start_tokens) {
+    const double total = std::accumulate(weight_.begin(), weight_.end(), 0.0);
+    for (std::size_t g = 0; g < f_.size(); ++g) {
+      const Segments s = segments_of(f_[g], total);
+      if (s.convex)
+        add_convex_rows(g, s);
+      else
+        add_segment_choice_rows(g, s, start_tokens[g]);
+    }
+  }
+
+  // Each item on one GPU, and T >= f_g(w_i) wherever item i goes (f_g
+  // non-decreasing): tightens the relaxation.
+  void add_assignment_rows() {
+    for (std::size_t i = 0; i < weight_.size(); ++i) {
+      milp_.add_row(x_[i], std::vector<double>(f_.size(), 1.0), 'E', 1);
+      std::vector<int> cols{t_col_};
+      std::vector<double> coef{1.0};
+      for (std::size_t g = 0; g < f_.size(); ++g) {
+        cols.push_back(x_[i][g]);
+        coef.push_back(-f_[g].latency_ns(weight_[i]));
+      }
+      milp_.add_row(cols, coef, 'G', 0);
+    }
+  }
+
+  void add_slot_rows(int slots) {
+    for (std::size_t g = 0; g < f_.size(); ++g)
+      milp_.add_row(items_on(g), std::vector<double>(weight_.size(), 1.0), 'E', slots);
+  }
+
+  // Two replicas of one expert never share a GPU.
+  void add_replica_rows(std::span<const int> item_expert) {
+    const int experts =
+        item_expert.empty() ? 0 : *std::max_element(item_expert.begin(), item_expert.end()) + 1;
+    std::vector<std::vector<std::size_t>> replicas(static_cast<std::size_t>(experts));
+    for (std::size_t i = 0; i < item_expert.size(); ++i)
+      replicas[static_cast<std::size_t>(item_expert[i])].push_back(i);
+    for (const auto& r : replicas) {
+      if (r.size() < 2) continue;
+      for (std::size_t g = 0; g < f_.size(); ++g) {
+        std::vector<int> cols;
+        for (std::size_t i : r) cols.push_back(x_[i][g]);
+        milp_.add_row(cols, std::vector<double>(cols.size(), 1.0), 'L', 1);
+      }
+    }
+  }
+
+  // Solves within `seconds_limit`, from the start with its empty x at 0.
+  void solve(CbcModel& cbc, double seconds_limit) {
+    std::vector<bool> in_start(static_cast<std::size_t>(milp_.num_columns()), false);
+    for (int col : start_columns_) in_start[static_cast<std::size_t>(col)] = true;
+    for (const auto& row : x_)
+      for (int col : row)
+        if (!in_start[static_cast<std::size_t>(col)]) start_at(col, 0.0);
+    Cbc_setMIPStartI(cbc.get(), static_cast<int>(start_columns_.size()), start_columns_.data(),
+                     start_values_.data());
+    Cbc_setLogLevel(cbc.get(), 0);
+    Cbc_setMaximumSeconds(cbc.get(), seconds_limit);
+    Cbc_setAllowableFractionGap(cbc.get(), kOptimalityGap);
+    Cbc_setParameter(cbc.get(), "threads", "1");
+    Cbc_solve(cbc.get());
+  }
+
+  // The packing a solution gives; nullopt unless every GPU has `slots` items.
+  std::optional<GpuBins> bins_of(const double* solution, int slots) const {
+    GpuBins bins{std::vector<std::vector<int>>(f_.size()), std::vector<double>(f_.size(), 0.0)};
+    for (std::size_t i = 0; i < weight_.size(); ++i)
+      for (std::size_t g = 0; g < f_.size(); ++g)
+        if (solution[x_[i][g]] > 0.5) {
+          bins.items[g].push_back(static_cast<int>(i));
+          bins.tokens[g] += weight_[i];
+        }
+    for (const auto& items : bins.items)
+      if (static_cast<int>(items.size()) != slots) return std::nullopt;
+    return bins;
+  }
+
+  [[nodiscard]] const MilpBuilder& milp() const { return milp_; }
+
+ private:
+  void start_at(int column, double value) {
+    start_columns_.push_back(column);
+    start_values_.push_back(value);
+  }
+  std::vector<int> items_on(std::size_t g) const {
+    std::vector<int> cols;
+    for (const auto& row : x_) cols.push_back(row[g]);
+    return cols;
+  }
+
+  // Convex f_g: T - slope_k * n_g >= intercept_k for every segment k.
+  void add_convex_rows(std::size_t g, const Segments& s) {
+    for (std::size_t k = 0; k < s.slope.size(); ++k) {
+      std::vector<int> cols{t_col_};
+      std::vector<double> coef{1.0};
+      for (std::size_t i = 0; i < weight_.size(); ++i) {
+        cols.push_back(x_[i][g]);
+        coef.push_back(-s.slope[k] * weight_[i]);
+      }
+      milp_.add_row(cols, coef, 'G', s.intercept[k]);
+    }
+  }
+
+  // Any f_g: binary z_k picks the segment, u_k = n_g on it (0 elsewhere).
+  void add_segment_choice_rows(std::size_t g, const Segments& s, double start_tokens) {
+    std::vector<int> z, u;
+    for (std::size_t k = 0; k < s.slope.size(); ++k) {
+      z.push_back(milp_.add_column(0, 1, 0, true));
+      u.push_back(milp_.add_column(0, std::numeric_limits<double>::max(), 0, false));
+      milp_.add_row({u[k], z[k]}, {1.0, -s.lo[k]}, 'G', 0);
+      milp_.add_row({u[k], z[k]}, {1.0, -s.hi[k]}, 'L', 0);
+    }
+    milp_.add_row(z, std::vector<double>(z.size(), 1.0), 'E', 1);
+    std::vector<int> cols(u);
+    std::vector<double> coef(u.size(), -1.0);
+    for (std::size_t i = 0; i < weight_.size(); ++i) {
+      cols.push_back(x_[i][g]);
+      coef.push_back(weight_[i]);
+    }
+    milp_.add_row(cols, coef, 'E', 0);  // n_g = sum_k u_k
+    cols = {t_col_};
+    coef = {1.0};
+    for (std::size_t k = 0; k < z.size(); ++k) {
+      cols.push_back(z[k]);
+      coef.push_back(-s.intercept[k]);
+      cols.push_back(u[k]);
+      coef.push_back(-s.slope[k]);
+    }
+    milp_.add_row(cols, coef, 'G', 0);
+    // The start's segment, so the MIP start is complete in the integers.
+    std::size_t chosen = s.slope.size() - 1;
+    for (std::size_t k = 0; k < s.slope.size(); ++k)
+      if (start_tokens <= s.hi[k]) {
+        chosen = k;
+        break;
+      }
+    for (std::size_t k = 0; k < z.size(); ++k) start_at(z[k], k == chosen ? 1.0 : 0.0);
+  }
+
+  std::span<const double> weight_;
+  std::span<const LatencyCurve> f_;
+  MilpBuilder milp_;
+  int t_col_ = 0;
+  std::vector<std::vector<int>> x_;  // x_[i][g]: item i on GPU g
+  std::vector<int> start_columns_;   // the MIP start
+  std::vector<double> start_values_;
+};
+
 SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> item_expert,
                         std::span<const LatencyCurve> f, int slots, const GpuBins& start,
                         double seconds_limit) {
@@ -176,118 +343,13 @@ SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> ite
   const double bound = packing_lower_bound_ns(weight, f, slots);
   if (makespan_ns(start, f) <= bound * (1 + kOptimalityGap))
     return finish_layer(start, start, f, bound, false);
-  const auto items = weight.size();
-  const auto gpus = f.size();
-  const double total = std::accumulate(weight.begin(), weight.end(), 0.0);
-  MilpBuilder m;
-  const int t_col = m.add_column(bound, std::numeric_limits<double>::max(), 1.0, false);
-  std::vector<std::vector<int>> x(items, std::vector<int>(gpus));
-  for (auto& row : x)
-    for (auto& col : row) col = m.add_column(0, 1, 0, true);
-  std::vector<int> start_columns;
-  std::vector<double> start_values;
-  for (std::size_t g = 0; g < gpus; ++g)
-    for (int i : start.items[g]) start_columns.push_back(x[static_cast<std::size_t>(i)][g]);
-  start_values.assign(start_columns.size(), 1.0);
-  for (std::size_t g = 0; g < gpus; ++g) {
-    const Segments s = segments_of(f[g], total);
-    if (s.convex) {  // T - slope_k * n_g >= intercept_k for every segment
-      for (std::size_t k = 0; k < s.slope.size(); ++k) {
-        std::vector<int> cols{t_col};
-        std::vector<double> coef{1.0};
-        for (std::size_t i = 0; i < items; ++i) {
-          cols.push_back(x[i][g]);
-          coef.push_back(-s.slope[k] * weight[i]);
-        }
-        m.add_row(cols, coef, 'G', s.intercept[k]);
-      }
-      continue;
-    }
-    // Multiple choice: z_k picks the segment, u_k = n_g on it (0 elsewhere).
-    std::vector<int> z, u;
-    for (std::size_t k = 0; k < s.slope.size(); ++k) {
-      z.push_back(m.add_column(0, 1, 0, true));
-      u.push_back(m.add_column(0, std::numeric_limits<double>::max(), 0, false));
-      m.add_row({u[k], z[k]}, {1.0, -s.lo[k]}, 'G', 0);
-      m.add_row({u[k], z[k]}, {1.0, -s.hi[k]}, 'L', 0);
-    }
-    m.add_row(z, std::vector<double>(z.size(), 1.0), 'E', 1);
-    std::vector<int> cols(u);
-    std::vector<double> coef(u.size(), -1.0);
-    for (std::size_t i = 0; i < items; ++i) {
-      cols.push_back(x[i][g]);
-      coef.push_back(weight[i]);
-    }
-    m.add_row(cols, coef, 'E', 0);  // n_g = sum_k u_k
-    cols = {t_col};
-    coef = {1.0};
-    for (std::size_t k = 0; k < z.size(); ++k) {
-      cols.push_back(z[k]);
-      coef.push_back(-s.intercept[k]);
-      cols.push_back(u[k]);
-      coef.push_back(-s.slope[k]);
-    }
-    m.add_row(cols, coef, 'G', 0);
-    // The start's segment, so the MIP start is complete in the integers.
-    const double n_start = start.tokens[g];
-    std::size_t chosen = s.slope.size() - 1;
-    for (std::size_t k = 0; k < s.slope.size(); ++k)
-      if (n_start <= s.hi[k]) {
-        chosen = k;
-        break;
-      }
-    for (std::size_t k = 0; k < z.size(); ++k) {
-      start_columns.push_back(z[k]);
-      start_values.push_back(k == chosen ? 1.0 : 0.0);
-    }
-  }
-  for (std::size_t i = 0; i < items; ++i) {
-    m.add_row(x[i], std::vector<double>(gpus, 1.0), 'E', 1);
-    // T >= f_g(w_i) wherever item i goes (f_g non-decreasing): tightens the relaxation.
-    std::vector<int> cols{t_col};
-    std::vector<double> coef{1.0};
-    for (std::size_t g = 0; g < gpus; ++g) {
-      cols.push_back(x[i][g]);
-      coef.push_back(-f[g].latency_ns(weight[i]));
-    }
-    m.add_row(cols, coef, 'G', 0);
-  }
-  for (std::size_t g = 0; g < gpus; ++g) {
-    std::vector<int> cols;
-    for (std::size_t i = 0; i < items; ++i) cols.push_back(x[i][g]);
-    m.add_row(cols, std::vector<double>(items, 1.0), 'E', slots);
-  }
-  // Two replicas of one expert never share a GPU.
-  const int experts =
-      item_expert.empty() ? 0 : *std::max_element(item_expert.begin(), item_expert.end()) + 1;
-  std::vector<std::vector<std::size_t>> replicas(static_cast<std::size_t>(experts));
-  for (std::size_t i = 0; i < items; ++i)
-    replicas[static_cast<std::size_t>(item_expert[i])].push_back(i);
-  for (const auto& r : replicas) {
-    if (r.size() < 2) continue;
-    for (std::size_t g = 0; g < gpus; ++g) {
-      std::vector<int> cols;
-      for (std::size_t i : r) cols.push_back(x[i][g]);
-      m.add_row(cols, std::vector<double>(cols.size(), 1.0), 'L', 1);
-    }
-  }
-  // Fill the start's x with zeros where it has no item.
-  std::vector<bool> in_start(static_cast<std::size_t>(m.num_columns()), false);
-  for (int col : start_columns) in_start[static_cast<std::size_t>(col)] = true;
-  for (std::size_t i = 0; i < items; ++i)
-    for (std::size_t g = 0; g < gpus; ++g)
-      if (!in_start[static_cast<std::size_t>(x[i][g])]) {
-        start_columns.push_back(x[i][g]);
-        start_values.push_back(0.0);
-      }
-  CbcModel cbc(m);
-  Cbc_setMIPStartI(cbc.get(), static_cast<int>(start_columns.size()), start_columns.data(),
-                   start_values.data());
-  Cbc_setLogLevel(cbc.get(), 0);
-  Cbc_setMaximumSeconds(cbc.get(), seconds_limit);
-  Cbc_setAllowableFractionGap(cbc.get(), kOptimalityGap);
-  Cbc_setParameter(cbc.get(), "threads", "1");
-  Cbc_solve(cbc.get());
+  LayerMilp milp(weight, f, bound, start);
+  milp.add_latency_rows(start.tokens);
+  milp.add_assignment_rows();
+  milp.add_slot_rows(slots);
+  milp.add_replica_rows(item_expert);
+  CbcModel cbc(milp.milp());
+  milp.solve(cbc, seconds_limit);
   // Secondary status 4: stopped on time. The best possible objective is a
   // valid bound wherever the search stopped, unless it abandoned (status 2).
   const bool at_limit = Cbc_secondaryStatus(cbc.get()) == 4;
@@ -296,18 +358,9 @@ SolvedLayer solve_layer(std::span<const double> weight, std::span<const int> ite
                            ? std::max(bound, best_possible)
                            : bound;
   const double* solution = Cbc_bestSolution(cbc.get());  // the incumbent, not the last LP
-  if (solution == nullptr) return finish_layer(start, start, f, lower, at_limit);
-  GpuBins bins{std::vector<std::vector<int>>(gpus), std::vector<double>(gpus, 0.0)};
-  for (std::size_t i = 0; i < items; ++i)
-    for (std::size_t g = 0; g < gpus; ++g)
-      if (solution[x[i][g]] > 0.5) {
-        bins.items[g].push_back(static_cast<int>(i));
-        bins.tokens[g] += weight[i];
-      }
-  for (std::size_t g = 0; g < gpus; ++g)
-    if (static_cast<int>(bins.items[g].size()) != slots)  // no usable incumbent
-      return finish_layer(start, start, f, lower, at_limit);
-  return finish_layer(std::move(bins), start, f, lower, at_limit);
+  const auto bins = solution ? milp.bins_of(solution, slots) : std::nullopt;
+  if (!bins) return finish_layer(start, start, f, lower, at_limit);  // no usable incumbent
+  return finish_layer(*bins, start, f, lower, at_limit);
 }
 
 // latency_lpt's placement, the search's starting point; its layers are not
