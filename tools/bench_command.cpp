@@ -375,6 +375,90 @@ double engine_events_per_s(double min_seconds) {
   });
 }
 
+// Every figure `vibesim bench` measures, with its unit and what it measures.
+struct Benchmark {
+  const char* name;
+  const char* unit;
+  const char* what;
+  std::function<double()> measure;
+  bool long_running = false;  // measured only with --long
+};
+
+std::vector<Benchmark> benchmark_registry(const CliContext& context, double min_seconds) {
+  return {
+      {"layer_steps_per_s.8gpu_256e", "steps/s",
+       "DeepSeek-V3 layer steps, 8 MI325X, static placement, count-trace routing",
+       [=, &context] { return layer_steps_per_s(context, 8, min_seconds); }},
+      {"layer_steps_per_s.64gpu_256e", "steps/s", "the same on 64 GPUs in 8 nodes",
+       [=, &context] { return layer_steps_per_s(context, 64, min_seconds); }},
+      {"layer_steps_per_s.8gpu_256e_binary_trace", "steps/s",
+       "the 8-GPU steps with routing replayed token by token from a binary per-token trace",
+       [=, &context] { return layer_steps_per_s(context, 8, min_seconds, true); }},
+      {"trace_read_assignments_per_s.binary", "assign/s",
+       "routed token-assignments read and checked from a binary per-token trace, DeepSeek-V3's "
+       "58 layers x 16,384 tokens x top-8 (target >= 100 M)",
+       [=, &context] { return trace_read_assignments_per_s(context, min_seconds); }},
+      {"cluster_build_s.1024gpu", "s",
+       "draw 1,024 MI325X GPUs (high-variability), build kernel models, 128-node topology and "
+       "all-to-all routes",
+       [=, &context] { return cluster_build_s(context, 1024, min_seconds); }},
+      {"layer_steps_per_s.1024gpu_256e", "steps/s",
+       "DeepSeek-V3 layer steps on 1,024 GPUs in 128 nodes, one EPLB slot per GPU",
+       [=, &context] { return layer_steps_per_s(context, 1024, min_seconds); }},
+      {"placement_ms.eplb_dsv3", "ms",
+       "EPLB placing DeepSeek-V3 (58 layers x 256 experts) on 32 GPUs, 288 slots (target <= 1)",
+       [=, &context] { return placement_ms(context, "eplb", 288, min_seconds); }},
+      {"placement_ms.vibe_dsv3", "ms", "ViBE placing the same on 32 GPUs, 256 slots (target <= 1)",
+       [=, &context] { return placement_ms(context, "vibe", 256, min_seconds); }},
+      {"placement_ms.latency_lpt_dsv3", "ms",
+       "latency_lpt placing the same, 288 slots (target <= 20)",
+       [=, &context] { return placement_ms(context, "latency_lpt", 288, min_seconds); }},
+      {"placement_ms.latency_lpt_incremental_dsv3", "ms",
+       "latency_lpt re-placing the same from its placement of other loads (refinement; target <= "
+       "5)",
+       [=, &context] {
+         return placement_ms(context, "latency_lpt", 288, min_seconds,
+                             PlacementBench::kIncremental);
+       }},
+      {"placement_ms.vibe_incremental_dsv3", "ms",
+       "ViBE refining its placement after the same drift (Algorithm 2)",
+       [=, &context] {
+         return placement_ms(context, "vibe", 256, min_seconds, PlacementBench::kIncremental);
+       }},
+      {"placement_ms.latency_lpt_shares_dsv3", "ms",
+       "latency_lpt_shares: latency_lpt's layout plus token shares by max-flow, 288 slots",
+       [=, &context] { return placement_ms(context, "latency_lpt_shares", 288, min_seconds); }},
+      {"placement_ms.latency_lpt_counts_dsv3", "ms",
+       "latency_lpt_counts: latency_lpt plus the replica-count search, 288 slots",
+       [=, &context] { return placement_ms(context, "latency_lpt_counts", 288, min_seconds); }},
+      {"placement_ms.flashlb_dsv3", "ms",
+       "FlashLB placing the same from 16 recorded load windows, 288 slots",
+       [=, &context] {
+         return placement_ms(context, "flashlb", 288, min_seconds, PlacementBench::kWindowed);
+       }},
+      {"optimal_s.64x8", "s",
+       "optimal proving 64 experts x 8 unequal GPUs within 0.1 %: 4 near-uniform and 4 Zipf-0.8 "
+       "layers (target < 10; needs CBC)",
+       [=, &context] { return optimal_s_64x8(context); }},
+      {"serving_run_s", "s",
+       "DeepSeek-V3 serving on 8 MI325X: 5,000 ShareGPT-like requests, all layers, one policy "
+       "(target <= 1)",
+       [=, &context] { return serving_run_s(context); }},
+      {"serving_peak_rss_mib.100k_requests", "MiB",
+       "peak memory of a vibesim run serving 100,000 short generated requests (DeepSeek-V3, 8 "
+       "MI325X, one policy, requests.csv streamed)",
+       [=, &context] { return serving_peak_rss_mib(context, 100'000); }},
+      {"serving_peak_rss_mib.1m_requests", "MiB", "the same with 1,000,000 requests (~20 s)",
+       [=, &context] { return serving_peak_rss_mib(context, 1'000'000); }},
+      {"serving_peak_rss_mib.10m_requests", "MiB",
+       "the same with 10,000,000 requests (~4 min; only with --long)",
+       [=, &context] { return serving_peak_rss_mib(context, 10'000'000); }, true},
+      {"engine_events_per_s", "events/s",
+       "event engine: schedule + run of self-rescheduling events",
+       [=, &context] { return engine_events_per_s(min_seconds); }},
+  };
+}
+
 }  // namespace
 
 int bench_command(const CliContext& context, const std::vector<std::string>& args) {
@@ -390,85 +474,7 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
   const auto vm = parse_command_line(context, args, options);
   if (!vm) return 0;
   require_option_in_range("min-seconds", min_seconds, 0, 3600);
-  struct Benchmark {
-    const char* name;
-    const char* unit;
-    const char* what;
-    std::function<double()> measure;
-    bool long_running = false;  // measured only with --long
-  };
-  const std::vector<Benchmark> benchmarks = {
-      {"layer_steps_per_s.8gpu_256e", "steps/s",
-       "DeepSeek-V3 layer steps, 8 MI325X, static placement, count-trace routing",
-       [&] { return layer_steps_per_s(context, 8, min_seconds); }},
-      {"layer_steps_per_s.64gpu_256e", "steps/s", "the same on 64 GPUs in 8 nodes",
-       [&] { return layer_steps_per_s(context, 64, min_seconds); }},
-      {"layer_steps_per_s.8gpu_256e_binary_trace", "steps/s",
-       "the 8-GPU steps with routing replayed token by token from a binary per-token trace",
-       [&] { return layer_steps_per_s(context, 8, min_seconds, true); }},
-      {"trace_read_assignments_per_s.binary", "assign/s",
-       "routed token-assignments read and checked from a binary per-token trace, DeepSeek-V3's "
-       "58 layers x 16,384 tokens x top-8 (target >= 100 M)",
-       [&] { return trace_read_assignments_per_s(context, min_seconds); }},
-      {"cluster_build_s.1024gpu", "s",
-       "draw 1,024 MI325X GPUs (high-variability), build kernel models, 128-node topology and "
-       "all-to-all routes",
-       [&] { return cluster_build_s(context, 1024, min_seconds); }},
-      {"layer_steps_per_s.1024gpu_256e", "steps/s",
-       "DeepSeek-V3 layer steps on 1,024 GPUs in 128 nodes, one EPLB slot per GPU",
-       [&] { return layer_steps_per_s(context, 1024, min_seconds); }},
-      {"placement_ms.eplb_dsv3", "ms",
-       "EPLB placing DeepSeek-V3 (58 layers x 256 experts) on 32 GPUs, 288 slots (target <= 1)",
-       [&] { return placement_ms(context, "eplb", 288, min_seconds); }},
-      {"placement_ms.vibe_dsv3", "ms", "ViBE placing the same on 32 GPUs, 256 slots (target <= 1)",
-       [&] { return placement_ms(context, "vibe", 256, min_seconds); }},
-      {"placement_ms.latency_lpt_dsv3", "ms",
-       "latency_lpt placing the same, 288 slots (target <= 20)",
-       [&] { return placement_ms(context, "latency_lpt", 288, min_seconds); }},
-      {"placement_ms.latency_lpt_incremental_dsv3", "ms",
-       "latency_lpt re-placing the same from its placement of other loads (refinement; target <= "
-       "5)",
-       [&] {
-         return placement_ms(context, "latency_lpt", 288, min_seconds,
-                             PlacementBench::kIncremental);
-       }},
-      {"placement_ms.vibe_incremental_dsv3", "ms",
-       "ViBE refining its placement after the same drift (Algorithm 2)",
-       [&] {
-         return placement_ms(context, "vibe", 256, min_seconds, PlacementBench::kIncremental);
-       }},
-      {"placement_ms.latency_lpt_shares_dsv3", "ms",
-       "latency_lpt_shares: latency_lpt's layout plus token shares by max-flow, 288 slots",
-       [&] { return placement_ms(context, "latency_lpt_shares", 288, min_seconds); }},
-      {"placement_ms.latency_lpt_counts_dsv3", "ms",
-       "latency_lpt_counts: latency_lpt plus the replica-count search, 288 slots",
-       [&] { return placement_ms(context, "latency_lpt_counts", 288, min_seconds); }},
-      {"placement_ms.flashlb_dsv3", "ms",
-       "FlashLB placing the same from 16 recorded load windows, 288 slots",
-       [&] {
-         return placement_ms(context, "flashlb", 288, min_seconds, PlacementBench::kWindowed);
-       }},
-      {"optimal_s.64x8", "s",
-       "optimal proving 64 experts x 8 unequal GPUs within 0.1 %: 4 near-uniform and 4 Zipf-0.8 "
-       "layers (target < 10; needs CBC)",
-       [&] { return optimal_s_64x8(context); }},
-      {"serving_run_s", "s",
-       "DeepSeek-V3 serving on 8 MI325X: 5,000 ShareGPT-like requests, all layers, one policy "
-       "(target <= 1)",
-       [&] { return serving_run_s(context); }},
-      {"serving_peak_rss_mib.100k_requests", "MiB",
-       "peak memory of a vibesim run serving 100,000 short generated requests (DeepSeek-V3, 8 "
-       "MI325X, one policy, requests.csv streamed)",
-       [&] { return serving_peak_rss_mib(context, 100'000); }},
-      {"serving_peak_rss_mib.1m_requests", "MiB", "the same with 1,000,000 requests (~20 s)",
-       [&] { return serving_peak_rss_mib(context, 1'000'000); }},
-      {"serving_peak_rss_mib.10m_requests", "MiB",
-       "the same with 10,000,000 requests (~4 min; only with --long)",
-       [&] { return serving_peak_rss_mib(context, 10'000'000); }, true},
-      {"engine_events_per_s", "events/s",
-       "event engine: schedule + run of self-rescheduling events",
-       [&] { return engine_events_per_s(min_seconds); }},
-  };
+  const auto benchmarks = benchmark_registry(context, min_seconds);
   std::vector<Figure> figures;
   for (const auto& b : benchmarks)
     if (std::string_view(b.name).find(only) != std::string_view::npos &&
