@@ -28,20 +28,20 @@ std::optional<double> parse_number(const std::string& text) {
   return v;
 }
 
-}  // namespace
+// Per GPU, by id: its times and each side column's values.
+struct GpuSamples {
+  std::map<std::string, std::vector<double>> times;
+  std::vector<std::map<std::string, std::vector<double>>> side;  // per side column
+};
 
-VariabilityFit fit_variability(const std::filesystem::path& csv,
-                               const VariabilityFitColumns& columns) {
+// The rows with a time, per GPU; rows without one are counted as skipped.
+GpuSamples read_samples(const std::filesystem::path& csv, const VariabilityFitColumns& columns,
+                        const std::vector<std::string>& side_names, VariabilityFit& fit) {
   std::vector<std::string> names{columns.gpu, columns.time};
-  std::vector<std::string> side_names;
-  for (const auto* c : {&columns.clock, &columns.power, &columns.temperature})
-    if (*c) side_names.push_back(**c);
   names.insert(names.end(), side_names.begin(), side_names.end());
   const auto table = read_csv_columns(csv, names);
-
-  VariabilityFit fit;
-  std::map<std::string, std::vector<double>> times;  // per GPU
-  std::vector<std::map<std::string, std::vector<double>>> side_values(side_names.size());
+  GpuSamples samples;
+  samples.side.resize(side_names.size());
   for (std::size_t r = 0; r < table.values.size(); ++r) {
     const auto& row = table.values[r];
     const auto time = parse_number(row[1]);
@@ -56,21 +56,27 @@ VariabilityFit fit_variability(const std::filesystem::path& csv,
       throw InputError(fmt::format("{}:{}: column '{}' must be positive, got {}", csv.string(),
                                    table.line_numbers[r], columns.time, row[1]));
     ++fit.rows_used;
-    times[row[0]].push_back(*time);
+    samples.times[row[0]].push_back(*time);
     for (std::size_t s = 0; s < side_names.size(); ++s)
-      if (const auto v = parse_number(row[2 + s])) side_values[s][row[0]].push_back(*v);
+      if (const auto v = parse_number(row[2 + s])) samples.side[s][row[0]].push_back(*v);
   }
   if (fit.rows_used == 0)
     throw InputError(
         fmt::format("{}: no row has a number in column '{}'", csv.string(), columns.time));
-  if (times.size() < 2)
+  if (samples.times.size() < 2)
     throw InputError(
         fmt::format("{}: only one GPU ('{}') in column '{}'; a profile needs at "
                     "least two",
-                    csv.string(), times.begin()->first, columns.gpu));
+                    csv.string(), samples.times.begin()->first, columns.gpu));
+  return samples;
+}
 
+// Each GPU's median time over the fleet's median (r_g), and their summary.
+void fit_relative_times(const std::filesystem::path& csv,
+                        const std::map<std::string, std::vector<double>>& times,
+                        VariabilityFit& fit) {
   std::vector<double> cvs;
-  for (auto& [id, t] : times) {
+  for (const auto& [id, t] : times) {
     fit.gpu_ids.push_back(id);
     fit.median_time.push_back(quantile(t, 0.5));
     if (t.size() >= 3) {
@@ -100,23 +106,41 @@ VariabilityFit fit_variability(const std::filesystem::path& csv,
   fit.max_over_min = sorted.back() / sorted.front();
   fit.cv = population_stddev(sorted) / mean(sorted);
   fit.lognormal_sigma = population_stddev(logs);
+}
 
-  for (std::size_t s = 0; s < side_names.size(); ++s) {
-    SideMeasure m{side_names[s], {}, 0};
-    std::vector<double> x, y;
-    for (std::size_t g = 0; g < fit.gpu_ids.size(); ++g) {
-      const auto it = side_values[s].find(fit.gpu_ids[g]);
-      if (it == side_values[s].end()) {
-        m.per_gpu_median.push_back(std::numeric_limits<double>::quiet_NaN());
-        continue;
-      }
-      m.per_gpu_median.push_back(quantile(it->second, 0.5));
-      x.push_back(m.per_gpu_median.back());
-      y.push_back(fit.relative_time[g]);
+// A side column's per-GPU medians (NaN where a GPU has none) and their
+// correlation with r_g.
+SideMeasure side_measure(const std::string& name,
+                         const std::map<std::string, std::vector<double>>& values,
+                         const VariabilityFit& fit) {
+  SideMeasure m{name, {}, 0};
+  std::vector<double> x, y;
+  for (std::size_t g = 0; g < fit.gpu_ids.size(); ++g) {
+    const auto it = values.find(fit.gpu_ids[g]);
+    if (it == values.end()) {
+      m.per_gpu_median.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
     }
-    m.correlation_with_relative_time = pearson_correlation(x, y);
-    fit.side.push_back(std::move(m));
+    m.per_gpu_median.push_back(quantile(it->second, 0.5));
+    x.push_back(m.per_gpu_median.back());
+    y.push_back(fit.relative_time[g]);
   }
+  m.correlation_with_relative_time = pearson_correlation(x, y);
+  return m;
+}
+
+}  // namespace
+
+VariabilityFit fit_variability(const std::filesystem::path& csv,
+                               const VariabilityFitColumns& columns) {
+  std::vector<std::string> side_names;
+  for (const auto* c : {&columns.clock, &columns.power, &columns.temperature})
+    if (*c) side_names.push_back(**c);
+  VariabilityFit fit;
+  const auto samples = read_samples(csv, columns, side_names, fit);
+  fit_relative_times(csv, samples.times, fit);
+  for (std::size_t s = 0; s < side_names.size(); ++s)
+    fit.side.push_back(side_measure(side_names[s], samples.side[s], fit));
   return fit;
 }
 
