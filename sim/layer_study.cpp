@@ -80,6 +80,49 @@ void summarise_latencies(PolicySummary& summary, std::vector<double> latency_us,
   summary.max_over_mean_tokens = imbalance_sum / static_cast<double>(summary.layer_steps);
 }
 
+// What the placement in force predicts per layer: its mean max-GPU latency
+// and its mean gap to the layer's lower bound.
+void add_predicted_latency(PolicySummary& summary, const Placement& placement,
+                           const PlacementContext& context, const Foresight& f, int layers) {
+  for (int l = 0; l < layers; ++l) {
+    const double predicted = predicted_layer_latency_ns(placement, l, context, f.predicted_curves);
+    summary.predicted_latency_us += predicted * 1e-3 / layers;
+    summary.predicted_gap_to_bound +=
+        (predicted / f.lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;
+  }
+}
+
+// What the study gathers from each layer step: latencies (those after a
+// GPU-conditions event apart too), barrier idle and token imbalance sums,
+// and into the summary each GPU's straggler count and idle fraction per layer.
+struct StepTally {
+  StepTally(PolicySummary& summary, int gpus, int layers, int iterations)
+      : summary_(summary), iterations_(iterations) {
+    summary.straggler_counts.assign(static_cast<std::size_t>(gpus), 0);
+    summary.gpu_layer_idle_fraction.assign(
+        static_cast<std::size_t>(gpus), std::vector<double>(static_cast<std::size_t>(layers), 0));
+    latency_us.reserve(static_cast<std::size_t>(iterations) * static_cast<std::size_t>(layers));
+  }
+  void add(const LayerStepResult& step, int layer, bool after_event) {
+    latency_us.push_back(step.layer.us());
+    if (after_event) latency_after_event_us.push_back(step.layer.us());
+    idle_sum += step.barrier_idle_fraction();
+    imbalance_sum += step.max_over_mean_tokens();
+    ++summary_.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
+    const double layer_ns = static_cast<double>(step.layer.ns());
+    for (std::size_t g = 0; g < step.gpus.size() && layer_ns > 0; ++g)
+      summary_.gpu_layer_idle_fraction[g][static_cast<std::size_t>(layer)] +=
+          step.gpus[g].idle_ns / layer_ns / iterations_;
+  }
+
+  std::vector<double> latency_us, latency_after_event_us;
+  double idle_sum = 0, imbalance_sum = 0;
+
+ private:
+  PolicySummary& summary_;
+  int iterations_;
+};
+
 // One policy through every layer step of the study, back to back on the event clock.
 PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
                                RoutingSource& routing, const std::string& name,
@@ -99,20 +142,8 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
   PolicySummary summary;
   summary.policy = name;
   summary.proofs = live.first_proofs();
-  for (int l = 0; l < layers; ++l) {
-    const double predicted =
-        predicted_layer_latency_ns(live.placement(), l, context, f.predicted_curves);
-    summary.predicted_latency_us += predicted * 1e-3 / layers;
-    summary.predicted_gap_to_bound +=
-        (predicted / f.lower_bound_ns[static_cast<std::size_t>(l)] - 1) / layers;
-  }
-  summary.straggler_counts.assign(static_cast<std::size_t>(x.cluster.num_gpus), 0);
-  summary.gpu_layer_idle_fraction.assign(static_cast<std::size_t>(x.cluster.num_gpus),
-                                         std::vector<double>(static_cast<std::size_t>(layers), 0));
-  std::vector<double> latency_us, latency_after_event_us;
-  latency_us.reserve(static_cast<std::size_t>(x.workload.iterations) *
-                     static_cast<std::size_t>(layers));
-  double idle_sum = 0, imbalance_sum = 0;
+  add_predicted_latency(summary, live.placement(), context, f, layers);
+  StepTally tally(summary, x.cluster.num_gpus, layers, x.workload.iterations);
   std::vector<double> busy_ns(static_cast<std::size_t>(x.cluster.num_gpus));
   int iteration = 0, layer = 0;
   // Each layer step schedules the next; a recalibration stall delays it.
@@ -125,15 +156,7 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
       for (std::size_t g = 0; g < step.gpus.size(); ++g) busy_ns[g] = step.gpus[g].compute_ns;
       conditions.ran(engine.now(), step.layer, busy_ns);
     }
-    latency_us.push_back(step.layer.us());
-    if (conditions.any_event_applied()) latency_after_event_us.push_back(step.layer.us());
-    idle_sum += step.barrier_idle_fraction();
-    imbalance_sum += step.max_over_mean_tokens();
-    ++summary.straggler_counts[static_cast<std::size_t>(step.straggler_gpu)];
-    const double layer_ns = static_cast<double>(step.layer.ns());
-    for (std::size_t g = 0; g < step.gpus.size() && layer_ns > 0; ++g)
-      summary.gpu_layer_idle_fraction[g][static_cast<std::size_t>(layer)] +=
-          step.gpus[g].idle_ns / layer_ns / x.workload.iterations;
+    tally.add(step, layer, conditions.any_event_applied());
     if (sink) sink(LayerRow{name, iteration, layer, engine.now(), step});
     SimDuration stall;
     if (++layer == layers) {
@@ -153,8 +176,8 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
 
   summary.simulated_time = engine.now() - SimTime{};
   summary.recalibration = live.totals();
-  summarise_latencies(summary, std::move(latency_us), std::move(latency_after_event_us), idle_sum,
-                      imbalance_sum);
+  summarise_latencies(summary, std::move(tally.latency_us), std::move(tally.latency_after_event_us),
+                      tally.idle_sum, tally.imbalance_sum);
   return summary;
 }
 
