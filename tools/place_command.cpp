@@ -247,16 +247,12 @@ void print_proofs(std::ostream& err, const PlaceArguments& a,
                stopped.size(), proofs.size(), a.time_limit_s, fmt::join(stopped, ", "));
 }
 
-}  // namespace
-
-int place_command(const CliContext& context, const std::vector<std::string>& args) {
-  PlaceArguments a;
-  const auto options = place_options(a);
-  const auto vm = parse_command_line(context, args, options);
-  if (!vm) return 0;
+// Required and exclusive options and ranges; the report's default path; no
+// output over an input.
+void check_arguments(PlaceArguments& a, const po::variables_map& vm) {
   for (const char* required : {"policy", "loads", "gpus"})
-    if (!vm->count(required)) throw InputError(fmt::format("place: --{} is required", required));
-  if (vm->count("gpu-speeds") && vm->count("profile"))
+    if (!vm.count(required)) throw InputError(fmt::format("place: --{} is required", required));
+  if (vm.count("gpu-speeds") && vm.count("profile"))
     throw InputError("place: give --gpu-speeds or --profile, not both");
   if (!(a.time_limit_s > 0 && a.time_limit_s <= 1e6))
     throw InputError(
@@ -270,6 +266,31 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   for (const auto& output : {a.out_path, a.report_path})
     for (const auto& input : {a.loads_path, a.profile_path})
       if (!output.empty() && !input.empty()) refuse_output_over_input(output, input);
+}
+
+// The placement in force (--current), if given; it must fit the loads' layers
+// and experts and the context's slots per GPU.
+std::optional<Placement> read_current_placement(const PlaceArguments& a,
+                                                const PlacementContext& c) {
+  if (a.current_path.empty()) return std::nullopt;
+  auto current = read_expert_location_file(a.current_path, a.gpus);
+  if (const auto problem = placement_problem(current, c.num_layers(), c.num_experts);
+      !problem.empty() || current.slots_per_gpu != c.max_slots_per_gpu)
+    throw InputError(fmt::format(
+        "{}: key 'physical_to_logical_map': does not fit {} and --gpus {} --replicas {}: {}",
+        a.current_path, a.loads_path, a.gpus, a.replicas,
+        problem.empty() ? fmt::format("{} slots per GPU", current.slots_per_gpu) : problem));
+  return current;
+}
+
+}  // namespace
+
+int place_command(const CliContext& context, const std::vector<std::string>& args) {
+  PlaceArguments a;
+  const auto options = place_options(a);
+  const auto vm = parse_command_line(context, args, options);
+  if (!vm) return 0;
+  check_arguments(a, *vm);
   auto placement_policy = context.registry.make(a.policy);
   const auto loads = read_expert_loads(a.loads_path);
   const int experts = static_cast<int>(loads[0].size());
@@ -292,17 +313,8 @@ int place_command(const CliContext& context, const std::vector<std::string>& arg
   c.proofs = &proofs;
   auto curves = gpu_curves(a);
   c.gpu_latency = std::move(curves.curves);
-  std::optional<Placement> current;
-  if (!a.current_path.empty()) {
-    current = read_expert_location_file(a.current_path, a.gpus);
-    if (const auto problem = placement_problem(*current, c.num_layers(), experts);
-        !problem.empty() || current->slots_per_gpu != c.max_slots_per_gpu)
-      throw InputError(fmt::format(
-          "{}: key 'physical_to_logical_map': does not fit {} and --gpus {} --replicas {}: {}",
-          a.current_path, a.loads_path, a.gpus, a.replicas,
-          problem.empty() ? fmt::format("{} slots per GPU", current->slots_per_gpu) : problem));
-    c.current = &*current;
-  }
+  const auto current = read_current_placement(a, c);
+  if (current) c.current = &*current;
   Placement p = checked_place(a.policy, *placement_policy, c);
   if (current) p = keep_slots_in_place(*current, std::move(p));
   auto report = make_report(p, c);
