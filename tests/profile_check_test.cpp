@@ -40,6 +40,31 @@ TEST_CASE("profile check sets the paper's power facts beside the model and says 
   CHECK(table.out.find("in range") != std::string::npos);
 }
 
+TEST_CASE("profile check: with the windowed limit the spread between GPUs grows with load") {
+  // Capped at once (instantaneous limit), the GPUs' power curves spread even a
+  // short kernel; under a window a short kernel ends before any GPU reaches
+  // the cap, so all run at full clock, and only long kernels spread.
+  const auto spread = [](const nlohmann::json& row) {
+    return row["max"].get<double>() / row["min"].get<double>();
+  };
+  testing::TempDir dir("profile-check-window");
+  auto sku =
+      nlohmann::json::parse(testing::read_file(testing::config_dir() / "gpus" / "mi325x.json"));
+  const auto instant = nlohmann::json::parse(
+      testing::cli({"profile", "check", dir.write("instant.json", sku.dump()).string(), "--json"})
+          .out);
+  CHECK(spread(row_of(instant, "kernel_time_rel_64_tokens")) > 1.03);
+  CHECK(spread(row_of(instant, "kernel_time_rel_4096_tokens")) > 1.03);
+  sku["power"]["limit_window_s"] = 1.341e-3;
+  const auto windowed = nlohmann::json::parse(
+      testing::cli({"profile", "check", dir.write("windowed.json", sku.dump()).string(), "--json"})
+          .out);
+  CHECK(spread(row_of(windowed, "kernel_time_rel_64_tokens")) == 1.0);
+  CHECK(spread(row_of(windowed, "kernel_time_rel_4096_tokens")) > 1.03);
+  CHECK(row_of(windowed, "kernel_time_rel_4096_tokens")["mean"].get<double>() ==
+        doctest::Approx(1.0));
+}
+
 TEST_CASE("profile check reads a GPU file and measures off-target against the nearer end") {
   testing::TempDir dir("profile-check");
   auto sku =

@@ -39,6 +39,7 @@ struct CheckRow {
   const char* key;
   const char* label;
   std::vector<double> per_gpu;
+  bool relative_to_mean = false;  // per_gpu over the node's mean
   std::optional<TargetRange> target = std::nullopt;
 };
 
@@ -65,15 +66,24 @@ std::vector<CheckRow> check_rows(const CheckRequest& request, const GpuSku& sku,
       {"prefill_layer_power_fraction", "prefill layer: power / TDP, time-averaged", {}},
       {"decode_clock_fraction", "decode MoE kernel: clock / peak", {}},
       {"decode_power_fraction", "decode MoE kernel: power / TDP", {}},
-      {"balanced_kernel_time_rel", "prefill kernel time at balanced load / mean", {}},
+      {"balanced_kernel_time_rel", "prefill kernel time at balanced load / mean", {}, true},
+      // How the spread moves with load: the MoE kernel with its experts at
+      // 64 and 4,096 tokens each.
+      {"kernel_time_rel_64_tokens", "MoE kernel time at 64 tokens/expert / mean", {}, true},
+      {"kernel_time_rel_4096_tokens", "MoE kernel time at 4096 tokens/expert / mean", {}, true},
   };
   const auto deployment = make_deployment(request.deployment);
   const int g = request.gpus;
+  const std::int64_t experts_per_gpu = model.routed_experts / g;
   for (const auto& v : profile.draw(g, derive_seed(request.seed, RandomStream::kGpuDraw))) {
     const GpuKernelModel gpu(sku, v, model);
     const auto p = prefill_layer_power(gpu, model, *deployment, sku.interconnect, g, kPrefillBatch);
-    const auto decode = gpu.time(ExpertBatch::spread_evenly(
-        kDecodeSequences * model.top_k / g, model.routed_experts / g, gpu.tile_mask()));
+    const auto decode = gpu.time(ExpertBatch::spread_evenly(kDecodeSequences * model.top_k / g,
+                                                            experts_per_gpu, gpu.tile_mask()));
+    const auto at_load = [&](std::int64_t tokens_per_expert) {
+      return gpu.duration_ns(ExpertBatch::spread_evenly(tokens_per_expert * experts_per_gpu,
+                                                        experts_per_gpu, gpu.tile_mask()));
+    };
     const double values[] = {p.moe.clock_fraction,
                              p.moe.power_w / sku.tdp_w,
                              p.moe.at_cap_fraction,
@@ -84,12 +94,16 @@ std::vector<CheckRow> check_rows(const CheckRequest& request, const GpuSku& sku,
                              p.mean_power_w / sku.tdp_w,
                              decode.clock_fraction,
                              decode.power_w / sku.tdp_w,
-                             p.moe.duration_ns};
+                             p.moe.duration_ns,
+                             at_load(64),
+                             at_load(4096)};
     for (std::size_t r = 0; r < rows.size(); ++r) rows[r].per_gpu.push_back(values[r]);
   }
-  auto& times = rows.back().per_gpu;  // relative to the node's mean
-  const double mean_ns = mean(times);
-  for (auto& t : times) t /= mean_ns;
+  for (auto& row : rows) {
+    if (!row.relative_to_mean) continue;
+    const double mean_ns = mean(row.per_gpu);
+    for (auto& t : row.per_gpu) t /= mean_ns;
+  }
   return rows;
 }
 
