@@ -467,7 +467,8 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
   std::string only;
   options.add_options()("help,h", "show this help")("json",
                                                     "print one JSON object instead of a table")(
-      "only", po::value(&only), "run only the figures whose name contains this text")(
+      "only", po::value(&only),
+      "run only the figure of this name, or else those whose name contains it")(
       "min-seconds", po::value(&min_seconds)->default_value(1.0),
       "measure each figure for at least this long")(
       "long", "also measure the figures that take minutes (the 10-million-request run)");
@@ -475,9 +476,12 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
   if (!vm) return 0;
   require_option_in_range("min-seconds", min_seconds, 0, 3600);
   const auto benchmarks = benchmark_registry(context, min_seconds);
+  // A figure's exact name selects it alone; other text, every name holding it.
+  const bool exact = std::any_of(benchmarks.begin(), benchmarks.end(),
+                                 [&](const Benchmark& b) { return b.name == only; });
   std::vector<Figure> figures;
   for (const auto& b : benchmarks)
-    if (std::string_view(b.name).find(only) != std::string_view::npos &&
+    if ((exact ? b.name == only : std::string_view(b.name).find(only) != std::string_view::npos) &&
         (!b.long_running || vm->count("long")))
       figures.push_back({b.name, b.measure(), b.unit, b.what});
   if (figures.empty()) throw InputError(fmt::format("bench: no figure matches '{}'", only));
