@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <functional>
 #include <numeric>
 #include <vector>
 
@@ -46,6 +47,48 @@ class FluidCapacity {
   std::vector<double> suffix_min_ns_;  // min of latency_ns_ from k on; never decreases
 };
 
+// The fluid bound for packings of `slots` items per GPU: any k GPUs hold at
+// most the k * slots heaviest items (heaviest_sum[k]), so the total fits
+// under T only if, for every k, the k GPUs of largest capacity filled to
+// heaviest_sum[k] and the others to their capacity at T take it. That is the
+// exact condition for a fractional assignment under both limits (a
+// polymatroid whose rank depends on the count only, cut by the capacities):
+// the most it can take is min over k of heaviest_sum[k] plus the capacities
+// of all but the k largest. k = 0 is the plain fluid bound.
+double slotted_fluid_bound_ns(std::span<const double> item_weights,
+                              std::span<const LatencyCurve> f, int slots) {
+  std::vector<double> w(item_weights.begin(), item_weights.end());
+  std::sort(w.begin(), w.end(), std::greater<>());
+  const double total = std::accumulate(w.begin(), w.end(), 0.0);
+  std::vector<double> heaviest_sum(f.size() + 1, 0.0);
+  for (std::size_t k = 1; k <= f.size(); ++k) {
+    const auto end = std::min(w.size(), k * static_cast<std::size_t>(std::max(1, slots)));
+    heaviest_sum[k] =
+        std::accumulate(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(end), 0.0);
+  }
+  double lo = 0, hi = 0;
+  std::vector<FluidCapacity> capacities;
+  capacities.reserve(f.size());
+  for (const auto& fg : f) {
+    hi = std::max(hi, fg.latency_ns(total));
+    capacities.emplace_back(fg, total);
+  }
+  std::vector<double> cap(f.size()), smallest_sum(f.size() + 1, 0.0);
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    for (std::size_t g = 0; g < f.size(); ++g) cap[g] = capacities[g].largest_load_within(mid);
+    std::sort(cap.begin(), cap.end());
+    for (std::size_t j = 0; j < cap.size(); ++j) smallest_sum[j + 1] = smallest_sum[j] + cap[j];
+    // k = G never binds (heaviest_sum[G] is the total); leaving it out keeps
+    // rounding from refusing every T.
+    double takes = smallest_sum[f.size()];
+    for (std::size_t k = 1; k < f.size(); ++k)
+      takes = std::min(takes, heaviest_sum[k] + smallest_sum[f.size() - k]);
+    (takes >= total ? hi : lo) = mid;
+  }
+  return hi;
+}
+
 }  // namespace
 
 double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<const LatencyCurve> f,
@@ -82,7 +125,8 @@ double packing_lower_bound_ns(std::span<const double> item_weights, std::span<co
       w.back() + std::accumulate(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(others), 0.0);
   double fastest = f[0].latency_ns(least_load);
   for (const auto& fg : f) fastest = std::min(fastest, fg.latency_ns(least_load));
-  return std::max(latency_lower_bound_ns(item_weights, f, 1), fastest);
+  return std::max({latency_lower_bound_ns(item_weights, f, 1), fastest,
+                   slotted_fluid_bound_ns(item_weights, f, slots)});
 }
 
 }  // namespace vibesim

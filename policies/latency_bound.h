@@ -21,9 +21,12 @@ double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<co
                               int max_replicas);
 
 // The same for packings of unsplittable items (weights) with exactly `slots`
-// items per GPU, also at least the heaviest item plus the slots - 1 lightest
-// others on the fastest GPU for that load: whichever GPU hosts the heaviest
-// item hosts slots - 1 more.
+// items per GPU, also at least
+//  - the heaviest item plus the slots - 1 lightest others on the fastest GPU
+//    for that load: whichever GPU hosts the heaviest item hosts slots - 1 more;
+//  - the fluid bound with slots counted: any k GPUs hold at most the
+//    k * slots heaviest items (so a fast GPU cannot take more than its slots'
+//    worth, and the others must take the rest).
 double packing_lower_bound_ns(std::span<const double> item_weights, std::span<const LatencyCurve> f,
                               int slots);
 

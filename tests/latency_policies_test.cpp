@@ -167,6 +167,25 @@ TEST_CASE("the fluid bound looks past a dip in a profiled curve to its last cros
   CHECK(latency_lower_bound_ns(w30, f, 1) == doctest::Approx(60.0 / 7.0));
 }
 
+TEST_CASE("the packing bound counts the items every GPU must hold, not only tokens") {
+  // GPU 0 twice as fast, 4 unit items, 2 slots each. The fluid bound gives
+  // GPU 0 8/3 tokens and GPU 1 4/3 (4/3 ns), but GPU 0 holds 2 items, so GPU 1
+  // holds 2 tokens: 2 ns, the optimum.
+  const auto c = two_speed_context({1, 1, 1, 1}, {2.0, 1.0});
+  const auto& w = c.expert_loads[0];
+  CHECK(latency_lower_bound_ns(w, c.gpu_latency, 1) == doctest::Approx(4.0 / 3.0));
+  CHECK(packing_lower_bound_ns(w, c.gpu_latency, 2) == doctest::Approx(2.0));
+  // Where the slots do not bind it is the fluid bound: speeds 1.1 and 1, items
+  // 1, 1, 1, 1, 2, 2, 2, 2 (12 tokens, 4 slots): the fluid split 6.29 / 5.71
+  // fits 4 items a GPU.
+  const auto loose = two_speed_context({1, 1, 1, 1, 2, 2, 2, 2}, {1.1, 1.0});
+  CHECK(packing_lower_bound_ns(loose.expert_loads[0], loose.gpu_latency, 4) ==
+        doctest::Approx(12.0 / 2.1));
+  // Never above the optimum: a GPU's items may be the heaviest ones.
+  const auto mixed = two_speed_context({5, 1, 1, 1}, {2.0, 1.0});  // optimum 3: {5, 1} | {1, 1}
+  CHECK(packing_lower_bound_ns(mixed.expert_loads[0], mixed.gpu_latency, 2) <= 3.0 + 1e-9);
+}
+
 TEST_CASE("the packing bound counts the items the heaviest one's GPU must also hold") {
   // 2 equal GPUs x 4 slots: the fluid bound is 31 / 2 = 15.5 and the
   // heaviest item alone 20, but expert 0's GPU also holds 3 others, at least
