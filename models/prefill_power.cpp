@@ -3,7 +3,8 @@
 namespace vibesim {
 namespace {
 
-// Time-weighted means over the kernels and `idle_ns` without any kernel.
+// Time-weighted means over the kernels and the collectives, during which no
+// kernel runs: full clock, `idle_power_w`.
 void average_over_layer(PrefillLayerPower& p, double idle_power_w) {
   double ns = p.collectives_ns, clock_ns = p.collectives_ns;
   double energy = p.collectives_ns * idle_power_w;
