@@ -33,22 +33,18 @@ struct ExpertBatch {
     padded_tokens += padded(expert_tokens, tile_mask);
     active_experts += expert_tokens > 0 ? 1 : 0;
   }
-  // The batch of experts with these token counts, summed in locals (a loop
-  // the compiler vectorises; add_expert's stores through `this` do not).
+  // The batch of experts with these token counts (add_expert's sums, in
+  // locals: a loop the compiler vectorises).
   static ExpertBatch of_experts(std::span<const std::int32_t> expert_tokens,
                                 std::int64_t tile_mask) {
-    std::int64_t sum = 0, padded_sum = 0, active = 0;
-    for (const std::int32_t n : expert_tokens) {
-      sum += n;
-      padded_sum += padded(n, tile_mask);
-      active += n > 0 ? 1 : 0;
-    }
-    return ExpertBatch{sum, padded_sum, active};
+    std::int64_t sum = 0;
+    for (const std::int32_t n : expert_tokens) sum += n;
+    return of_experts(expert_tokens, tile_mask, sum);
   }
   // The same when their sum, `tokens`, is known (the layer step has it). An
   // expert's padding, padded(n) - n = (-n) mod tile, is below the tile (at
   // most 4,096 tokens), so paddings and active experts are summed in 32-bit
-  // lanes, four to a vector register where the 64-bit sums above fit two, a
+  // lanes, four to a vector register where 64-bit sums would fit two, a
   // chunk at a time so that neither sum can overflow. Exactly add_expert's
   // sums.
   static ExpertBatch of_experts(std::span<const std::int32_t> expert_tokens, std::int64_t tile_mask,

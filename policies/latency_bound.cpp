@@ -47,6 +47,28 @@ class FluidCapacity {
   std::vector<double> suffix_min_ns_;  // min of latency_ns_ from k on; never decreases
 };
 
+// The smallest T, to 60 bisection steps over [0, max_g f_g(total)], at which
+// `fits(capacities)` holds, capacities[g] being the largest load in
+// [0, total] with f_g <= T (FluidCapacity); `fits` must not turn false as T
+// grows, and may reorder the vector it is given.
+template <class Fits>
+double smallest_fitting_latency_ns(std::span<const LatencyCurve> f, double total, Fits fits) {
+  double lo = 0, hi = 0;
+  std::vector<FluidCapacity> capacities;
+  capacities.reserve(f.size());
+  for (const auto& fg : f) {
+    hi = std::max(hi, fg.latency_ns(total));
+    capacities.emplace_back(fg, total);
+  }
+  std::vector<double> cap(f.size());
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    for (std::size_t g = 0; g < f.size(); ++g) cap[g] = capacities[g].largest_load_within(mid);
+    (fits(cap) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
 // The fluid bound for packings of `slots` items per GPU: any k GPUs hold at
 // most the k * slots heaviest items (heaviest_sum[k]), so the total fits
 // under T only if, for every k, the k GPUs of largest capacity filled to
@@ -55,28 +77,19 @@ class FluidCapacity {
 // polymatroid whose rank depends on the count only, cut by the capacities):
 // the most it can take is min over k of heaviest_sum[k] plus the capacities
 // of all but the k largest. k = 0 is the plain fluid bound.
-double slotted_fluid_bound_ns(std::span<const double> item_weights,
-                              std::span<const LatencyCurve> f, int slots) {
+double slotted_fluid_bound_ns(std::span<const double> item_weights, std::span<const LatencyCurve> f,
+                              int slots) {
   std::vector<double> w(item_weights.begin(), item_weights.end());
   std::sort(w.begin(), w.end(), std::greater<>());
   const double total = std::accumulate(w.begin(), w.end(), 0.0);
-  std::vector<double> heaviest_sum(f.size() + 1, 0.0);
-  for (std::size_t k = 1; k <= f.size(); ++k) {
-    const auto end = std::min(w.size(), k * static_cast<std::size_t>(std::max(1, slots)));
-    heaviest_sum[k] =
-        std::accumulate(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(end), 0.0);
+  std::vector<double> heaviest_sum(f.size() + 1, 0.0);  // a running sum: the same additions
+  const auto per_gpu = static_cast<std::size_t>(std::max(1, slots));
+  for (std::size_t k = 1, i = 0; k <= f.size(); ++k) {
+    heaviest_sum[k] = heaviest_sum[k - 1];
+    for (; i < std::min(w.size(), k * per_gpu); ++i) heaviest_sum[k] += w[i];
   }
-  double lo = 0, hi = 0;
-  std::vector<FluidCapacity> capacities;
-  capacities.reserve(f.size());
-  for (const auto& fg : f) {
-    hi = std::max(hi, fg.latency_ns(total));
-    capacities.emplace_back(fg, total);
-  }
-  std::vector<double> cap(f.size()), smallest_sum(f.size() + 1, 0.0);
-  for (int i = 0; i < 60; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    for (std::size_t g = 0; g < f.size(); ++g) cap[g] = capacities[g].largest_load_within(mid);
+  std::vector<double> smallest_sum(f.size() + 1, 0.0);
+  return smallest_fitting_latency_ns(f, total, [&](std::vector<double>& cap) {
     std::sort(cap.begin(), cap.end());
     for (std::size_t j = 0; j < cap.size(); ++j) smallest_sum[j + 1] = smallest_sum[j] + cap[j];
     // k = G never binds (heaviest_sum[G] is the total); leaving it out keeps
@@ -84,9 +97,8 @@ double slotted_fluid_bound_ns(std::span<const double> item_weights,
     double takes = smallest_sum[f.size()];
     for (std::size_t k = 1; k < f.size(); ++k)
       takes = std::min(takes, heaviest_sum[k] + smallest_sum[f.size() - k]);
-    (takes >= total ? hi : lo) = mid;
-  }
-  return hi;
+    return takes >= total;
+  });
 }
 
 }  // namespace
@@ -99,20 +111,10 @@ double latency_lower_bound_ns(std::span<const double> expert_loads, std::span<co
       *std::max_element(expert_loads.begin(), expert_loads.end()) / std::max(1, max_replicas);
   double hottest_bound = f[0].latency_ns(hottest);
   for (const auto& fg : f) hottest_bound = std::min(hottest_bound, fg.latency_ns(hottest));
-  double lo = 0, hi = 0;
-  std::vector<FluidCapacity> capacities;
-  capacities.reserve(f.size());
-  for (const auto& fg : f) {
-    hi = std::max(hi, fg.latency_ns(total));
-    capacities.emplace_back(fg, total);
-  }
-  for (int i = 0; i < 60; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    double capacity = 0;
-    for (const auto& g : capacities) capacity += g.largest_load_within(mid);
-    (capacity >= total ? hi : lo) = mid;
-  }
-  return std::max(hi, hottest_bound);
+  const double fluid = smallest_fitting_latency_ns(f, total, [&](std::vector<double>& cap) {
+    return std::accumulate(cap.begin(), cap.end(), 0.0) >= total;
+  });
+  return std::max(fluid, hottest_bound);
 }
 
 double packing_lower_bound_ns(std::span<const double> item_weights, std::span<const LatencyCurve> f,

@@ -32,14 +32,24 @@ namespace {
 // The paper's prefill batch: 16 prompts of 1024 tokens.
 constexpr PrefillBatch kPrefillBatch{16 * 1024, 1024};
 
-// One row of the check: a quantity per drawn GPU and the calibration_targets
-// key holding its target.
+// What the model makes of one drawn GPU: a layer of the prefill batch, a
+// decode MoE kernel, and the MoE kernel's time at two loads per expert.
+struct GpuReading {
+  PrefillLayerPower prefill;
+  KernelTiming decode;
+  double ns_at_64_tokens = 0, ns_at_4096_tokens = 0;
+  double tdp_w = 0;
+};
+
+// One row of the check: what it reads of each GPU, the values, and the
+// calibration_targets key holding its target.
 using TargetRange = std::pair<double, double>;
 struct CheckRow {
   const char* key;
   const char* label;
-  std::vector<double> per_gpu;
+  double (*read)(const GpuReading&);
   bool relative_to_mean = false;  // per_gpu over the node's mean
+  std::vector<double> per_gpu = {};
   std::optional<TargetRange> target = std::nullopt;
 };
 
@@ -55,49 +65,52 @@ struct CheckRequest {
 // The rows for each GPU drawn from `profile`, in the order printed.
 std::vector<CheckRow> check_rows(const CheckRequest& request, const GpuSku& sku,
                                  const VariabilityProfile& profile, const MoeModel& model) {
+  using R = const GpuReading&;
   std::vector<CheckRow> rows{
-      {"prefill_clock_fraction", "prefill MoE kernel: clock / peak", {}},
-      {"prefill_power_fraction", "prefill MoE kernel: power / TDP", {}},
-      {"moe_time_at_cap_fraction", "prefill MoE kernel: time at power limit", {}},
-      {"moe_clock_drop", "prefill MoE kernel: clock drop", {}},
-      {"attention_time_at_cap_fraction", "prefill attention: time at power limit", {}},
-      {"attention_clock_drop", "prefill attention: clock drop", {}},
-      {"prefill_layer_clock_fraction", "prefill layer: clock / peak, time-averaged", {}},
-      {"prefill_layer_power_fraction", "prefill layer: power / TDP, time-averaged", {}},
-      {"decode_clock_fraction", "decode MoE kernel: clock / peak", {}},
-      {"decode_power_fraction", "decode MoE kernel: power / TDP", {}},
-      {"balanced_kernel_time_rel", "prefill kernel time at balanced load / mean", {}, true},
+      {"prefill_clock_fraction", "prefill MoE kernel: clock / peak",
+       [](R r) { return r.prefill.moe.clock_fraction; }},
+      {"prefill_power_fraction", "prefill MoE kernel: power / TDP",
+       [](R r) { return r.prefill.moe.power_w / r.tdp_w; }},
+      {"moe_time_at_cap_fraction", "prefill MoE kernel: time at power limit",
+       [](R r) { return r.prefill.moe.at_cap_fraction; }},
+      {"moe_clock_drop", "prefill MoE kernel: clock drop",
+       [](R r) { return 1 - r.prefill.moe.clock_fraction; }},
+      {"attention_time_at_cap_fraction", "prefill attention: time at power limit",
+       [](R r) { return r.prefill.attention.at_cap_fraction; }},
+      {"attention_clock_drop", "prefill attention: clock drop",
+       [](R r) { return 1 - r.prefill.attention.clock_fraction; }},
+      {"prefill_layer_clock_fraction", "prefill layer: clock / peak, time-averaged",
+       [](R r) { return r.prefill.mean_clock; }},
+      {"prefill_layer_power_fraction", "prefill layer: power / TDP, time-averaged",
+       [](R r) { return r.prefill.mean_power_w / r.tdp_w; }},
+      {"decode_clock_fraction", "decode MoE kernel: clock / peak",
+       [](R r) { return r.decode.clock_fraction; }},
+      {"decode_power_fraction", "decode MoE kernel: power / TDP",
+       [](R r) { return r.decode.power_w / r.tdp_w; }},
+      {"balanced_kernel_time_rel", "prefill kernel time at balanced load / mean",
+       [](R r) { return r.prefill.moe.duration_ns; }, true},
       // How the spread moves with load: the MoE kernel with its experts at
       // 64 and 4,096 tokens each.
-      {"kernel_time_rel_64_tokens", "MoE kernel time at 64 tokens/expert / mean", {}, true},
-      {"kernel_time_rel_4096_tokens", "MoE kernel time at 4096 tokens/expert / mean", {}, true},
+      {"kernel_time_rel_64_tokens", "MoE kernel time at 64 tokens/expert / mean",
+       [](R r) { return r.ns_at_64_tokens; }, true},
+      {"kernel_time_rel_4096_tokens", "MoE kernel time at 4096 tokens/expert / mean",
+       [](R r) { return r.ns_at_4096_tokens; }, true},
   };
   const auto deployment = make_deployment(request.deployment);
   const int g = request.gpus;
   const std::int64_t experts_per_gpu = model.routed_experts / g;
   for (const auto& v : profile.draw(g, derive_seed(request.seed, RandomStream::kGpuDraw))) {
     const GpuKernelModel gpu(sku, v, model);
-    const auto p = prefill_layer_power(gpu, model, *deployment, sku.interconnect, g, kPrefillBatch);
-    const auto decode = gpu.time(ExpertBatch::spread_evenly(kDecodeSequences * model.top_k / g,
-                                                            experts_per_gpu, gpu.tile_mask()));
     const auto at_load = [&](std::int64_t tokens_per_expert) {
       return gpu.duration_ns(ExpertBatch::spread_evenly(tokens_per_expert * experts_per_gpu,
                                                         experts_per_gpu, gpu.tile_mask()));
     };
-    const double values[] = {p.moe.clock_fraction,
-                             p.moe.power_w / sku.tdp_w,
-                             p.moe.at_cap_fraction,
-                             1 - p.moe.clock_fraction,
-                             p.attention.at_cap_fraction,
-                             1 - p.attention.clock_fraction,
-                             p.mean_clock,
-                             p.mean_power_w / sku.tdp_w,
-                             decode.clock_fraction,
-                             decode.power_w / sku.tdp_w,
-                             p.moe.duration_ns,
-                             at_load(64),
-                             at_load(4096)};
-    for (std::size_t r = 0; r < rows.size(); ++r) rows[r].per_gpu.push_back(values[r]);
+    const GpuReading reading{
+        prefill_layer_power(gpu, model, *deployment, sku.interconnect, g, kPrefillBatch),
+        gpu.time(ExpertBatch::spread_evenly(kDecodeSequences * model.top_k / g, experts_per_gpu,
+                                            gpu.tile_mask())),
+        at_load(64), at_load(4096), sku.tdp_w};
+    for (auto& row : rows) row.per_gpu.push_back(row.read(reading));
   }
   for (auto& row : rows) {
     if (!row.relative_to_mean) continue;
@@ -138,6 +151,20 @@ double off_target(double model_mean, TargetRange target) {
   return edge != 0 ? model_mean / edge - 1 : model_mean - edge;
 }
 
+// A row over the GPUs: its range, mean, and how far off target (none
+// without a target).
+struct RowSummary {
+  double min = 0, max = 0, mean = 0;
+  std::optional<double> off_target;
+};
+
+RowSummary summary_of(const CheckRow& row) {
+  const auto [lo, hi] = std::minmax_element(row.per_gpu.begin(), row.per_gpu.end());
+  RowSummary out{*lo, *hi, mean(row.per_gpu), std::nullopt};
+  if (row.target) out.off_target = off_target(out.mean, *row.target);
+  return out;
+}
+
 std::string format_target(const std::optional<TargetRange>& t) {
   if (!t) return "-";
   if (t->first == t->second) return fmt::format("{:.3f}", t->first);
@@ -151,11 +178,10 @@ void print_table(std::ostream& out, const CheckRequest& request, const std::stri
              name_of(kDeployments, request.deployment));
   fmt::print(out, "{:<44} {:>15} {:>15} {:>11}\n", "", "model", "target", "off target");
   for (const auto& row : rows) {
-    const auto [lo, hi] = std::minmax_element(row.per_gpu.begin(), row.per_gpu.end());
-    const auto off =
-        row.target ? off_target(mean(row.per_gpu), *row.target) : std::optional<double>{};
+    const auto r = summary_of(row);
+    const auto& off = r.off_target;
     fmt::print(out, "{:<44} {:>15} {:>15} {:>11}\n", row.label,
-               fmt::format("{:.3f} - {:.3f}", *lo, *hi), format_target(row.target),
+               fmt::format("{:.3f} - {:.3f}", r.min, r.max), format_target(row.target),
                !off        ? "-"
                : *off == 0 ? "in range"
                            : fmt::format("{:+.1f} %", *off * 100));
@@ -171,18 +197,17 @@ nlohmann::ordered_json check_json(const CheckRequest& request, const std::string
       {"model", model_name},  {"deployment", name_of(kDeployments, request.deployment)}};
   auto& list = out["rows"] = nlohmann::ordered_json::array();
   for (const auto& row : rows) {
-    const auto [lo, hi] = std::minmax_element(row.per_gpu.begin(), row.per_gpu.end());
+    const auto r = summary_of(row);
     const auto& target = row.target;
-    const double row_mean = mean(row.per_gpu);
     list.push_back({{"key", row.key},
                     {"label", row.label},
-                    {"min", *lo},
-                    {"max", *hi},
-                    {"mean", row_mean},
+                    {"min", r.min},
+                    {"max", r.max},
+                    {"mean", r.mean},
                     {"target", target ? nlohmann::ordered_json{target->first, target->second}
                                       : nlohmann::ordered_json(nullptr)},
-                    {"off_target", target ? nlohmann::ordered_json(off_target(row_mean, *target))
-                                          : nlohmann::ordered_json(nullptr)}});
+                    {"off_target", r.off_target ? nlohmann::ordered_json(*r.off_target)
+                                                : nlohmann::ordered_json(nullptr)}});
   }
   if (!source.empty()) out["targets_source"] = source;
   return out;
