@@ -102,11 +102,16 @@ void MoeLayerStepper::set_placement(const Placement& placement) {
 template <typename TokensOfSlot>
 void MoeLayerStepper::gather_tokens(TokensOfSlot tokens_of_slot) {
   const auto slots_per_gpu = static_cast<std::size_t>(slots_per_gpu_);
+  std::int32_t* const slot_tokens = slot_tokens_.data();
   for (std::size_t g = 0, s = 0; g < tokens_.size(); ++g) {
     std::int64_t sum = 0;
+    // Unrolled: the loop's own increment and compare were 2 of the 7
+    // instructions per slot in the hottest loop of a layer step.
+#pragma GCC unroll 4
     for (const auto end = s + slots_per_gpu; s < end; ++s) {
-      slot_tokens_[s] = tokens_of_slot(s);
-      sum += slot_tokens_[s];
+      const std::int32_t n = tokens_of_slot(s);
+      slot_tokens[s] = n;
+      sum += n;
     }
     gpu_token_sums_[g] = sum;
     tokens_[g] = static_cast<double>(sum);

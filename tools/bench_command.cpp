@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -45,18 +46,27 @@ struct Figure {
   std::string what;
 };
 
-// Calls `batch` (which does `per_call` units of work) until `min_seconds` have
-// passed; returns units per second.
+// Calls `batch` (which does `per_call` units of work) for `kWindows` windows
+// of at least `min_seconds / kWindows` each; returns the median window's
+// units per second. On a shared machine a spell of other work slows one or
+// two windows; the median is the rate the code itself sustains, where one
+// mean over the whole time would carry the spell.
 double rate(double min_seconds, double per_call, const std::function<void()>& batch) {
   using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  double units = 0, elapsed = 0;
-  do {
-    batch();
-    units += per_call;
-    elapsed = std::chrono::duration<double>(clock::now() - start).count();
-  } while (elapsed < min_seconds);
-  return units / elapsed;
+  constexpr int kWindows = 5;
+  std::array<double, kWindows> rates{};
+  for (auto& window_rate : rates) {
+    const auto start = clock::now();
+    double units = 0, elapsed = 0;
+    do {
+      batch();
+      units += per_call;
+      elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    } while (elapsed < min_seconds / kWindows);
+    window_rate = units / elapsed;
+  }
+  std::nth_element(rates.begin(), rates.begin() + kWindows / 2, rates.end());
+  return rates[kWindows / 2];
 }
 
 // A 32-step count trace of DeepSeek-V3's shape drawn once from a Zipf workload.
