@@ -500,8 +500,11 @@ int bench_command(const CliContext& context, const std::vector<std::string>& arg
     for (const auto& f : figures) out[f.name] = f.value;
     context.out << out.dump(2) << "\n";
   } else {
+    std::size_t name_width = 0;
+    for (const auto& f : figures) name_width = std::max(name_width, f.name.size());
     for (const auto& f : figures)
-      fmt::print(context.out, "{:<34} {:>12.4g} {:<9} {}\n", f.name, f.value, f.unit, f.what);
+      fmt::print(context.out, "{:<{}} {:>12.4g} {:<9} {}\n", f.name, name_width, f.value, f.unit,
+                 f.what);
   }
   return 0;
 }
