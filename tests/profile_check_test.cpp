@@ -40,6 +40,41 @@ TEST_CASE("profile check sets the paper's power facts beside the model and says 
   CHECK(table.out.find("in range") != std::string::npos);
 }
 
+TEST_CASE("profile check compares only under the deployment its targets were measured in") {
+  const auto off_targets = [](const nlohmann::json& report) {
+    int compared = 0;
+    for (const auto& row : report["rows"]) compared += row["off_target"].is_null() ? 0 : 1;
+    return compared;
+  };
+  const auto other = testing::cli({"profile", "check", "mi325x", "--deployment", "dp_attention"});
+  INFO(other.err);
+  REQUIRE(other.status == 0);
+  CHECK(other.out.find("not compared under dp_attention") != std::string::npos);
+  const auto other_json = nlohmann::json::parse(
+      testing::cli({"profile", "check", "mi325x", "--deployment", "dp_attention", "--json"}).out);
+  CHECK(other_json["targets_deployment"] == "tp_ep_all_reduce");
+  CHECK(off_targets(other_json) == 0);
+  CHECK(row_of(other_json, "moe_clock_drop")["target"] == nlohmann::json{0.38, 0.38});
+
+  // Targets that name their deployment are compared under it, and only there.
+  testing::TempDir dir("profile-check-deployment");
+  auto sku =
+      nlohmann::json::parse(testing::read_file(testing::config_dir() / "gpus" / "mi325x.json"));
+  auto& targets = sku["profiles"]["default"]["calibration_targets"];
+  targets["deployment"] = "dp_attention";
+  const auto file = dir.write("sku.json", sku.dump()).string();
+  const auto own = nlohmann::json::parse(
+      testing::cli({"profile", "check", file, "--deployment", "dp_attention", "--json"}).out);
+  CHECK(off_targets(own) > 0);
+  CHECK(off_targets(
+            nlohmann::json::parse(testing::cli({"profile", "check", file, "--json"}).out)) == 0);
+  targets["deployment"] = "pipeline";
+  const auto bad = dir.write("bad.json", sku.dump()).string();
+  const auto refused = testing::cli({"profile", "check", bad});
+  CHECK(refused.status == 2);
+  CHECK(refused.err.find("calibration_targets.deployment") != std::string::npos);
+}
+
 TEST_CASE("profile check: with the windowed limit the spread between GPUs grows with load") {
   // Capped at once (instantaneous limit), the GPUs' power curves spread even a
   // short kernel; under a window a short kernel ends before any GPU reaches

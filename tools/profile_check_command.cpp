@@ -120,10 +120,18 @@ std::vector<CheckRow> check_rows(const CheckRequest& request, const GpuSku& sku,
   return rows;
 }
 
+// What the calibration targets say of themselves: where they come from and
+// the deployment they were measured under (the paper's unless stated). Under
+// another deployment the layer's work and collectives differ, so the check
+// shows the targets but does not measure how far off the model is.
+struct TargetsMeta {
+  std::string source;
+  DeploymentKind deployment = DeploymentKind::kTpEpAllReduce;
+};
+
 // Each row's target from the profile's calibration_targets: a number or a
 // [low, high] pair; a key no row reads (a typo) is refused, as in every config.
-// Returns the targets' "source" text, if any.
-std::string read_targets(std::vector<CheckRow>& rows, ConfigObject& targets) {
+TargetsMeta read_targets(std::vector<CheckRow>& rows, ConfigObject& targets) {
   for (auto& row : rows) {
     if (!targets.has(row.key)) continue;
     if (targets.raw(row.key).is_number()) {
@@ -136,9 +144,10 @@ std::string read_targets(std::vector<CheckRow>& rows, ConfigObject& targets) {
       throw targets.error(row.key, "must be a number or a [low, high] pair with low <= high");
     row.target = TargetRange{pair[0], pair[1]};
   }
-  auto source = targets.string_or("source", "");
+  TargetsMeta meta{targets.string_or("source", "")};
+  meta.deployment = targets.choice_or("deployment", meta.deployment, kDeployments);
   targets.finish();
-  return source;
+  return meta;
 }
 
 // How far the mean over the GPUs lies outside the target, relative to the
@@ -152,17 +161,22 @@ double off_target(double model_mean, TargetRange target) {
 }
 
 // A row over the GPUs: its range, mean, and how far off target (none
-// without a target).
+// without a target, or when the targets hold for another deployment).
 struct RowSummary {
   double min = 0, max = 0, mean = 0;
   std::optional<double> off_target;
 };
 
-RowSummary summary_of(const CheckRow& row) {
+RowSummary summary_of(const CheckRow& row, bool compared) {
   const auto [lo, hi] = std::minmax_element(row.per_gpu.begin(), row.per_gpu.end());
   RowSummary out{*lo, *hi, mean(row.per_gpu), std::nullopt};
-  if (row.target) out.off_target = off_target(out.mean, *row.target);
+  if (row.target && compared) out.off_target = off_target(out.mean, *row.target);
   return out;
+}
+
+// Whether the targets were measured under the deployment the check models.
+bool compared(const CheckRequest& request, const TargetsMeta& targets) {
+  return request.deployment == targets.deployment;
 }
 
 std::string format_target(const std::optional<TargetRange>& t) {
@@ -172,13 +186,13 @@ std::string format_target(const std::optional<TargetRange>& t) {
 }
 
 void print_table(std::ostream& out, const CheckRequest& request, const std::string& model_name,
-                 const std::vector<CheckRow>& rows, const std::string& source) {
+                 const std::vector<CheckRow>& rows, const TargetsMeta& targets) {
   fmt::print(out, "{} / {}: {} GPUs drawn (seed {}), {} experts, {} deployment\n", request.gpu,
              request.profile_name, request.gpus, request.seed, model_name,
              name_of(kDeployments, request.deployment));
   fmt::print(out, "{:<44} {:>15} {:>15} {:>11}\n", "", "model", "target", "off target");
   for (const auto& row : rows) {
-    const auto r = summary_of(row);
+    const auto r = summary_of(row, compared(request, targets));
     const auto& off = r.off_target;
     fmt::print(out, "{:<44} {:>15} {:>15} {:>11}\n", row.label,
                fmt::format("{:.3f} - {:.3f}", r.min, r.max), format_target(row.target),
@@ -186,18 +200,22 @@ void print_table(std::ostream& out, const CheckRequest& request, const std::stri
                : *off == 0 ? "in range"
                            : fmt::format("{:+.1f} %", *off * 100));
   }
-  if (!source.empty()) fmt::print(out, "targets: {}\n", source);
+  if (!targets.source.empty()) fmt::print(out, "targets: {}\n", targets.source);
+  if (!compared(request, targets))
+    fmt::print(out, "targets measured under the {} deployment: not compared under {}\n",
+               name_of(kDeployments, targets.deployment),
+               name_of(kDeployments, request.deployment));
 }
 
 nlohmann::ordered_json check_json(const CheckRequest& request, const std::string& model_name,
-                                  const std::vector<CheckRow>& rows, const std::string& source) {
+                                  const std::vector<CheckRow>& rows, const TargetsMeta& targets) {
   nlohmann::ordered_json out = {
       {"gpu", request.gpu},   {"profile", request.profile_name},
       {"gpus", request.gpus}, {"seed", request.seed},
       {"model", model_name},  {"deployment", name_of(kDeployments, request.deployment)}};
   auto& list = out["rows"] = nlohmann::ordered_json::array();
   for (const auto& row : rows) {
-    const auto r = summary_of(row);
+    const auto r = summary_of(row, compared(request, targets));
     const auto& target = row.target;
     list.push_back({{"key", row.key},
                     {"label", row.label},
@@ -209,7 +227,8 @@ nlohmann::ordered_json check_json(const CheckRequest& request, const std::string
                     {"off_target", r.off_target ? nlohmann::ordered_json(*r.off_target)
                                                 : nlohmann::ordered_json(nullptr)}});
   }
-  if (!source.empty()) out["targets_source"] = source;
+  if (!targets.source.empty()) out["targets_source"] = targets.source;
+  out["targets_deployment"] = name_of(kDeployments, targets.deployment);
   return out;
 }
 
@@ -288,11 +307,11 @@ int profile_check_command(const CliContext& context, const std::vector<std::stri
                                  request->gpus, model.routed_experts, model.name));
 
   auto rows = check_rows(*request, sku, profile, model);
-  const auto source = read_targets(rows, targets);
+  const auto targets_meta = read_targets(rows, targets);
   if (request->json)
-    fmt::print(context.out, "{}\n", check_json(*request, model.name, rows, source).dump(2));
+    fmt::print(context.out, "{}\n", check_json(*request, model.name, rows, targets_meta).dump(2));
   else
-    print_table(context.out, *request, model.name, rows, source);
+    print_table(context.out, *request, model.name, rows, targets_meta);
   return 0;
 }
 
