@@ -16,7 +16,7 @@
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "models/deployment.h"
-#include "models/prefill_power.h"
+#include "models/power_readings.h"
 #include "sim/cluster_setup.h"
 #include "sim/experiment.h"
 #include "sim/serving_loop.h"
@@ -157,13 +157,12 @@ struct PowerState {
 // input length, balanced over the GPUs: how much of each kernel's time runs
 // at the power limit and how far its clock drops, over the drawn GPUs; the
 // clock and board power averaged over a whole MoE layer, as a sampling
-// monitor would report a prefill's (models/prefill_power.h); and a decode
+// monitor would report a prefill's (models/power_readings.h); and a decode
 // step's MoE kernel power.
 PowerState power_state(const Experiment& x) {
   const PrefillBatch batch{x.serving.max_batched_tokens, x.serving.requests.lengths.input_tokens};
   const int g_count = x.cluster.num_gpus;
   const auto deployment = make_deployment(x.serving.deployment);
-  const std::int64_t experts_per_gpu = x.model.routed_experts / g_count;
   double moe_total = 0, moe_capped = 0, attention_total = 0, attention_capped = 0;
   PowerState p;
   for (const auto& gpu : draw_gpus(x)) {
@@ -175,8 +174,7 @@ PowerState power_state(const Experiment& x) {
     attention_capped += layer.attention.duration_ns * layer.attention.at_cap_fraction;
     p.moe_clock_drop += (1 - layer.moe.clock_fraction) / g_count;
     p.attention_clock_drop += (1 - layer.attention.clock_fraction) / g_count;
-    const auto decode = gpu.time(ExpertBatch::spread_evenly(
-        kDecodeSequences * x.model.top_k / g_count, experts_per_gpu, gpu.tile_mask()));
+    const auto decode = decode_moe_kernel(gpu, x.model, g_count);
     p.decode_moe_power += decode.power_w / x.cluster.sku.tdp_w / g_count;
     p.prefill_clock += layer.mean_clock / g_count;
     p.prefill_power += layer.mean_power_w / x.cluster.sku.tdp_w / g_count;

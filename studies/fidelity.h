@@ -34,9 +34,6 @@ struct FittableParameter {
 inline constexpr const char* kPowerWindowParameter = "power.limit_window_s";
 extern const ChoiceTable<FittableParameter, 8> kFittableSkuParameters;
 [[nodiscard]] bool is_power_parameter(const std::string& name);
-// The decode step the power facts and `vibesim profile check` read a decode
-// MoE kernel's clock and power in: this many sequences, one token each.
-inline constexpr std::int64_t kDecodeSequences = 256;
 
 enum class FactMetric {
   kMoeShare,            // time share of the MoE expert kernels (serving run)

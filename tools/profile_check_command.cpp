@@ -18,9 +18,8 @@
 #include "models/gpu_kernel_model.h"
 #include "models/gpu_sku.h"
 #include "models/moe_model.h"
-#include "models/prefill_power.h"
+#include "models/power_readings.h"
 #include "models/variability_profile.h"
-#include "studies/fidelity.h"
 #include "tools/cli.h"
 
 namespace vibesim {
@@ -107,9 +106,7 @@ std::vector<CheckRow> check_rows(const CheckRequest& request, const GpuSku& sku,
     };
     const GpuReading reading{
         prefill_layer_power(gpu, model, *deployment, sku.interconnect, g, kPrefillBatch),
-        gpu.time(ExpertBatch::spread_evenly(kDecodeSequences * model.top_k / g, experts_per_gpu,
-                                            gpu.tile_mask())),
-        at_load(64), at_load(4096), sku.tdp_w};
+        decode_moe_kernel(gpu, model, g), at_load(64), at_load(4096), sku.tdp_w};
     for (auto& row : rows) row.per_gpu.push_back(row.read(reading));
   }
   for (auto& row : rows) {

@@ -1,9 +1,10 @@
 #pragma once
-// What a power monitor reads on one GPU during one MoE layer of a prefill
-// batch: each compute kernel's time at the power limit and clock, and the
-// clock and board power averaged over the layer. These are the paper's power
-// facts (docs/fidelity.md); `vibesim profile check` and the fidelity metrics
-// both read them here, so the two report the same model.
+// What a power monitor reads on one GPU: during one MoE layer of a prefill
+// batch, each compute kernel's time at the power limit and clock, and the
+// clock and board power averaged over the layer; during a decode step, the
+// MoE kernel's clock and power. These are the paper's power facts
+// (docs/fidelity.md); `vibesim profile check` and the fidelity metrics both
+// read them here, so the two report the same model.
 #include <cstdint>
 
 #include "models/deployment.h"
@@ -35,5 +36,13 @@ PrefillLayerPower prefill_layer_power(const GpuKernelModel& gpu, const MoeModel&
                                       const Deployment& deployment,
                                       const InterconnectSpec& interconnect, int num_gpus,
                                       const PrefillBatch& batch);
+
+// The decode step the power facts are read in: this many sequences, one
+// token each.
+inline constexpr std::int64_t kDecodeSequences = 256;
+
+// The decode step's MoE kernel on one of `num_gpus` GPUs, the routed experts
+// divided evenly among them and the step's tokens spread evenly over them.
+KernelTiming decode_moe_kernel(const GpuKernelModel& gpu, const MoeModel& model, int num_gpus);
 
 }  // namespace vibesim

@@ -1,4 +1,4 @@
-#include "models/prefill_power.h"
+#include "models/power_readings.h"
 
 namespace vibesim {
 namespace {
@@ -38,6 +38,12 @@ PrefillLayerPower prefill_layer_power(const GpuKernelModel& gpu, const MoeModel&
       deployment.layer_collectives_ns(model, shape, /*moe_layer=*/true, interconnect, num_gpus);
   average_over_layer(p, gpu.memory_bound_power_w());
   return p;
+}
+
+KernelTiming decode_moe_kernel(const GpuKernelModel& gpu, const MoeModel& model, int num_gpus) {
+  const std::int64_t experts_per_gpu = model.routed_experts / num_gpus;
+  return gpu.time(ExpertBatch::spread_evenly(kDecodeSequences * model.top_k / num_gpus,
+                                             experts_per_gpu, gpu.tile_mask()));
 }
 
 }  // namespace vibesim

@@ -2,7 +2,7 @@
 
 #include "fixtures.h"
 #include "models/deployment.h"
-#include "models/prefill_power.h"
+#include "models/power_readings.h"
 
 namespace vibesim {
 namespace {
