@@ -118,13 +118,11 @@ void MoeLayerStepper::gather_tokens(TokensOfSlot tokens_of_slot) {
   }
 }
 
-LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_t> expert_counts) {
-  const auto& layer = layers_[static_cast<std::size_t>(moe_layer)];
-  const auto g_count = static_cast<std::size_t>(num_gpus_);
-
-  // Each slot's tokens: its expert's, split over the expert's replicas by
-  // token share, or else evenly (the remainder to the first replicas). One
-  // loop per case keeps the common one (no replicas) a plain gather.
+// Each slot's tokens: its expert's, split over the expert's replicas by
+// token share, or else evenly (the remainder to the first replicas). One
+// loop per case keeps the common one (no replicas) a plain gather.
+void MoeLayerStepper::gather_layer_tokens(const LayerSlots& layer,
+                                          std::span<const std::int32_t> expert_counts) {
   const auto expert_tokens = [&](std::size_t s) {
     return expert_counts[static_cast<std::size_t>(layer.expert[s])];
   };
@@ -143,20 +141,26 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   } else {
     gather_tokens(expert_tokens);
   }
+}
+
+// Each GPU's kernel time: the executor's, times its condition multiplier and
+// the kernel's jitter (drawn only for kernels that run).
+void MoeLayerStepper::time_kernels() {
   const LayerWork work{num_gpus_, slots_per_gpu_, slot_tokens_, gpu_token_sums_};
   executor_->run(work, compute_ns_);
-
-  for (std::size_t g = 0; g < g_count; ++g) {
+  for (std::size_t g = 0; g < records_.size(); ++g) {
     double kernel_ns = compute_ns_[g];
     if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
     if (jitter_cv_ > 0 && kernel_ns > 0)
       kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
     records_[g] = GpuLayerRecord{tokens_[g], 0.0, kernel_ns, 0.0, 0.0};
   }
+}
 
-  // Dispatch: GPU j's kernel starts when its last incoming flow lands. Combine:
-  // its results flow back once the kernel ends; the layer ends (the barrier)
-  // when the last of all flows lands.
+// Dispatch: GPU j's kernel starts when its last incoming flow lands. Combine:
+// its results flow back once the kernel ends; the layer ends (the barrier)
+// when the last of all flows lands.
+LayerStepResult MoeLayerStepper::exchange_and_barrier() {
   if (exchange_ == MoeExchange::kAllToAll) {
     all_to_all_.longest_flow_ns(tokens_, dispatch_bytes_per_token_, /*combine=*/false,
                                 dispatch_ns_);
@@ -164,7 +168,7 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
   }
   double layer_end = 0;
   int straggler = 0;
-  for (std::size_t j = 0; j < g_count; ++j) {
+  for (std::size_t j = 0; j < records_.size(); ++j) {
     auto& r = records_[j];
     r.dispatch_ns = dispatch_ns_[j];
     r.combine_ns = combine_ns_[j];
@@ -174,10 +178,15 @@ LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_
       straggler = static_cast<int>(j);
     }
   }
-  const auto layer_time = SimDuration::from_ns_rounded(layer_end);
   for (auto& r : records_)
     r.idle_ns = std::max(0.0, layer_end - (r.dispatch_ns + r.compute_ns + r.combine_ns));
-  return LayerStepResult{layer_time, straggler, records_};
+  return LayerStepResult{SimDuration::from_ns_rounded(layer_end), straggler, records_};
+}
+
+LayerStepResult MoeLayerStepper::step(int moe_layer, std::span<const std::int32_t> expert_counts) {
+  gather_layer_tokens(layers_[static_cast<std::size_t>(moe_layer)], expert_counts);
+  time_kernels();
+  return exchange_and_barrier();
 }
 
 }  // namespace vibesim

@@ -102,6 +102,11 @@ class MoeLayerStepper {
   // every GPU's sum of them (gpu_token_sums_, and as doubles tokens_).
   template <typename TokensOfSlot>
   void gather_tokens(TokensOfSlot tokens_of_slot);
+  // The three phases of a step, in order: each slot's tokens, each GPU's
+  // kernel time (records_), then the exchange and the barrier.
+  void gather_layer_tokens(const LayerSlots& layer, std::span<const std::int32_t> expert_counts);
+  void time_kernels();
+  LayerStepResult exchange_and_barrier();
 
   std::unique_ptr<LayerExecutor> owned_executor_;  // the modelled one, unless given another
   LayerExecutor* executor_;
