@@ -14,6 +14,8 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <optional>
+#include <span>
 
 #include <Eigen/Dense>
 
@@ -165,6 +167,109 @@ double balance_score(const LoadStatistics& s, const std::vector<int>& replicas,
   return sum / static_cast<double>(s.windows.rows());
 }
 
+// FlashLB's tree search over replica counts for one layer. The experts, in
+// order of risk weight, are cut into kTreeDepth groups; group by group it
+// tries, around the proportional split of the replicas still free, up to
+// kSearchWidth more or fewer for the group (the rest shared in proportion by
+// the groups after it) and keeps the count whose LPT deployment balances best.
+class ReplicaCountSearch {
+ public:
+  ReplicaCountSearch(const LoadStatistics& s, int gpus, int slots)
+      : s_(s), gpus_(gpus), slots_(slots) {
+    const auto n = static_cast<std::size_t>(s.mean.size());
+    weight_.resize(n);
+    for (std::size_t e = 0; e < n; ++e) {
+      const auto i = static_cast<Eigen::Index>(e);
+      weight_[e] = s.mean(i) + kZScore * std::sqrt(std::max(0.0, s.variance(i)));
+    }
+    by_weight_.resize(n);
+    std::iota(by_weight_.begin(), by_weight_.end(), 0);
+    std::stable_sort(by_weight_.begin(), by_weight_.end(), [&](int a, int b) {
+      return weight_[static_cast<std::size_t>(a)] > weight_[static_cast<std::size_t>(b)];
+    });
+    replicas_.assign(n, 1);
+  }
+
+  // Replicas per expert.
+  std::vector<int> run() {
+    const int n = static_cast<int>(by_weight_.size());
+    int available = gpus_ * slots_ - n;
+    std::size_t fixed = 0;  // experts (in weight order) whose replica count is decided
+    const int group = (n + kTreeDepth - 1) / kTreeDepth;
+    const std::span<const int> all(by_weight_);
+    for (int node = 0; node + 1 < kTreeDepth && available > 0; ++node) {
+      const auto current =
+          all.subspan(static_cast<std::size_t>(std::min(n, node * group)),
+                      static_cast<std::size_t>(std::clamp(n - node * group, 0, group)));
+      const auto rest = all.subspan(static_cast<std::size_t>(std::min(n, (node + 1) * group)));
+      const auto extra = best_extra(current, rest, available);
+      if (!extra) break;  // nothing feasible: keep the proportional split below
+      assign(current, allocate(current, *extra));
+      available -= *extra;
+      fixed += current.size();
+      if (node + 2 == kTreeDepth || available == 0) {
+        if (!rest.empty()) assign(rest, allocate(rest, available));
+        available = 0;
+        fixed = by_weight_.size();
+      }
+    }
+    if (available > 0) {  // the search stopped early: the unfixed experts in proportion
+      const auto unfixed = all.subspan(fixed);
+      assign(unfixed, allocate(unfixed, available));
+    }
+    return replicas_;
+  }
+
+ private:
+  // Replica counts for `experts` (ids) with `extra` replicas beyond one each;
+  // empty if infeasible.
+  std::vector<int> allocate(std::span<const int> experts, int extra) const {
+    std::vector<double> w;
+    for (const int e : experts) w.push_back(weight_[static_cast<std::size_t>(e)]);
+    return proportional_replicas(w, extra, gpus_);
+  }
+
+  void assign(std::span<const int> experts, const std::vector<int>& counts) {
+    for (std::size_t i = 0; i < experts.size(); ++i)
+      replicas_[static_cast<std::size_t>(experts[i])] = counts[i];
+  }
+
+  // The extra replicas for `current` (the rest of `available` going to
+  // `rest`) whose deployment scores best, trying the proportional start, then
+  // one fewer, one more, two fewer, ...; none if no split is feasible.
+  std::optional<int> best_extra(std::span<const int> current, std::span<const int> rest,
+                                int available) const {
+    const std::size_t first =
+        static_cast<std::size_t>(by_weight_.size() - current.size() - rest.size());
+    const auto together = allocate(std::span<const int>(by_weight_).subspan(first), available);
+    int start = 0;
+    for (std::size_t i = 0; i < current.size() && !together.empty(); ++i) start += together[i] - 1;
+    std::optional<int> best;
+    double best_score = 0;
+    for (int step = 0; step <= 2 * kSearchWidth; ++step) {
+      const int extra = start + (step % 2 == 0 ? step / 2 : -(step + 1) / 2);
+      if (extra < 0 || extra > available) continue;
+      const auto mine = allocate(current, extra), theirs = allocate(rest, available - extra);
+      if (mine.empty() || (theirs.empty() && !rest.empty()) || (rest.empty() && extra != available))
+        continue;
+      auto trial = replicas_;
+      for (std::size_t i = 0; i < current.size(); ++i)
+        trial[static_cast<std::size_t>(current[i])] = mine[i];
+      for (std::size_t i = 0; i < rest.size(); ++i)
+        trial[static_cast<std::size_t>(rest[i])] = theirs[i];
+      const double score = balance_score(s_, trial, lpt_deployment(s_, trial, gpus_, slots_));
+      if (!best || score < best_score) best = extra, best_score = score;
+    }
+    return best;
+  }
+
+  const LoadStatistics& s_;
+  int gpus_, slots_;
+  std::vector<double> weight_;  // risk weight μ + z·σ per expert
+  std::vector<int> by_weight_;  // expert ids, heaviest weight first (stable)
+  std::vector<int> replicas_;   // per expert, as decided so far (1 = undecided)
+};
+
 class FlashLbPlacement final : public PlacementPolicy {
  public:
   Placement place(const PlacementContext& c) const override;
@@ -176,71 +281,8 @@ class FlashLbPlacement final : public PlacementPolicy {
 // The tree search over replica counts, then the LPT deployment: [gpu][slot].
 std::vector<std::vector<int>> FlashLbPlacement::place_layer(const PlacementContext& c, int layer) {
   const auto s = statistics(c, layer);
-  const int n = c.num_experts, gpus = c.num_gpus, slots = c.max_slots_per_gpu;
-  std::vector<double> weight(static_cast<std::size_t>(n));
-  for (int e = 0; e < n; ++e)
-    weight[static_cast<std::size_t>(e)] =
-        s.mean(e) + kZScore * std::sqrt(std::max(0.0, s.variance(e)));
-  std::vector<int> by_weight(static_cast<std::size_t>(n));
-  std::iota(by_weight.begin(), by_weight.end(), 0);
-  std::stable_sort(by_weight.begin(), by_weight.end(), [&](int a, int b) {
-    return weight[static_cast<std::size_t>(a)] > weight[static_cast<std::size_t>(b)];
-  });
-  // Replica counts for `experts` (ids) with `extra` replicas beyond one each; empty if infeasible.
-  const auto allocate = [&](std::span<const int> experts, int extra) {
-    std::vector<double> w;
-    for (const int e : experts) w.push_back(weight[static_cast<std::size_t>(e)]);
-    return proportional_replicas(w, extra, gpus);
-  };
-  std::vector<int> replicas(static_cast<std::size_t>(n), 1);
-  const auto assign = [&](std::span<const int> experts, const std::vector<int>& counts) {
-    for (std::size_t i = 0; i < experts.size(); ++i)
-      replicas[static_cast<std::size_t>(experts[i])] = counts[i];
-  };
-  int available = gpus * slots - n;
-  std::size_t fixed = 0;  // experts (in weight order) whose replica count is decided
-  const int group = (n + kTreeDepth - 1) / kTreeDepth;
-  for (int node = 0; node + 1 < kTreeDepth && available > 0; ++node) {
-    const std::span<const int> all(by_weight);
-    const auto current =
-        all.subspan(static_cast<std::size_t>(std::min(n, node * group)),
-                    static_cast<std::size_t>(std::clamp(n - node * group, 0, group)));
-    const auto rest = all.subspan(static_cast<std::size_t>(std::min(n, (node + 1) * group)));
-    const auto together =
-        allocate(all.subspan(static_cast<std::size_t>(std::min(n, node * group))), available);
-    int start = 0;
-    for (std::size_t i = 0; i < current.size() && !together.empty(); ++i) start += together[i] - 1;
-    int best_extra = -1;
-    double best_score = 0;
-    for (int step = 0; step <= 2 * kSearchWidth; ++step) {  // start, start-1, start+1, ...
-      const int extra = start + (step % 2 == 0 ? step / 2 : -(step + 1) / 2);
-      if (extra < 0 || extra > available) continue;
-      const auto mine = allocate(current, extra), theirs = allocate(rest, available - extra);
-      if (mine.empty() || (theirs.empty() && !rest.empty()) || (rest.empty() && extra != available))
-        continue;
-      auto trial = replicas;
-      for (std::size_t i = 0; i < current.size(); ++i)
-        trial[static_cast<std::size_t>(current[i])] = mine[i];
-      for (std::size_t i = 0; i < rest.size(); ++i)
-        trial[static_cast<std::size_t>(rest[i])] = theirs[i];
-      const double score = balance_score(s, trial, lpt_deployment(s, trial, gpus, slots));
-      if (best_extra < 0 || score < best_score) best_extra = extra, best_score = score;
-    }
-    if (best_extra < 0) break;  // nothing feasible: keep the proportional split below
-    assign(current, allocate(current, best_extra));
-    available -= best_extra;
-    fixed += current.size();
-    if (node + 2 == kTreeDepth || available == 0) {
-      if (!rest.empty()) assign(rest, allocate(rest, available));
-      available = 0;
-      fixed = by_weight.size();
-    }
-  }
-  if (available > 0) {  // the search stopped early: the unfixed experts in proportion
-    const auto unfixed = std::span<const int>(by_weight).subspan(fixed);
-    assign(unfixed, allocate(unfixed, available));
-  }
-  return lpt_deployment(s, replicas, gpus, slots);
+  const auto replicas = ReplicaCountSearch(s, c.num_gpus, c.max_slots_per_gpu).run();
+  return lpt_deployment(s, replicas, c.num_gpus, c.max_slots_per_gpu);
 }
 
 // Old GPU g' → new GPU: greedily by most experts shared, so that re-placing
