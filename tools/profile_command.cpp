@@ -16,6 +16,22 @@ namespace po = boost::program_options;
 
 namespace {
 
+// What the fit found, as `profile fit` prints it.
+void print_fit_summary(std::ostream& out, const std::string& csv, const VariabilityFit& fit) {
+  fmt::print(out, "{}: {} GPUs, {} rows used, {} skipped (time empty or not a number)\n", csv,
+             fit.gpu_ids.size(), fit.rows_used, fit.rows_skipped);
+  fmt::print(out,
+             "relative time r_g (GPU median / fleet median {:.6g}): p05 {:.4f}  p50 {:.4f}  p95 "
+             "{:.4f}  p95/p05 {:.4f}  max/min {:.4f}  cv {:.4f}\n",
+             fit.reference_time, fit.p05, fit.p50, fit.p95, fit.p95 / fit.p05, fit.max_over_min,
+             fit.cv);
+  fmt::print(out, "lognormal fit: sigma {:.4f}; run-to-run cv (median over GPUs) {:.4f}\n",
+             fit.lognormal_sigma, fit.run_to_run_cv);
+  for (const auto& s : fit.side)
+    fmt::print(out, "correlation of r_g with per-GPU median {}: {:+.3f}\n", s.column,
+               s.correlation_with_relative_time);
+}
+
 int fit_command(const CliContext& context, const std::vector<std::string>& args) {
   po::options_description options(
       "vibesim profile fit CSV --gpu-col NAME --time-col NAME [options] -o PROFILE.json\n\n"
@@ -58,20 +74,8 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
     (void)parse_variability_profile(check, name);
   }
   write_file_atomically(out_path, profile.dump(2) + "\n");
-  auto& out = context.out;
-  fmt::print(out, "{}: {} GPUs, {} rows used, {} skipped (time empty or not a number)\n", csv,
-             fit.gpu_ids.size(), fit.rows_used, fit.rows_skipped);
-  fmt::print(out,
-             "relative time r_g (GPU median / fleet median {:.6g}): p05 {:.4f}  p50 {:.4f}  p95 "
-             "{:.4f}  p95/p05 {:.4f}  max/min {:.4f}  cv {:.4f}\n",
-             fit.reference_time, fit.p05, fit.p50, fit.p95, fit.p95 / fit.p05, fit.max_over_min,
-             fit.cv);
-  fmt::print(out, "lognormal fit: sigma {:.4f}; run-to-run cv (median over GPUs) {:.4f}\n",
-             fit.lognormal_sigma, fit.run_to_run_cv);
-  for (const auto& s : fit.side)
-    fmt::print(out, "correlation of r_g with per-GPU median {}: {:+.3f}\n", s.column,
-               s.correlation_with_relative_time);
-  fmt::print(out, "wrote {}\n", out_path);
+  print_fit_summary(context.out, csv, fit);
+  fmt::print(context.out, "wrote {}\n", out_path);
   return 0;
 }
 
