@@ -5,10 +5,14 @@
 #include <fmt/format.h>
 
 #include "io/config_error.h"
+#include "io/json_text.h"
 
 namespace vibesim {
 
 std::ifstream open_input_file(const std::filesystem::path& path, std::ios::openmode mode) {
+  // Outputs record the files they were made from (a trace's path in the
+  // resolved experiment, a fit's source), so a name must be JSON text.
+  require_json_text(path.string(), fmt::format("{}: the file's name", path.string()));
   std::error_code ec;  // a name the file system refuses is "cannot open" below
   if (std::filesystem::is_directory(path, ec))
     throw InputError(fmt::format("{}: is a directory, not a file", path.string()));

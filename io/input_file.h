@@ -10,8 +10,9 @@
 
 namespace vibesim {
 
-// `path` opened for reading; InputError "<path>: is a directory, not a file"
-// or "<path>: cannot open file" otherwise.
+// `path` opened for reading; InputError "<path>: is a directory, not a file",
+// "<path>: cannot open file", or (a name that is not UTF-8, which outputs
+// recording it could not hold) "<path>: the file's name: not valid UTF-8 ...".
 std::ifstream open_input_file(const std::filesystem::path& path,
                               std::ios::openmode mode = std::ios::in);
 

@@ -10,6 +10,7 @@
 #include "base/statistics.h"
 #include "io/config_error.h"
 #include "io/csv_columns.h"
+#include "io/json_text.h"
 #include "models/variability_profile.h"
 
 namespace vibesim {
@@ -52,6 +53,8 @@ GpuSamples read_samples(const std::filesystem::path& csv, const VariabilityFitCo
     if (row[0].empty())
       throw InputError(fmt::format("{}:{}: column '{}' is empty", csv.string(),
                                    table.line_numbers[r], columns.gpu));
+    require_json_text(row[0], fmt::format("{}:{}: column '{}'", csv.string(), table.line_numbers[r],
+                                          columns.gpu));
     if (*time <= 0)
       throw InputError(fmt::format("{}:{}: column '{}' must be positive, got {}", csv.string(),
                                    table.line_numbers[r], columns.time, row[1]));

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "io/config_object.h"
+#include "io/json_text.h"
 #include "io/named_config.h"
 #include "models/gpu_latency_profile.h"
 #include "policies/policy_registry.h"
@@ -20,6 +21,9 @@ void apply_overrides(nlohmann::json& config, const std::vector<std::string>& ove
       throw InputError(
           fmt::format("--set '{}': expected key=value (e.g. workload.iterations=10)", item));
     const std::string key = item.substr(0, eq), text = item.substr(eq + 1);
+    // Not echoed: the message would carry the invalid bytes.
+    require_json_text(key, "--set: a key");
+    require_json_text(text, fmt::format("--set {}", key));
     nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) value = text;  // a bare word is a string
     nlohmann::json* node = &config;

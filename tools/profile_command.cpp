@@ -6,6 +6,7 @@
 #include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
+#include "io/json_text.h"
 #include "models/variability_fit.h"
 #include "models/variability_profile.h"
 #include "tools/cli.h"
@@ -60,6 +61,15 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   if (!power.empty()) columns.power = power;
   if (!temperature.empty()) columns.temperature = temperature;
   if (name.empty()) name = std::filesystem::path(csv).stem().string();
+  // Each goes into the profile it writes.
+  require_json_text(std::filesystem::path(csv).filename().string(), "profile fit: the CSV's name");
+  require_json_text(name, "--name");
+  for (const auto& [option, column] : {std::pair{"--gpu-col", columns.gpu},
+                                       {"--time-col", columns.time},
+                                       {"--clock-col", clock},
+                                       {"--power-col", power},
+                                       {"--temp-col", temperature}})
+    require_json_text(column, option);
   refuse_output_over_input(out_path, csv);
 
   const auto fit = fit_variability(csv, columns);
