@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "policies/heaviest_first.h"
+
 namespace vibesim::eplb {
 
 namespace {
@@ -30,17 +32,12 @@ Packing balanced_packing(std::span<const double> weight, int num_packs) {
     std::iota(out.pack.begin(), out.pack.end(), 0);
     return out;
   }
-  // Heaviest first, the lower index first on equal weights (a stable sort's
-  // order), sorted as (-weight, index) pairs: no indirection, no merge buffer.
-  std::vector<std::pair<double, int>> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = {-weight[i], static_cast<int>(i)};
-  std::sort(order.begin(), order.end());
   // A full pack's weight reads +inf, so the argmin (first index on ties)
   // never picks it.
   constexpr double kFull = std::numeric_limits<double>::infinity();
   std::vector<double> pack_weight(static_cast<std::size_t>(num_packs), 0.0);
   std::vector<int> pack_items(static_cast<std::size_t>(num_packs), 0);
-  for (const auto& [negative_weight, item] : order) {
+  for (const int item : heaviest_first(weight)) {
     std::size_t best = 0;
     for (std::size_t p = 1; p < pack_weight.size(); ++p)
       if (pack_weight[p] < pack_weight[best]) best = p;

@@ -19,6 +19,7 @@
 
 #include <Eigen/Dense>
 
+#include "policies/heaviest_first.h"
 #include "policies/placement_policy.h"
 
 namespace vibesim {
@@ -182,11 +183,7 @@ class ReplicaCountSearch {
       const auto i = static_cast<Eigen::Index>(e);
       weight_[e] = s.mean(i) + kZScore * std::sqrt(std::max(0.0, s.variance(i)));
     }
-    by_weight_.resize(n);
-    std::iota(by_weight_.begin(), by_weight_.end(), 0);
-    std::stable_sort(by_weight_.begin(), by_weight_.end(), [&](int a, int b) {
-      return weight_[static_cast<std::size_t>(a)] > weight_[static_cast<std::size_t>(b)];
-    });
+    by_weight_ = heaviest_first(weight_);
     replicas_.assign(n, 1);
   }
 
@@ -266,7 +263,7 @@ class ReplicaCountSearch {
   const LoadStatistics& s_;
   int gpus_, slots_;
   std::vector<double> weight_;  // risk weight μ + z·σ per expert
-  std::vector<int> by_weight_;  // expert ids, heaviest weight first (stable)
+  std::vector<int> by_weight_;  // expert ids, heaviest weight first (heaviest_first)
   std::vector<int> replicas_;   // per expert, as decided so far (1 = undecided)
 };
 

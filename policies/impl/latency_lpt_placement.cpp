@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "policies/eplb.h"
+#include "policies/heaviest_first.h"
 #include "policies/latency_bound.h"
 #include "policies/latency_packing.h"
 #include "policies/placement_policy.h"
@@ -46,11 +47,7 @@ GpuBins pack_heaviest_first(std::span<const double> item_weight, std::span<const
                             std::size_t experts, std::span<const LatencyCurve> f, int slots,
                             const std::function<void()>& checkpoint) {
   const auto g_count = f.size();
-  std::vector<int> order(item_weight.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return item_weight[static_cast<std::size_t>(a)] > item_weight[static_cast<std::size_t>(b)];
-  });
+  const auto order = heaviest_first(item_weight);
   GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
   std::vector<std::vector<bool>> holds(g_count, std::vector<bool>(experts, false));
   for (std::size_t placed = 0; const int item : order) {

@@ -15,6 +15,7 @@
 #include <queue>
 #include <utility>
 
+#include "policies/heaviest_first.h"
 #include "policies/latency_packing.h"
 #include "policies/placement_policy.h"
 
@@ -31,11 +32,6 @@ GpuBins greedy_targets(std::span<const double> w, std::span<const LatencyCurve> 
   for (std::size_t g = 0; g < g_count; ++g)
     speed[g] = 1.0 / f[g].latency_ns(total / static_cast<double>(g_count));
   const double speed_sum = std::accumulate(speed.begin(), speed.end(), 0.0);
-  // Descending load, lower index first on equal loads (a stable sort's order),
-  // sorted as (-load, expert) pairs: no indirection, no merge buffer.
-  std::vector<std::pair<double, int>> order(w.size());
-  for (std::size_t e = 0; e < w.size(); ++e) order[e] = {-w[e], static_cast<int>(e)};
-  std::sort(order.begin(), order.end());
   GpuBins bins{std::vector<std::vector<int>>(g_count), std::vector<double>(g_count, 0.0)};
   for (auto& items : bins.items)
     items.reserve(static_cast<std::size_t>(std::max(slots_per_gpu, 0)));
@@ -48,7 +44,7 @@ GpuBins greedy_targets(std::span<const double> w, std::span<const LatencyCurve> 
   std::priority_queue<Entry, std::vector<Entry>, decltype(lower)> open(lower);
   for (std::size_t g = 0; g < g_count; ++g)
     if (slots_per_gpu > 0) open.emplace(total * speed[g] / speed_sum, g);
-  for (const auto& [negative_load, e] : order) {
+  for (const int e : heaviest_first(w)) {
     auto [gap, best] = open.top();
     open.pop();
     bins.items[best].push_back(e);
