@@ -14,6 +14,7 @@
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "io/csv_columns.h"
+#include "io/json_text.h"
 #include "outputs/report_page.h"
 
 namespace vibesim {
@@ -58,6 +59,7 @@ nlohmann::ordered_json latency_cdf(const std::filesystem::path& layers_csv) {
           "{}: not a row of layers.csv (policy,iteration,moe_layer,layer_us,...; layer_us a "
           "time >= 0)",
           csv.where()));
+    require_json_text(f[0], fmt::format("{}: column 'policy'", csv.where()));
     if (!by_policy.contains(f[0])) order.push_back(f[0]);
     by_policy[f[0]].push_back(layer_us);
   }

@@ -90,4 +90,10 @@ TEST_CASE("report refuses a run whose files are not as vibesim writes them, nami
   CHECK(r.status == 2);
   CHECK(r.err.find("c/layers.csv:2: a quoted field is not closed") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.path / "c" / "report.html"));
+  // A policy name the report's JSON cannot hold (it was an internal error).
+  dir.write("c/layers.csv", "policy,iteration,moe_layer,layer_us\nst\xff,0,0,12.5\n");
+  r = testing::cli({"report", (dir.path / "c").string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("c/layers.csv:2: column 'policy': not valid UTF-8") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "c" / "report.html"));
 }
