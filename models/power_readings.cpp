@@ -29,8 +29,8 @@ PrefillLayerPower prefill_layer_power(const GpuKernelModel& gpu, const MoeModel&
   const BatchShape shape{tokens, requests * prompt * (prompt + 1) / 2, tokens};
   const auto work = deployment.layer_work(model, shape, /*moe_layer=*/true, num_gpus);
   PrefillLayerPower p;
-  p.moe = gpu.time(ExpertBatch::spread_evenly(batch.tokens * model.top_k / num_gpus,
-                                              model.routed_experts / num_gpus, gpu.tile_mask()));
+  p.moe =
+      gpu.time(balanced_expert_batch(gpu, model, num_gpus, batch.tokens * model.top_k / num_gpus));
   p.attention =
       gpu.dense_kernel(KernelClass::kAttention, work.attention_flops, work.attention_bytes);
   p.shared = gpu.dense_kernel(KernelClass::kDense, work.ffn_flops, work.ffn_bytes);
@@ -40,10 +40,14 @@ PrefillLayerPower prefill_layer_power(const GpuKernelModel& gpu, const MoeModel&
   return p;
 }
 
+ExpertBatch balanced_expert_batch(const GpuKernelModel& gpu, const MoeModel& model, int num_gpus,
+                                  std::int64_t gpu_tokens) {
+  return ExpertBatch::spread_evenly(gpu_tokens, model.routed_experts / num_gpus, gpu.tile_mask());
+}
+
 KernelTiming decode_moe_kernel(const GpuKernelModel& gpu, const MoeModel& model, int num_gpus) {
-  const std::int64_t experts_per_gpu = model.routed_experts / num_gpus;
-  return gpu.time(ExpertBatch::spread_evenly(kDecodeSequences * model.top_k / num_gpus,
-                                             experts_per_gpu, gpu.tile_mask()));
+  return gpu.time(
+      balanced_expert_batch(gpu, model, num_gpus, kDecodeSequences * model.top_k / num_gpus));
 }
 
 }  // namespace vibesim

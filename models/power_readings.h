@@ -37,6 +37,12 @@ PrefillLayerPower prefill_layer_power(const GpuKernelModel& gpu, const MoeModel&
                                       const InterconnectSpec& interconnect, int num_gpus,
                                       const PrefillBatch& batch);
 
+// The MoE kernel's batch on one of `num_gpus` GPUs: the routed experts
+// divided evenly among the GPUs, `gpu_tokens` token-expert assignments spread
+// evenly over this GPU's experts.
+ExpertBatch balanced_expert_batch(const GpuKernelModel& gpu, const MoeModel& model, int num_gpus,
+                                  std::int64_t gpu_tokens);
+
 // The decode step the power facts are read in: this many sequences, one
 // token each.
 inline constexpr std::int64_t kDecodeSequences = 256;

@@ -53,13 +53,15 @@ GpuSamples read_samples(const std::filesystem::path& csv, const VariabilityFitCo
     if (row[0].empty())
       throw InputError(fmt::format("{}:{}: column '{}' is empty", csv.string(),
                                    table.line_numbers[r], columns.gpu));
-    require_json_text(row[0], fmt::format("{}:{}: column '{}'", csv.string(), table.line_numbers[r],
-                                          columns.gpu));
     if (*time <= 0)
       throw InputError(fmt::format("{}:{}: column '{}' must be positive, got {}", csv.string(),
                                    table.line_numbers[r], columns.time, row[1]));
     ++fit.rows_used;
-    samples.times[row[0]].push_back(*time);
+    const auto [times, new_gpu] = samples.times.try_emplace(row[0]);
+    if (new_gpu)  // the profile records each GPU's id
+      require_json_text(row[0], fmt::format("{}:{}: column '{}'", csv.string(),
+                                            table.line_numbers[r], columns.gpu));
+    times->second.push_back(*time);
     for (std::size_t s = 0; s < side_names.size(); ++s)
       if (const auto v = parse_number(row[2 + s])) samples.side[s][row[0]].push_back(*v);
   }

@@ -59,8 +59,10 @@ nlohmann::ordered_json latency_cdf(const std::filesystem::path& layers_csv) {
           "{}: not a row of layers.csv (policy,iteration,moe_layer,layer_us,...; layer_us a "
           "time >= 0)",
           csv.where()));
-    require_json_text(f[0], fmt::format("{}: column 'policy'", csv.where()));
-    if (!by_policy.contains(f[0])) order.push_back(f[0]);
+    if (!by_policy.contains(f[0])) {
+      require_json_text(f[0], fmt::format("{}: column 'policy'", csv.where()));
+      order.push_back(f[0]);
+    }
     by_policy[f[0]].push_back(layer_us);
   }
   nlohmann::ordered_json out = nlohmann::ordered_json::object();

@@ -48,9 +48,9 @@ struct Figure {
 
 // Calls `batch` (which does `per_call` units of work) for `kWindows` windows
 // of at least `min_seconds / kWindows` each; returns the median window's
-// units per second. On a shared machine a spell of other work slows one or
-// two windows; the median is the rate the code itself sustains, where one
-// mean over the whole time would carry the spell.
+// units per second. A short burst of other work on a shared machine slows
+// one or two windows, which the median leaves out where one mean would carry
+// them; longer spells slow every window (docs/performance.md).
 double rate(double min_seconds, double per_call, const std::function<void()>& batch) {
   using clock = std::chrono::steady_clock;
   constexpr int kWindows = 5;
@@ -465,7 +465,7 @@ std::vector<Benchmark> benchmark_registry(const CliContext& context, double min_
        [=, &context] { return serving_peak_rss_mib(context, 10'000'000); }, true},
       {"engine_events_per_s", "events/s",
        "event engine: schedule + run of self-rescheduling events",
-       [=, &context] { return engine_events_per_s(min_seconds); }},
+       [=] { return engine_events_per_s(min_seconds); }},
   };
 }
 

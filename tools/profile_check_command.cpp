@@ -101,8 +101,8 @@ std::vector<CheckRow> check_rows(const CheckRequest& request, const GpuSku& sku,
   for (const auto& v : profile.draw(g, derive_seed(request.seed, RandomStream::kGpuDraw))) {
     const GpuKernelModel gpu(sku, v, model);
     const auto at_load = [&](std::int64_t tokens_per_expert) {
-      return gpu.duration_ns(ExpertBatch::spread_evenly(tokens_per_expert * experts_per_gpu,
-                                                        experts_per_gpu, gpu.tile_mask()));
+      return gpu.duration_ns(
+          balanced_expert_batch(gpu, model, g, tokens_per_expert * experts_per_gpu));
     };
     const GpuReading reading{
         prefill_layer_power(gpu, model, *deployment, sku.interconnect, g, kPrefillBatch),

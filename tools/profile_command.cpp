@@ -60,16 +60,16 @@ int fit_command(const CliContext& context, const std::vector<std::string>& args)
   if (!clock.empty()) columns.clock = clock;
   if (!power.empty()) columns.power = power;
   if (!temperature.empty()) columns.temperature = temperature;
+  // Each goes into the profile it writes; so does the CSV's name (the default
+  // --name), checked as the CSV is opened, as every input file's is.
+  for (const auto& [option, text] : {std::pair{"--name", name},
+                                     {"--gpu-col", columns.gpu},
+                                     {"--time-col", columns.time},
+                                     {"--clock-col", clock},
+                                     {"--power-col", power},
+                                     {"--temp-col", temperature}})
+    require_json_text(text, option);
   if (name.empty()) name = std::filesystem::path(csv).stem().string();
-  // Each goes into the profile it writes.
-  require_json_text(std::filesystem::path(csv).filename().string(), "profile fit: the CSV's name");
-  require_json_text(name, "--name");
-  for (const auto& [option, column] : {std::pair{"--gpu-col", columns.gpu},
-                                       {"--time-col", columns.time},
-                                       {"--clock-col", clock},
-                                       {"--power-col", power},
-                                       {"--temp-col", temperature}})
-    require_json_text(column, option);
   refuse_output_over_input(out_path, csv);
 
   const auto fit = fit_variability(csv, columns);
