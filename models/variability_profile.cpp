@@ -7,7 +7,7 @@
 
 namespace vibesim {
 
-double ScalarDistribution::sample(std::mt19937_64& rng) const {
+double ScalarDistribution::sample(RandomEngine& rng) const {
   switch (kind) {
     case Kind::kConstant:
       return a;
@@ -73,7 +73,7 @@ ScalarDistribution parse_distribution(ConfigObject& parent, const std::string& k
 }  // namespace
 
 std::vector<GpuVariation> VariabilityProfile::draw(int count, std::uint64_t seed) const {
-  std::mt19937_64 rng(seed);
+  RandomEngine rng(seed);
   std::vector<GpuVariation> gpus(static_cast<std::size_t>(count));
   for (auto& g : gpus) {
     g.voltage_offset_v = voltage_offset_v.sample(rng);

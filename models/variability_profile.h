@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/random_engine.h"
+
 namespace vibesim {
 
 class ConfigObject;
@@ -21,7 +23,7 @@ struct ScalarDistribution {
   double b = 0;                         // normal: standard deviation; lognormal: sigma of log
   std::vector<double> quantile_values;  // empirical: values at evenly spaced probabilities 0..1
 
-  [[nodiscard]] double sample(std::mt19937_64& rng) const;
+  [[nodiscard]] double sample(RandomEngine& rng) const;
   [[nodiscard]] nlohmann::json to_json() const;
 };
 

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/random_engine.h"
 #include "base/sim_time.h"
 #include "models/variability_profile.h"
 
@@ -67,7 +68,7 @@ class GpuConditions {
   std::vector<double> throttle_;     // per GPU
   std::vector<double> multiplier_;   // per GPU
   SimTime now_;
-  std::mt19937_64 rng_;
+  RandomEngine rng_;
   std::normal_distribution<double> normal_{0.0, 1.0};
 };
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "base/derived_seed.h"
+#include "base/random_engine.h"
 #include "base/statistics.h"
 
 namespace vibesim {
@@ -32,7 +33,7 @@ std::vector<LatencyCurve> profile_gpus(std::span<const GpuKernelModel> gpus,
   std::vector<LatencyCurve> curves;
   for (std::size_t g = 0; g < gpus.size(); ++g) {
     const auto& gpu = gpus[g];
-    std::mt19937_64 rng(derive_seed(spec.seed, RandomStream::kProfiling, g));
+    RandomEngine rng(derive_seed(spec.seed, RandomStream::kProfiling, g));
     std::normal_distribution<double> normal(0.0, 1.0);
     auto run_kernel = [&](double tokens) {
       const double ns = gpu.duration_ns(ExpertBatch::spread_evenly(

@@ -50,7 +50,7 @@ MoeLayerStepper::MoeLayerStepper(const MoeModel& model, std::unique_ptr<LayerExe
       combine_bytes_per_token_(model.combine_bytes_per_token()),
       jitter_cv_(jitter_cv),
       exchange_(exchange),
-      jitter_rng_(jitter_seed) {
+      jitter_draws_(jitter_seed) {
   const auto g = static_cast<std::size_t>(num_gpus_);
   assert(num_gpus_ == topology.num_gpus());
   set_placement(placement);
@@ -152,7 +152,7 @@ void MoeLayerStepper::time_kernels() {
     double kernel_ns = compute_ns_[g];
     if (!multipliers_.empty()) kernel_ns *= multipliers_[g];
     if (jitter_cv_ > 0 && kernel_ns > 0)
-      kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * normal_(jitter_rng_));
+      kernel_ns *= std::max(0.5, 1.0 + jitter_cv_ * jitter_draws_.next());
     records_[g] = GpuLayerRecord{tokens_[g], 0.0, kernel_ns, 0.0, 0.0};
   }
 }

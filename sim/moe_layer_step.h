@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <random>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "base/normal_draws.h"
 #include "base/sim_time.h"
 #include "models/deployment.h"
 #include "models/gpu_kernel_model.h"
@@ -120,8 +120,7 @@ class MoeLayerStepper {
   MoeExchange exchange_;
   std::vector<LayerSlots> layers_;
   std::span<const double> multipliers_;
-  std::mt19937_64 jitter_rng_;
-  std::normal_distribution<double> normal_{0.0, 1.0};
+  NormalDraws jitter_draws_;
   // Scratch, reused every step.
   std::vector<GpuLayerRecord> records_;
   std::vector<std::int32_t> slot_tokens_;

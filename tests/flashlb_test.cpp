@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "base/random_engine.h"
 #include "models/placement.h"
 #include "policies/policy_registry.h"
 
@@ -68,7 +69,7 @@ TEST_CASE("flashlb re-placing relabels GPUs to keep experts where they were") {
 }
 
 TEST_CASE("flashlb on the DeepSeek-V3 shape: a valid placement, replicas on distinct GPUs") {
-  std::mt19937_64 rng(7);
+  RandomEngine rng(7);
   std::gamma_distribution<double> popularity(0.5, 1.0);
   Windows windows(2);
   for (auto& layer : windows) {

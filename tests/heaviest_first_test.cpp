@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "base/random_engine.h"
 #include "policies/heaviest_first.h"
 
 namespace vibesim {
@@ -32,7 +33,7 @@ TEST_CASE("heaviest_first: descending weight, the lower index first on ties") {
 }
 
 TEST_CASE("heaviest_first matches a stable descending sort on drawn loads") {
-  std::mt19937_64 rng(11);
+  RandomEngine rng(11);
   for (int instance = 0; instance < 300; ++instance) {
     const auto n = static_cast<std::size_t>(rng() % 600);
     std::vector<double> w(n);

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "base/random_engine.h"
 #include "fixtures.h"
 #include "models/latency_curve.h"
 #include "sim/gpu_profiler.h"
@@ -107,7 +108,7 @@ double within_by_walk(const LatencyCurve& f, double from, double bound) {
 }  // namespace
 
 TEST_CASE("on rising curves (flat steps included) the bisections give the point-by-point answers") {
-  std::mt19937_64 rng(5);
+  RandomEngine rng(5);
   std::uniform_real_distribution<double> step(0.0, 10.0);
   for (int curve = 0; curve < 200; ++curve) {
     std::vector<double> x{0}, y{step(rng)};
@@ -134,7 +135,7 @@ TEST_CASE("on rising curves (flat steps included) the bisections give the point-
 }
 
 TEST_CASE("a segment hint, right or wrong, gives the latency the bisection gives, bit for bit") {
-  std::mt19937_64 rng(9);
+  RandomEngine rng(9);
   std::uniform_real_distribution<double> step(0.0, 10.0);
   const LatencyCurve f({0, 2, 3, 7, 12, 20}, {1, 4, 4, 9, 30, 31});
   const double points[] = {-5, 0, 2, 3, 7, 11.99, 12, 20, 20.5, 400};  // ends and ties

@@ -5,12 +5,13 @@
 #include <limits>
 #include <random>
 
+#include "base/random_engine.h"
 #include "policies/latency_packing.h"
 
 using namespace vibesim;
 
 TEST_CASE("one swap-search step finds the best single exchange that brute force finds") {
-  std::mt19937_64 rng(7);
+  RandomEngine rng(7);
   std::uniform_real_distribution<double> weight(1, 100), speed(0.7, 1.3), fixed(0, 500);
   for (int trial = 0; trial < 200; ++trial) {
     // 6 GPUs x 5 items; rising piecewise-linear curves of different speeds.
@@ -103,7 +104,7 @@ double brute_force_best(const GpuBins& bins, const std::vector<double>& w,
 }  // namespace
 
 TEST_CASE("the swap search matches brute force with flat steps, dips, pairs and forbidden moves") {
-  std::mt19937_64 rng(11);
+  RandomEngine rng(11);
   std::uniform_int_distribution<int> weight(1, 40);  // integers: many equal shifts
   std::uniform_real_distribution<double> speed(0.7, 1.3), fixed(0, 300);
   int dips_in_reach = 0, pair_swaps = 0, forbidden_mattered = 0;

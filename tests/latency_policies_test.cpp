@@ -6,6 +6,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "base/random_engine.h"
 #include "io/config_error.h"
 #include "policies/latency_bound.h"
 #include "policies/latency_packing.h"
@@ -80,7 +81,7 @@ TEST_CASE(
 
 TEST_CASE(
     "latency_lpt comes within 1 % of the exhaustive optimum on average over small instances") {
-  std::mt19937_64 rng(3);
+  RandomEngine rng(3);
   std::uniform_real_distribution<double> load(1, 100), speed(0.8, 1.2);
   double worst_ratio = 1, ratio_sum = 0;
   for (int trial = 0; trial < 200; ++trial) {
@@ -127,7 +128,7 @@ TEST_CASE("latency_lpt fills redundant slots with replicas on distinct GPUs") {
 #ifdef VIBESIM_HAVE_CBC
 TEST_CASE(
     "optimal matches the exhaustive optimum within its 0.1 % gap on linear and non-convex curves") {
-  std::mt19937_64 rng(11);
+  RandomEngine rng(11);
   std::uniform_real_distribution<double> load(1, 100), speed(0.8, 1.2);
   const auto optimal = PolicyRegistry::builtin().make("optimal");
   for (int trial = 0; trial < 20; ++trial) {
@@ -256,7 +257,7 @@ TEST_CASE("optimal stopped by its time limit reports a valid bound and a wider p
     }
     return best;
   };
-  std::mt19937_64 rng(23);
+  RandomEngine rng(23);
   std::uniform_int_distribution<int> load(1, 1000);
   std::uniform_real_distribution<double> speed(0.9, 1.1);
   const auto optimal = PolicyRegistry::builtin().make("optimal");
@@ -286,7 +287,7 @@ TEST_CASE("optimal stopped by its time limit reports a valid bound and a wider p
 }
 
 TEST_CASE("latency_lpt stays within 1 % of optimal on 12 experts x 3 GPUs") {
-  std::mt19937_64 rng(5);
+  RandomEngine rng(5);
   std::uniform_real_distribution<double> speed(0.9, 1.1);
   const auto registry = PolicyRegistry::builtin();
   double ratio_sum = 0, worst = 1;
@@ -350,7 +351,7 @@ PlacementContext strongly_skewed_context(std::uint64_t seed) {
   c.num_experts = 256;
   c.num_gpus = 32;
   c.max_slots_per_gpu = 9;
-  std::mt19937_64 rng(seed);
+  RandomEngine rng(seed);
   for (int l = 0; l < 2; ++l) {
     std::vector<double> w;
     for (int e = 0; e < c.num_experts; ++e) w.push_back(std::round(20'000 / std::pow(e + 1, 1.5)));
@@ -398,7 +399,7 @@ TEST_CASE(
     "latency_lpt_counts never predicts a layer slower than latency_lpt, and without "
     "redundant slots it is latency_lpt") {
   const auto& registry = PolicyRegistry::builtin();
-  std::mt19937_64 rng(11);
+  RandomEngine rng(11);
   std::uniform_real_distribution<double> load(0, 1000), speed(0.9, 1.1);
   for (int instance = 0; instance < 12; ++instance) {
     CAPTURE(instance);

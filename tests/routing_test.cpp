@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "base/random_engine.h"
 #include "fixtures.h"
 #include "io/config_error.h"
 #include "traces/count_trace_routing.h"
@@ -167,7 +168,7 @@ TEST_CASE(
 }
 
 TEST_CASE("the multinomial sampler: few assignments are drawn one by one and respect the cap") {
-  std::mt19937_64 rng(3);
+  RandomEngine rng(3);
   const std::vector<double> p(16, 1.0 / 16);
   for (int trial = 0; trial < 200; ++trial) {
     const auto c = draw_multinomial(5, p, 1, rng);  // 5 tokens of top-1... capped at 1 each
@@ -189,7 +190,7 @@ TEST_CASE("the multinomial sampler ends when the experts with room have no proba
   // One expert holds all the mass (a fitted popularity from a tiny trace):
   // 5 tokens of top-8 over 64 experts. Drawn one by one, every draw after the
   // fifth landed on the capped expert and the sampler used to redraw for ever.
-  std::mt19937_64 rng(11);
+  RandomEngine rng(11);
   std::vector<double> one_hot(64, 0.0);
   one_hot[3] = 1.0;
   const auto c = draw_multinomial(40, one_hot, 5, rng);
@@ -205,7 +206,7 @@ TEST_CASE("the multinomial sampler ends when the experts with room have no proba
 }
 
 TEST_CASE("the multinomial sampler: a cap that binds re-spreads the excess, most popular first") {
-  std::mt19937_64 rng(5);
+  RandomEngine rng(5);
   std::vector<double> p(10, 0.01);
   p[0] = 0.91;
   const auto c = draw_multinomial(100, p, 15, rng);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/random_engine.h"
 #include "fixtures.h"
 #include "models/topology.h"
 
@@ -59,7 +60,7 @@ TEST_CASE("all-to-all across nodes: a GPU's NIC is shared by its flows to the ot
 }
 
 TEST_CASE("the all-to-all fast paths match walking every flow") {
-  std::mt19937_64 rng(4);
+  RandomEngine rng(4);
   std::uniform_real_distribution<double> tokens(0, 5000);
   struct Shape {
     int gpus, per_node;

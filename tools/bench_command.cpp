@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/derived_seed.h"
+#include "base/random_engine.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "models/gpu_sku.h"
@@ -95,7 +96,7 @@ std::filesystem::path write_binary_token_trace(const MoeModel& model, std::size_
   TokenTrace trace;
   trace.top_k = static_cast<int>(model.top_k);
   trace.num_experts = static_cast<int>(model.routed_experts);
-  std::mt19937_64 rng(1);
+  RandomEngine rng(1);
   std::uniform_int_distribution<std::int32_t> expert(0, trace.num_experts - 1);
   for (std::int64_t l = 0; l < model.num_moe_layers(); ++l) {
     trace.layer_ids.push_back(l);
@@ -355,7 +356,7 @@ double optimal_s_64x8(const CliContext& context) {
   c.num_experts = kExperts;
   c.num_gpus = kGpus;
   c.max_slots_per_gpu = kExperts / kGpus;
-  std::mt19937_64 rng(1);
+  RandomEngine rng(1);
   std::uniform_int_distribution<int> near_uniform(500, 3000);
   for (int l = 0; l < 8; ++l) {
     std::vector<double> loads(kExperts);

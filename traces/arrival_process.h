@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 
+#include "base/random_engine.h"
 #include "traces/request_stream.h"
 
 namespace vibesim {
@@ -13,7 +14,7 @@ class ArrivalProcess {
  public:
   virtual ~ArrivalProcess() = default;
   // Seconds from one arrival to the next, drawn from `rng`.
-  virtual double next_gap_s(std::mt19937_64& rng) = 0;
+  virtual double next_gap_s(RandomEngine& rng) = 0;
 };
 
 // Implementations (traces/arrivals/): mean gap 1 / rate_per_s.

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "base/random_engine.h"
 #include "traces/request_stream.h"
 
 namespace vibesim {
@@ -19,7 +20,7 @@ class RequestLengthSampler {
  public:
   virtual ~RequestLengthSampler() = default;
   // The next request's lengths, drawn from `rng`.
-  virtual RequestLengths next(std::mt19937_64& rng) = 0;
+  virtual RequestLengths next(RandomEngine& rng) = 0;
 };
 
 // Implementations (traces/lengths/).

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/random_engine.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
 #include "traces/arrival_process.h"
@@ -15,7 +16,7 @@ namespace vibesim {
 std::vector<Request> generate_requests(const RequestStreamSpec& spec, double rate_per_s,
                                        std::uint64_t seed,
                                        const std::vector<Request>& trace_lengths) {
-  std::mt19937_64 rng(seed);
+  RandomEngine rng(seed);
   const auto arrivals = make_arrival_process(spec.source, rate_per_s, spec.burstiness_cv);
   const auto lengths = make_length_sampler(spec.lengths, trace_lengths);
   std::vector<Request> out;

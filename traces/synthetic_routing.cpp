@@ -54,7 +54,7 @@ std::vector<double> rotated(const std::vector<double>& p, std::int64_t shift) {
 }  // namespace
 
 std::vector<double> SyntheticRouting::batch_shares(const std::vector<double>& popularity,
-                                                   double alpha, std::mt19937_64& rng) const {
+                                                   double alpha, RandomEngine& rng) const {
   std::vector<double> p(popularity.size(), 0.0);
   double sum = 0;
   for (std::size_t e = 0; e < p.size(); ++e) {
@@ -77,7 +77,7 @@ namespace {
 // experts than top-k, or all-zero, would otherwise redraw for ever). Returns
 // the assignments not drawn.
 std::int64_t draw_each_assignment(std::int64_t assignments, const std::vector<double>& p,
-                                  std::int64_t cap, std::mt19937_64& rng,
+                                  std::int64_t cap, RandomEngine& rng,
                                   std::vector<std::int32_t>& counts) {
   const std::size_t n = p.size();
   std::vector<double> cumulative(n);
@@ -99,7 +99,7 @@ std::int64_t draw_each_assignment(std::int64_t assignments, const std::vector<do
 // Many assignments: conditional binomials, expert by expert. Returns the
 // assignments the caps left over.
 std::int64_t draw_conditional_binomials(std::int64_t assignments, const std::vector<double>& p,
-                                        std::int64_t cap, std::mt19937_64& rng,
+                                        std::int64_t cap, RandomEngine& rng,
                                         std::vector<std::int32_t>& counts) {
   const std::size_t n = p.size();
   std::normal_distribution<double> normal(0.0, 1.0);
@@ -148,7 +148,7 @@ void give_leftover(std::int64_t remaining, const std::vector<double>& p, std::in
 }  // namespace
 
 std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
-                                           std::int64_t cap, std::mt19937_64& rng) {
+                                           std::int64_t cap, RandomEngine& rng) {
   assert(assignments <= cap * static_cast<std::int64_t>(p.size()));  // else no room for all
   std::vector<std::int32_t> counts(p.size(), 0);
   const std::int64_t remaining = assignments < static_cast<std::int64_t>(p.size())
@@ -175,7 +175,7 @@ SyntheticRouting::SyntheticRouting(int num_moe_layers, int num_experts, int top_
   // Epoch 0 from `popularity_seed` itself, epoch k from a seed derived from it.
   // A fit's epoch 0 is the fit; a drift gives each layer a random permutation of it.
   for (std::size_t epoch = 0; epoch <= spec.drift_at_batches.size(); ++epoch) {
-    std::mt19937_64 rng(epoch == 0 ? popularity_seed : derive_seed(popularity_seed, {epoch}));
+    RandomEngine rng(epoch == 0 ? popularity_seed : derive_seed(popularity_seed, {epoch}));
     std::vector<std::vector<double>> layers;
     for (int l = 0; l < num_moe_layers; ++l) {
       if (epoch > 0 && spec.drift_kind == DriftKind::kRotate) {
@@ -217,7 +217,7 @@ std::vector<std::vector<double>> SyntheticRouting::fitted_popularity(int num_moe
   return out;
 }
 
-std::vector<double> SyntheticRouting::layer_popularity(std::mt19937_64& rng) const {
+std::vector<double> SyntheticRouting::layer_popularity(RandomEngine& rng) const {
   const auto e_count = static_cast<std::size_t>(num_experts_);
   std::vector<double> p(e_count);
   if (spec_.distribution == PopularityDistribution::kZipf) {
@@ -247,8 +247,8 @@ const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::size_t e
   // same whichever order layers and batch sizes are first asked for.
   const auto l = static_cast<std::uint64_t>(layer);
   const auto t = static_cast<std::uint64_t>(tokens);
-  std::mt19937_64 rng(epoch == 0 ? derive_seed(draw_seed_, {l, t})
-                                 : derive_seed(draw_seed_, {l, t, epoch}));
+  RandomEngine rng(epoch == 0 ? derive_seed(draw_seed_, {l, t})
+                              : derive_seed(draw_seed_, {l, t, epoch}));
   std::vector<std::int32_t> entries;
   entries.reserve(static_cast<std::size_t>(spec_.pool_size * num_experts_));
   const auto& popularity = popularity_[epoch][static_cast<std::size_t>(layer)];

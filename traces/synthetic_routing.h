@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/random_engine.h"
 #include "io/choice_table.h"
 #include "io/config_path.h"
 #include "traces/routing_fit.h"
@@ -98,13 +99,13 @@ class SyntheticRouting final : public RoutingSource {
 
  private:
   const std::vector<std::int32_t>& pool(int layer, std::size_t epoch, std::int64_t tokens);
-  std::vector<double> layer_popularity(std::mt19937_64& rng) const;
+  std::vector<double> layer_popularity(RandomEngine& rng) const;
   // Each MoE layer's popularity from spec_.fit (mapped, padded, capped); also
   // sets dispersion_ to each layer's fitted dispersion.
   std::vector<std::vector<double>> fitted_popularity(int num_moe_layers);
   // One batch's expert shares: Dirichlet(alpha * popularity), capped at 1/top_k.
   std::vector<double> batch_shares(const std::vector<double>& popularity, double alpha,
-                                   std::mt19937_64& rng) const;
+                                   RandomEngine& rng) const;
 
   int num_experts_;
   int top_k_;
@@ -115,7 +116,7 @@ class SyntheticRouting final : public RoutingSource {
   // (layer, epoch, tokens) -> pool_size x E counts
   std::map<std::tuple<int, std::size_t, std::int64_t>, std::vector<std::int32_t>> pools_;
   std::vector<std::int64_t> batches_;  // per layer: batches drawn since the last rewind
-  std::mt19937_64 pick_rng_;
+  RandomEngine pick_rng_;
 };
 
 // Draws counts of `assignments` over experts with probabilities `p`, no expert
@@ -126,6 +127,6 @@ class SyntheticRouting final : public RoutingSource {
 // goes to the experts with room in order of `p`. Needs `p` finite and >= 0 and
 // assignments <= cap * p.size(); always ends.
 std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::vector<double>& p,
-                                           std::int64_t cap, std::mt19937_64& rng);
+                                           std::int64_t cap, RandomEngine& rng);
 
 }  // namespace vibesim

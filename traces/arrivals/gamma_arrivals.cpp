@@ -10,7 +10,7 @@ class GammaArrivals final : public ArrivalProcess {
  public:
   GammaArrivals(double rate_per_s, double cv)
       : gap_(1.0 / (cv * cv), 1.0 / (1.0 / (cv * cv) * rate_per_s)) {}
-  double next_gap_s(std::mt19937_64& rng) override { return gap_(rng); }
+  double next_gap_s(RandomEngine& rng) override { return gap_(rng); }
 
  private:
   std::gamma_distribution<double> gap_;

@@ -8,7 +8,7 @@ namespace {
 class PoissonArrivals final : public ArrivalProcess {
  public:
   explicit PoissonArrivals(double rate_per_s) : gap_(rate_per_s) {}
-  double next_gap_s(std::mt19937_64& rng) override { return gap_(rng); }
+  double next_gap_s(RandomEngine& rng) override { return gap_(rng); }
 
  private:
   std::exponential_distribution<double> gap_;

@@ -8,7 +8,7 @@ namespace {
 class FixedLengths final : public RequestLengthSampler {
  public:
   explicit FixedLengths(RequestLengths lengths) : lengths_(lengths) {}
-  RequestLengths next(std::mt19937_64&) override { return lengths_; }
+  RequestLengths next(RandomEngine&) override { return lengths_; }
 
  private:
   RequestLengths lengths_;

@@ -11,7 +11,7 @@ namespace {
 
 class ShareGptLengths final : public RequestLengthSampler {
  public:
-  RequestLengths next(std::mt19937_64& rng) override {
+  RequestLengths next(RandomEngine& rng) override {
     const auto in = std::clamp<std::int64_t>(std::llround(input_(rng)), 4, 8192);
     const auto out = std::clamp<std::int64_t>(std::llround(output_(rng)), 4, 4096);
     return {in, out};

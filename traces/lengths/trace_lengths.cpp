@@ -8,7 +8,7 @@ namespace {
 class TraceLengths final : public RequestLengthSampler {
  public:
   explicit TraceLengths(const std::vector<Request>& requests) : requests_(requests) {}
-  RequestLengths next(std::mt19937_64& rng) override {
+  RequestLengths next(RandomEngine& rng) override {
     const auto& r =
         requests_[static_cast<std::size_t>(rng() % static_cast<std::uint64_t>(requests_.size()))];
     return {r.input_tokens, r.output_tokens};
