@@ -14,6 +14,11 @@
 
 namespace vibesim {
 
+// The machine's hardware threads (at least 1): every command's default --jobs.
+inline int machine_cores() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 inline void parallel_for(int count, int jobs, const std::function<void(int)>& work) {
   std::atomic<int> next{0};
   std::atomic<bool> failed{false};

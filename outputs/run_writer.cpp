@@ -1,5 +1,6 @@
 #include "outputs/run_writer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <vector>
@@ -46,13 +47,14 @@ std::vector<PolicyMetrics> serve(const Experiment& x, const PolicyRegistry& regi
     observe.iteration_ended = [&](const IterationRecord& r) { timeline->iteration(r); };
     observe.layer_step = [&](const LayerRow& row) { timeline->layer_step(row); };
   }
-  result.policies = run_serving(x, registry, requests, observe);
+  result.policies = run_serving(x, registry, requests, observe, options.jobs);
   csv.close();
   if (timeline != nullptr)
     for (const auto& p : result.policies)
       timeline->recalibrations(p.policy, p.recalibration.events);
   if (options.frontier)
-    result.frontier = slo_frontier(x, registry, ServingObservers::polling(options.checkpoint));
+    result.frontier =
+        slo_frontier(x, registry, ServingObservers::polling(options.checkpoint), options.jobs);
   write_json(folder / "summary.json", serving_summary_json(x, result));
   if (tables != nullptr) print_serving_tables(*tables, x, result);
   return headline_metrics(result.policies, result.frontier);
@@ -109,6 +111,7 @@ std::vector<SeedMetrics> write_seeds(const Experiment& x, const PolicyRegistry& 
     const auto seed_folder = folder / fmt::format("seed-{}", one.seed);
     std::filesystem::create_directories(seed_folder);
     auto seed_options = options;
+    seed_options.jobs = std::max(1, options.jobs / std::min(options.jobs, seeds));  // left over
     if (i > 0) seed_options.timeline = nullptr;  // the first seed's timeline only
     seed_options.progress = nullptr;             // a line per seed, below
     runs[static_cast<std::size_t>(i)] = {

@@ -40,7 +40,8 @@ std::vector<std::vector<double>> mean_loads(
 
 }  // namespace
 
-std::unique_ptr<RoutingSource> make_routing(const Experiment& x, RandomStream batches) {
+std::unique_ptr<RoutingSource> make_routing(const Experiment& x, RandomStream batches,
+                                            int draw_jobs) {
   const int layers = static_cast<int>(x.model.num_moe_layers());
   const int experts = static_cast<int>(x.model.routed_experts);
   const int top_k = static_cast<int>(x.model.top_k);
@@ -49,7 +50,7 @@ std::unique_ptr<RoutingSource> make_routing(const Experiment& x, RandomStream ba
   if (batches == RandomStream::kRoutingCalibration) spec.synthetic.drift_at_batches.clear();
   return make_routing_source(spec, {layers, experts, top_k},
                              derive_seed(x.seed, RandomStream::kRoutingPopularity),
-                             derive_seed(x.seed, batches));
+                             derive_seed(x.seed, batches), draw_jobs);
 }
 
 Placement checked_place(const std::string& name, const PlacementPolicy& policy,

@@ -41,8 +41,10 @@ std::vector<LatencyCurve> measured_or_profiled_latency(const Experiment& experim
                                                        std::span<const double> multipliers);
 
 // The experiment's routing, drawing batches from stream `batches`
-// (kRoutingCalibration is drift-free: the recorded past precedes any drift).
-std::unique_ptr<RoutingSource> make_routing(const Experiment& experiment, RandomStream batches);
+// (kRoutingCalibration is drift-free: the recorded past precedes any drift),
+// synthetic pools drawn on `draw_jobs` threads (the same counts for any number).
+std::unique_ptr<RoutingSource> make_routing(const Experiment& experiment, RandomStream batches,
+                                            int draw_jobs = 1);
 
 // `policy.place(context)`, checked: a malformed placement is a logic_error naming the policy.
 Placement checked_place(const std::string& name, const PlacementPolicy& policy,

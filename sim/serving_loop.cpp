@@ -133,11 +133,11 @@ std::vector<Request> experiment_requests(const Experiment& x, double rate_per_s)
 
 std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistry& registry,
                                         const std::vector<Request>& requests,
-                                        const ServingObservers& observe) {
+                                        const ServingObservers& observe, int jobs) {
   check_requests_fit_kv_cache(x, requests);
   ClusterSetup setup = prepare_cluster(x);
   setup.context.checkpoint = observe.checkpoint;
-  const auto routing = make_routing(x, RandomStream::kRoutingBatches);
+  const auto routing = make_routing(x, RandomStream::kRoutingBatches, jobs);
   std::vector<ServingSummary> out;
   for (const auto& name : x.policies)
     out.push_back(
@@ -154,11 +154,11 @@ void check_frontier_possible(const Experiment& x) {
 }
 
 std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistry& registry,
-                                        const ServingObservers& observe) {
+                                        const ServingObservers& observe, int jobs) {
   check_frontier_possible(x);
   ClusterSetup setup = prepare_cluster(x);
   setup.context.checkpoint = observe.checkpoint;
-  const auto routing = make_routing(x, RandomStream::kRoutingBatches);
+  const auto routing = make_routing(x, RandomStream::kRoutingBatches, jobs);
   std::vector<FrontierPoint> out;
   const double g = static_cast<double>(x.cluster.num_gpus);
   for (const auto& name : x.policies) {

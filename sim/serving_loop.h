@@ -97,11 +97,13 @@ struct ServingObservers {
 };
 
 // Runs every policy of `experiment` on `requests` (sorted by arrival), common
-// random numbers across policies, telling `observe` as it goes.
+// random numbers across policies, telling `observe` as it goes. Synthetic
+// routing's pools are drawn on `jobs` threads; the results are the same for
+// any number.
 std::vector<ServingSummary> run_serving(const Experiment& experiment,
                                         const PolicyRegistry& registry,
                                         const std::vector<Request>& requests,
-                                        const ServingObservers& observe = {});
+                                        const ServingObservers& observe = {}, int jobs = 1);
 
 // The requests an experiment's `serving.requests` asks for (trace or generator),
 // generated at `rate_per_s` when given (> 0) instead of the configured rate.
@@ -127,9 +129,10 @@ void check_frontier_possible(const Experiment& experiment);
 
 // Bisection on the generator's rate: the highest rate per GPU at which at
 // least `serving.frontier.target` of requests meet both SLOs, per policy.
-// `observe` sees every trial run (its checkpoint also reaches the policies).
+// `observe` sees every trial run (its checkpoint also reaches the policies);
+// `jobs` as for run_serving.
 std::vector<FrontierPoint> slo_frontier(const Experiment& experiment,
                                         const PolicyRegistry& registry,
-                                        const ServingObservers& observe = {});
+                                        const ServingObservers& observe = {}, int jobs = 1);
 
 }  // namespace vibesim

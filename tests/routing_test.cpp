@@ -38,6 +38,24 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("synthetic routing draws the same counts on any number of threads") {
+  // Batch sizes first asked for by different layers, a drift in between, a
+  // dispersed spec (Dirichlet shares) and one without; every pick compared.
+  for (const double dispersion : {0.0, 0.5}) {
+    auto spec = zipf_spec(1.1, 8);
+    spec.dispersion.coefficient = dispersion;
+    spec.drift_at_batches = {5};
+    SyntheticRouting one(5, 48, 4, spec, 21, 22, 1);
+    SyntheticRouting three(5, 48, 4, spec, 21, 22, 3);
+    for (int i = 0; i < 60; ++i) {
+      const RoutingRequest request{(i * 3) % 5, std::int64_t{1} << (i % 7)};
+      const auto a = one.next_counts(request);
+      const auto b = three.next_counts(request);
+      REQUIRE(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+    }
+  }
+}
+
 TEST_CASE("synthetic routing gives each layer its own hot set and caps popularity at 1/top_k") {
   SyntheticRouting r(4, 64, 8, zipf_spec(2.0, 4), 5, 6);
   std::vector<std::size_t> hottest;

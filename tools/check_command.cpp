@@ -1,10 +1,10 @@
 // `vibesim check BASELINE.json`: policy quality as a CI gate. docs/check.md.
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <boost/program_options.hpp>
 
+#include "base/parallel_for.h"
 #include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "studies/quality_check.h"
@@ -50,7 +50,7 @@ int check_command(const CliContext& context, const std::vector<std::string>& arg
   std::string file, out_path;
   bool update = false;
   CheckOptions o;
-  o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.jobs = machine_cores();
   options.add_options()("help,h", "show this help")("update", po::bool_switch(&update),
                                                     "write the measured values into the baseline")(
       "jobs,j", po::value(&o.jobs), "threads for the runs")("out,o", po::value(&out_path),

@@ -1,11 +1,11 @@
 // `vibesim fidelity fit|report`: calibrate model constants on measured facts,
 // and test the calibration on the facts held out. docs/fidelity.md.
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <boost/program_options.hpp>
 
+#include "base/parallel_for.h"
 #include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "studies/fidelity.h"
@@ -28,7 +28,7 @@ std::optional<FidelityArgs> parse_fidelity_args(const CliContext& context,
                                                 const std::string& usage, bool report) {
   po::options_description options(usage);
   FidelityArgs a;
-  a.options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  a.options.jobs = machine_cores();
   options.add_options()("help,h", "show this help")("jobs,j", po::value(&a.options.jobs),
                                                     "threads for the runs")(
       "out,o", po::value(&a.out_path), "also write the result as JSON");

@@ -1,10 +1,10 @@
 // `vibesim plan`: how many GPUs a serving workload needs, or what rate a GPU count sustains.
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <boost/program_options.hpp>
 
+#include "base/parallel_for.h"
 #include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "studies/plan.h"
@@ -55,7 +55,7 @@ int plan_command(const CliContext& context, const std::vector<std::string>& args
   PlanRequest r;
   std::string file, out_path;
   int seeds = 0;
-  r.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  r.jobs = machine_cores();
   options.add_options()("help,h", "show this help")("rate", po::value(&r.target_rate_per_s),
                                                     "target requests/s for the whole cluster")(
       "gpus", po::value(&r.gpus), "the GPU count to evaluate")(

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
 #include <boost/program_options.hpp>
 
+#include "base/parallel_for.h"
 #include "io/atomic_file.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
@@ -48,7 +48,7 @@ struct RunArguments {
   std::int64_t timeline_steps = 256;
   std::vector<std::string> overrides;  // --set, in order
   int seeds = 1;
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int jobs = machine_cores();
   double max_output_mb = 4096;
   bool quiet = false, frontier = false, seeds_given = false, baseline_given = false;
 };
@@ -85,8 +85,8 @@ po::options_description run_options(RunArguments& a) {
       "max-output-mb", po::value(&a.max_output_mb)->default_value(4096),
       "refuse, before it starts, a run whose layers.csv or requests.csv would exceed this many "
       "MB")("jobs,j", po::value(&a.jobs),
-            "threads for the seeds (default: the machine's cores; the files are the same for any "
-            "number)");
+            "threads for the seeds, then for drawing a serving run's routing pools (default: the "
+            "machine's cores; the files are the same for any number)");
   return options;
 }
 

@@ -2,12 +2,12 @@
 #include <unistd.h>
 
 #include <iostream>
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <boost/program_options.hpp>
 
+#include "base/parallel_for.h"
 #include "io/config_error.h"
 #include "studies/rank_group.h"
 #include "studies/sweep.h"
@@ -48,7 +48,7 @@ int sweep_command(const CliContext& context, const std::vector<std::string>& arg
       "point: its overrides, then each policy's headline metrics). Rerunning the same sweep\n"
       "into DIR skips the finished points.\n\noptions");
   std::string out_dir, file;
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int jobs = machine_cores();
   options.add_options()("help,h", "show this help")("out,o", po::value(&out_dir),
                                                     "the sweep's folder (required)")(
       "jobs,j", po::value(&jobs),

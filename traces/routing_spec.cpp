@@ -60,7 +60,7 @@ std::string RoutingSpec::label() const {
 std::unique_ptr<RoutingSource> make_routing_source(const RoutingSpec& spec,
                                                    const RoutingShape& shape,
                                                    std::uint64_t popularity_seed,
-                                                   std::uint64_t draw_seed) {
+                                                   std::uint64_t draw_seed, int draw_jobs) {
   switch (spec.source) {
     case RoutingSourceKind::kCountTrace:
       return std::make_unique<CountTraceRouting>(spec.trace.resolved, shape.num_moe_layers,
@@ -72,7 +72,7 @@ std::unique_ptr<RoutingSource> make_routing_source(const RoutingSpec& spec,
       break;
   }
   return std::make_unique<SyntheticRouting>(shape.num_moe_layers, shape.num_experts, shape.top_k,
-                                            spec.synthetic, popularity_seed, draw_seed);
+                                            spec.synthetic, popularity_seed, draw_seed, draw_jobs);
 }
 
 }  // namespace vibesim

@@ -51,10 +51,12 @@ struct RoutingShape {
   int num_moe_layers = 0, num_experts = 0, top_k = 0;
 };
 
-// `popularity_seed` fixes synthetic hot sets, `draw_seed` the batches.
+// `popularity_seed` fixes synthetic hot sets, `draw_seed` the batches;
+// synthetic routing draws its pools on `draw_jobs` threads (the same counts
+// for any number).
 std::unique_ptr<RoutingSource> make_routing_source(const RoutingSpec& spec,
                                                    const RoutingShape& shape,
                                                    std::uint64_t popularity_seed,
-                                                   std::uint64_t draw_seed);
+                                                   std::uint64_t draw_seed, int draw_jobs = 1);
 
 }  // namespace vibesim

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/derived_seed.h"
+#include "base/parallel_for.h"
 #include "io/config_error.h"
 #include "io/config_object.h"
 
@@ -160,11 +161,12 @@ std::vector<std::int32_t> draw_multinomial(std::int64_t assignments, const std::
 
 SyntheticRouting::SyntheticRouting(int num_moe_layers, int num_experts, int top_k,
                                    const SyntheticRoutingSpec& spec, std::uint64_t popularity_seed,
-                                   std::uint64_t draw_seed)
+                                   std::uint64_t draw_seed, int draw_jobs)
     : num_experts_(num_experts),
       top_k_(top_k),
       spec_(spec),
       draw_seed_(draw_seed),
+      draw_jobs_(draw_jobs),
       pick_rng_(draw_seed) {
   assert(num_experts >= top_k && top_k >= 1 && spec.pool_size >= 1);
   assert(std::is_sorted(spec.drift_at_batches.begin(), spec.drift_at_batches.end()));
@@ -238,11 +240,8 @@ std::vector<double> SyntheticRouting::layer_popularity(RandomEngine& rng) const 
   return p;
 }
 
-const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::size_t epoch,
-                                                        std::int64_t tokens) {
-  const auto key = std::tuple{layer, epoch, tokens};
-  auto it = pools_.find(key);
-  if (it != pools_.end()) return it->second;
+std::vector<std::int32_t> SyntheticRouting::draw_pool(int layer, std::size_t epoch,
+                                                      std::int64_t tokens) const {
   // Seeded by (seed, layer, tokens[, epoch]), not by call order: pools are the
   // same whichever order layers and batch sizes are first asked for.
   const auto l = static_cast<std::uint64_t>(layer);
@@ -261,7 +260,27 @@ const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::size_t e
             : draw_multinomial(tokens * top_k_, popularity, tokens, rng);
     entries.insert(entries.end(), counts.begin(), counts.end());
   }
-  return pools_.emplace(key, std::move(entries)).first->second;
+  return entries;
+}
+
+const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::size_t epoch,
+                                                        std::int64_t tokens) {
+  const auto key = std::tuple{layer, epoch, tokens};
+  if (const auto it = pools_.find(key); it != pools_.end()) return it->second;
+  if (draw_jobs_ <= 1) return pools_.emplace(key, draw_pool(layer, epoch, tokens)).first->second;
+  // Every layer's pool for this size, on draw_jobs_ threads: a serving batch
+  // asks each layer in turn, and the draws were most of a serving run.
+  std::vector<int> missing;
+  for (int l = 0; l < static_cast<int>(batches_.size()); ++l)
+    if (!pools_.contains({l, epoch, tokens})) missing.push_back(l);
+  std::vector<std::vector<std::int32_t>> drawn(missing.size());
+  parallel_for(static_cast<int>(missing.size()), draw_jobs_, [&](int i) {
+    const auto m = static_cast<std::size_t>(i);
+    drawn[m] = draw_pool(missing[m], epoch, tokens);
+  });
+  for (std::size_t m = 0; m < missing.size(); ++m)
+    pools_.emplace(std::tuple{missing[m], epoch, tokens}, std::move(drawn[m]));
+  return pools_.at(key);
 }
 
 std::span<const std::int32_t> SyntheticRouting::next_counts(const RoutingRequest& request) {

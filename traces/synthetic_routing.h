@@ -82,10 +82,12 @@ struct SyntheticRoutingSpec {
 class SyntheticRouting final : public RoutingSource {
  public:
   // `popularity_seed` fixes each layer's hot set; `draw_seed` the batches.
-  // InputError if a fit does not match the model (top-k, or a shape its
-  // mapping cannot reconcile).
+  // With `draw_jobs` above 1, the first request for a batch size draws that
+  // size's pools for every layer at once, on that many threads (the counts
+  // are the same for any number). InputError if a fit does not match the
+  // model (top-k, or a shape its mapping cannot reconcile).
   SyntheticRouting(int num_moe_layers, int num_experts, int top_k, const SyntheticRoutingSpec& spec,
-                   std::uint64_t popularity_seed, std::uint64_t draw_seed);
+                   std::uint64_t popularity_seed, std::uint64_t draw_seed, int draw_jobs = 1);
 
   std::span<const std::int32_t> next_counts(const RoutingRequest& request) override;
   void rewind() override;
@@ -99,6 +101,9 @@ class SyntheticRouting final : public RoutingSource {
 
  private:
   const std::vector<std::int32_t>& pool(int layer, std::size_t epoch, std::int64_t tokens);
+  // A pool's pool_size x E counts: a function of (layer, epoch, tokens) alone.
+  [[nodiscard]] std::vector<std::int32_t> draw_pool(int layer, std::size_t epoch,
+                                                    std::int64_t tokens) const;
   std::vector<double> layer_popularity(RandomEngine& rng) const;
   // Each MoE layer's popularity from spec_.fit (mapped, padded, capped); also
   // sets dispersion_ to each layer's fitted dispersion.
@@ -111,6 +116,7 @@ class SyntheticRouting final : public RoutingSource {
   int top_k_;
   SyntheticRoutingSpec spec_;
   std::uint64_t draw_seed_;
+  int draw_jobs_;
   std::vector<std::vector<std::vector<double>>> popularity_;  // [epoch][layer][expert]
   std::vector<BatchDispersion> dispersion_;                   // per layer
   // (layer, epoch, tokens) -> pool_size x E counts
