@@ -1,6 +1,6 @@
 #pragma once
 // The one random engine every component draws from: MT19937-64. Boost's
-// implementation gives the same words as RandomEngine from the same seed
+// implementation gives the same words as std::mt19937_64 from the same seed
 // (a test holds it to that), and so the same draws through the standard
 // distributions, but regenerates its state about 3.6 times faster (1.4 ns a
 // word against 5.0 ns for libstdc++'s, measured on the project machine):
