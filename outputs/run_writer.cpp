@@ -76,7 +76,7 @@ std::vector<PolicyMetrics> study_layers(const Experiment& x, const PolicyRegistr
         layers.write(row);
         if (options.timeline != nullptr) options.timeline->layer_step(row);
       },
-      options.checkpoint);
+      options.checkpoint, options.jobs);
   layers.close();
   if (options.timeline != nullptr)
     for (const auto& p : result.policies)

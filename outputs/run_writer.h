@@ -4,7 +4,7 @@
 // seed's run complete in seed-<seed>/ (its own config.resolved.json reruns
 // it), and at the top summary.json with every policy's mean and 95 % interval
 // over seeds (outputs/seed_summary.h) and the experiment's config.resolved.json.
-// Seeds run on `jobs` threads, and a serving run draws its routing pools on
+// Seeds run on `jobs` threads, and a run draws synthetic routing's pools on
 // the threads the seeds leave; the files are the same for any number of jobs.
 #include <filesystem>
 #include <functional>
@@ -20,7 +20,7 @@ namespace vibesim {
 
 struct RunOptions {
   bool frontier = false;  // serving: also the SLO frontier
-  int jobs = 1;           // threads: for seeds, then a serving run's routing pools
+  int jobs = 1;           // threads: for seeds, then routing pools
   // Called often (per layer step, per finished request); may throw to stop the run.
   std::function<void()> checkpoint;
   std::ostream* tables = nullptr;  // where the result tables go (nullptr: nowhere)

@@ -13,8 +13,9 @@ namespace {
 
 // What an operator would record: every calibration batch's counts per layer,
 // [moe_layer][batch][expert].
-std::vector<std::vector<std::vector<double>>> record_load_windows(const Experiment& x) {
-  auto routing = make_routing(x, RandomStream::kRoutingCalibration);
+std::vector<std::vector<std::vector<double>>> record_load_windows(const Experiment& x,
+                                                                  int draw_jobs) {
+  auto routing = make_routing(x, RandomStream::kRoutingCalibration, draw_jobs);
   std::vector<std::vector<std::vector<double>>> windows(
       static_cast<std::size_t>(x.model.num_moe_layers()));
   for (int b = 0; b < x.workload.calibration_batches; ++b) {
@@ -96,7 +97,7 @@ std::vector<GpuKernelModel> draw_gpus(const Experiment& x) {
   return gpus;
 }
 
-ClusterSetup prepare_cluster(const Experiment& x) {
+ClusterSetup prepare_cluster(const Experiment& x, int draw_jobs) {
   const int g_count = x.cluster.num_gpus;
   const int experts_per_gpu = static_cast<int>(x.model.routed_experts) / g_count;
   ClusterSetup setup{
@@ -108,7 +109,7 @@ ClusterSetup prepare_cluster(const Experiment& x) {
   c.expert_groups = static_cast<int>(x.model.expert_groups);
   c.max_slots_per_gpu = experts_per_gpu + x.cluster.redundant_slots_per_gpu;
   c.search_seconds_per_layer = x.placement.search_seconds_per_layer;
-  auto windows = record_load_windows(x);
+  auto windows = record_load_windows(x, draw_jobs);
   c.expert_loads = mean_loads(windows, static_cast<std::size_t>(x.model.routed_experts));
   c.load_windows =
       std::make_shared<const std::vector<std::vector<std::vector<double>>>>(std::move(windows));

@@ -25,7 +25,9 @@ struct ClusterSetup {
   PlacementContext context;  // recorded loads, profiled f_g, all-to-all cost, slots
 };
 
-ClusterSetup prepare_cluster(const Experiment& experiment);
+// Synthetic routing's calibration pools are drawn on `draw_jobs` threads
+// (the same counts for any number).
+ClusterSetup prepare_cluster(const Experiment& experiment, int draw_jobs = 1);
 
 // The experiment's GPUs, drawn from its profile with its seed: the same for
 // every policy and every tool that models this experiment.

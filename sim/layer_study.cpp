@@ -184,16 +184,16 @@ PolicySummary study_one_policy(const Experiment& x, const ClusterSetup& setup,
 }  // namespace
 
 LayerStudyResult run_layer_study(const Experiment& x, const PolicyRegistry& registry,
-                                 const LayerRowSink& sink,
-                                 const std::function<void()>& checkpoint) {
-  ClusterSetup setup = prepare_cluster(x);
+                                 const LayerRowSink& sink, const std::function<void()>& checkpoint,
+                                 int jobs) {
+  ClusterSetup setup = prepare_cluster(x, jobs);
   setup.context.checkpoint = checkpoint;
   LayerStudyResult result;
   result.gpus = summarise_gpus(x, setup);
   result.gpu_latency = setup.context.gpu_latency;
   result.expert_loads = setup.context.expert_loads;
   const auto f = foresight(x, setup.context);
-  auto routing = make_routing(x, RandomStream::kRoutingBatches);
+  auto routing = make_routing(x, RandomStream::kRoutingBatches, jobs);
   for (const auto& name : x.policies)
     result.policies.push_back(
         study_one_policy(x, setup, *routing, name, *registry.make(name), f, sink));

@@ -56,8 +56,10 @@ struct LayerStudyResult {
 
 // `checkpoint`, if given, is called between the layers a policy places (see
 // PlacementContext::checkpoint); `sink` is called at every layer step.
+// Synthetic routing's pools are drawn on `jobs` threads (the same results
+// for any number).
 LayerStudyResult run_layer_study(const Experiment& experiment, const PolicyRegistry& registry,
                                  const LayerRowSink& sink,
-                                 const std::function<void()>& checkpoint = {});
+                                 const std::function<void()>& checkpoint = {}, int jobs = 1);
 
 }  // namespace vibesim

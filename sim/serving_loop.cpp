@@ -135,7 +135,7 @@ std::vector<ServingSummary> run_serving(const Experiment& x, const PolicyRegistr
                                         const std::vector<Request>& requests,
                                         const ServingObservers& observe, int jobs) {
   check_requests_fit_kv_cache(x, requests);
-  ClusterSetup setup = prepare_cluster(x);
+  ClusterSetup setup = prepare_cluster(x, jobs);
   setup.context.checkpoint = observe.checkpoint;
   const auto routing = make_routing(x, RandomStream::kRoutingBatches, jobs);
   std::vector<ServingSummary> out;
@@ -156,7 +156,7 @@ void check_frontier_possible(const Experiment& x) {
 std::vector<FrontierPoint> slo_frontier(const Experiment& x, const PolicyRegistry& registry,
                                         const ServingObservers& observe, int jobs) {
   check_frontier_possible(x);
-  ClusterSetup setup = prepare_cluster(x);
+  ClusterSetup setup = prepare_cluster(x, jobs);
   setup.context.checkpoint = observe.checkpoint;
   const auto routing = make_routing(x, RandomStream::kRoutingBatches, jobs);
   std::vector<FrontierPoint> out;

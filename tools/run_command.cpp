@@ -85,7 +85,7 @@ po::options_description run_options(RunArguments& a) {
       "max-output-mb", po::value(&a.max_output_mb)->default_value(4096),
       "refuse, before it starts, a run whose layers.csv or requests.csv would exceed this many "
       "MB")("jobs,j", po::value(&a.jobs),
-            "threads for the seeds, then for drawing a serving run's routing pools (default: the "
+            "threads for the seeds, then for drawing synthetic routing's pools (default: the "
             "machine's cores; the files are the same for any number)");
   return options;
 }
