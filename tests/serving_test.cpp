@@ -125,17 +125,20 @@ TEST_CASE("request generators: Poisson and Gamma rates, ShareGPT-like and fixed 
   CHECK(gamma[5].output_tokens == 128);
 }
 
-TEST_CASE("a serving run writes every request with consistent metrics, byte-identical on rerun") {
+TEST_CASE(
+    "a serving run writes every request with consistent metrics, byte-identical on rerun on any "
+    "number of threads") {
   testing::TempDir dir("serve-small");
-  const auto run = [&](const std::string& out) {
+  const auto run = [&](const std::string& out, const char* jobs) {
     return cli({"run", experiment("paper-dsv3-sonnet.json"), "--quiet", "--out",
-                (dir.path / out).string(), "--set", "serving.requests.count=24", "--set",
-                "workload.calibration_batches=5", "--set", R"(policies=["static","vibe"])"});
+                (dir.path / out).string(), "--jobs", jobs, "--set", "serving.requests.count=24",
+                "--set", "workload.calibration_batches=5", "--set",
+                R"(policies=["static","vibe"])"});
   };
-  const auto a = run("a");
+  const auto a = run("a", "1");
   INFO(a.err);
   REQUIRE(a.status == 0);
-  REQUIRE(run("b").status == 0);
+  REQUIRE(run("b", "3").status == 0);  // routing pools drawn on 3 threads
   const auto csv = testing::read_file(dir.path / "a" / "requests.csv");
   CHECK(csv == testing::read_file(dir.path / "b" / "requests.csv"));
   CHECK(testing::read_file(dir.path / "a" / "summary.json") ==
