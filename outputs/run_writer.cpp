@@ -111,7 +111,7 @@ std::vector<SeedMetrics> write_seeds(const Experiment& x, const PolicyRegistry& 
     const auto seed_folder = folder / fmt::format("seed-{}", one.seed);
     std::filesystem::create_directories(seed_folder);
     auto seed_options = options;
-    seed_options.jobs = std::max(1, options.jobs / std::min(options.jobs, seeds));  // left over
+    seed_options.jobs = options.jobs / std::min(options.jobs, seeds);  // what the seeds leave, >= 1
     if (i > 0) seed_options.timeline = nullptr;  // the first seed's timeline only
     seed_options.progress = nullptr;             // a line per seed, below
     runs[static_cast<std::size_t>(i)] = {

@@ -271,7 +271,7 @@ const std::vector<std::int32_t>& SyntheticRouting::pool(int layer, std::size_t e
   // Every layer's pool for this size, on draw_jobs_ threads: a serving batch
   // asks each layer in turn, and the draws were most of a serving run.
   std::vector<int> missing;
-  for (int l = 0; l < static_cast<int>(batches_.size()); ++l)
+  for (int l = 0; l < static_cast<int>(popularity_[epoch].size()); ++l)
     if (!pools_.contains({l, epoch, tokens})) missing.push_back(l);
   std::vector<std::vector<std::int32_t>> drawn(missing.size());
   parallel_for(static_cast<int>(missing.size()), draw_jobs_, [&](int i) {
